@@ -1,1 +1,229 @@
-//! TODO
+//! Client of the host agent protocol (`/agent/v1/...`), used by `cutover-agent`.
+//!
+//! Every call maps failures onto [`AgentClientError`], which separates what is worth retrying (the server could not be
+//! reached, or answered 5xx/408/429) from a definite rejection (any other non-2xx, with the server's [`AgentError`]
+//! body). Use [`AgentClientError::is_retryable`] to decide.
+//!
+//! The long poll is a normal `POST` whose request timeout the caller chooses: pass the poll's `wait_ms` plus
+//! [`POLL_MARGIN`], so that a server that holds the request for the whole wait is not mistaken for a dead one.
+//!
+//! [`AgentClient::download`] streams a bundle to disk and hands every chunk to a caller-supplied observer, so the
+//! caller hashes the bundle while it downloads (this crate does not depend on a hash implementation).
+
+use std::path::Path;
+use std::time::Duration;
+
+use cutover_api_types::agent::{
+    AgentError, CompleteRequest, CompleteResponse, PREFIX, PollRequest, PollResponse, RegisterRequest,
+    RegisterResponse,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::io::AsyncWriteExt;
+
+/// Extra time, on top of the long-poll wait, before a poll request is abandoned.
+pub const POLL_MARGIN: Duration = Duration::from_secs(10);
+
+/// Timeout of the short JSON calls (register, complete).
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Timeout of establishing a TCP connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Longest time a bundle download may go without receiving a byte.
+const DOWNLOAD_STALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Largest error body kept in an error message.
+const MAX_ERROR_BODY: usize = 4096;
+
+/// Why a call to the agent protocol failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentClientError {
+    /// The server URL (or a bundle URL) cannot be used.
+    #[error("invalid URL {url:?}: {reason}")]
+    InvalidUrl { url: String, reason: String },
+    /// The request did not get an HTTP answer: connection refused or reset, timeout, DNS failure. Retryable.
+    #[error("cannot reach {url}: {source}")]
+    Transport {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The server answered with a non-2xx status. Retryable only for 5xx, 408 and 429.
+    #[error("{url} answered HTTP {status}: {} ({})", error.message, error.code)]
+    Rejected { url: String, status: u16, error: AgentError },
+    /// The server answered 2xx with a body that is not the expected JSON. Retryable (it may be a cut-off body).
+    #[error("unexpected answer from {url}: {reason}")]
+    Decode { url: String, reason: String },
+    /// A bundle download could not be written to disk. Not retryable.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl AgentClientError {
+    /// Returns true when the same request may succeed if sent again later.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transport { .. } | Self::Decode { .. } => true,
+            Self::Rejected { status, .. } => *status >= 500 || *status == 408 || *status == 429,
+            Self::InvalidUrl { .. } | Self::Io { .. } => false,
+        }
+    }
+
+    /// The HTTP status of a rejection, if the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Rejected { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// Client of one Cutover server's agent protocol.
+#[derive(Debug, Clone)]
+pub struct AgentClient {
+    http: reqwest::Client,
+    /// The server URL without a trailing slash, e.g. `http://127.0.0.1:8080`.
+    base_url: String,
+}
+
+impl AgentClient {
+    /// Creates a client for the server at `base_url` (`http://host:port`, optionally with a path prefix).
+    pub fn new(base_url: impl Into<String>) -> Result<Self, AgentClientError> {
+        let base_url = base_url.into();
+        let trimmed = base_url.trim_end_matches('/').to_owned();
+        if reqwest::Url::parse(&trimmed).is_err() || !(trimmed.starts_with("http://") || trimmed.starts_with("https://"))
+        {
+            return Err(AgentClientError::InvalidUrl { url: base_url, reason: "expected http://host[:port]".into() });
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .user_agent(concat!("cutover-agent/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|source| AgentClientError::Transport { url: trimmed.clone(), source })?;
+        Ok(Self { http, base_url: trimmed })
+    }
+
+    /// The server URL this client talks to, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// `POST /agent/v1/register`. Idempotent.
+    pub async fn register(&self, request: &RegisterRequest) -> Result<RegisterResponse, AgentClientError> {
+        self.post_json("register", request, CALL_TIMEOUT).await
+    }
+
+    /// `POST /agent/v1/poll`: waits up to `request.wait_ms` for the next command. `timeout` is the HTTP request
+    /// timeout; pass the wait plus [`POLL_MARGIN`].
+    pub async fn poll(&self, request: &PollRequest, timeout: Duration) -> Result<PollResponse, AgentClientError> {
+        self.post_json("poll", request, timeout).await
+    }
+
+    /// `POST /agent/v1/complete`: reports the result of a command. Idempotent.
+    pub async fn complete(&self, request: &CompleteRequest) -> Result<CompleteResponse, AgentClientError> {
+        self.post_json("complete", request, CALL_TIMEOUT).await
+    }
+
+    /// Downloads `url_or_path` (an absolute URL, or a path starting with `/` on this server) into `dest`, calling
+    /// `on_chunk` with every chunk, in order, before it is written (feed it to a hasher). `dest` is created or
+    /// truncated, and synced to disk before this returns. Returns the number of bytes written.
+    pub async fn download(
+        &self,
+        url_or_path: &str,
+        dest: &Path,
+        mut on_chunk: impl FnMut(&[u8]) + Send,
+    ) -> Result<u64, AgentClientError> {
+        let url = self.resolve(url_or_path)?;
+        let mut response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|source| AgentClientError::Transport { url: url.clone(), source })?;
+        if !response.status().is_success() {
+            return Err(rejection(&url, response).await);
+        }
+        let io_error = |source| AgentClientError::Io { path: dest.display().to_string(), source };
+        let file = tokio::fs::File::create(dest).await.map_err(io_error)?;
+        let mut writer = tokio::io::BufWriter::with_capacity(256 * 1024, file);
+        let mut bytes = 0u64;
+        loop {
+            let chunk = match tokio::time::timeout(DOWNLOAD_STALL_TIMEOUT, response.chunk()).await {
+                Ok(Ok(Some(chunk))) => chunk,
+                Ok(Ok(None)) => break,
+                Ok(Err(source)) => return Err(AgentClientError::Transport { url, source }),
+                Err(_) => {
+                    return Err(AgentClientError::Decode {
+                        url,
+                        reason: format!("no data received for {} s", DOWNLOAD_STALL_TIMEOUT.as_secs()),
+                    });
+                }
+            };
+            on_chunk(&chunk);
+            bytes += chunk.len() as u64;
+            writer.write_all(&chunk).await.map_err(io_error)?;
+        }
+        writer.flush().await.map_err(io_error)?;
+        writer.into_inner().sync_all().await.map_err(io_error)?;
+        Ok(bytes)
+    }
+
+    /// Turns a bundle location into an absolute URL: a path starting with `/` is relative to the server URL.
+    fn resolve(&self, url_or_path: &str) -> Result<String, AgentClientError> {
+        if url_or_path.starts_with('/') {
+            Ok(format!("{}{url_or_path}", self.base_url))
+        } else if url_or_path.starts_with("http://") || url_or_path.starts_with("https://") {
+            Ok(url_or_path.to_owned())
+        } else {
+            Err(AgentClientError::InvalidUrl {
+                url: url_or_path.to_owned(),
+                reason: "expected an http(s) URL or a path starting with /".into(),
+            })
+        }
+    }
+
+    async fn post_json<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        operation: &str,
+        request: &Req,
+        timeout: Duration,
+    ) -> Result<Resp, AgentClientError> {
+        let url = format!("{}{PREFIX}/{operation}", self.base_url);
+        let response = self
+            .http
+            .post(&url)
+            .timeout(timeout)
+            .json(request)
+            .send()
+            .await
+            .map_err(|source| AgentClientError::Transport { url: url.clone(), source })?;
+        if !response.status().is_success() {
+            return Err(rejection(&url, response).await);
+        }
+        let body = response.bytes().await.map_err(|source| AgentClientError::Transport { url: url.clone(), source })?;
+        serde_json::from_slice(&body).map_err(|error| AgentClientError::Decode { url, reason: error.to_string() })
+    }
+}
+
+/// Builds the error for a non-2xx answer, keeping the server's `AgentError` body when it sent one.
+async fn rejection(url: &str, response: reqwest::Response) -> AgentClientError {
+    let status = response.status().as_u16();
+    let body = response.bytes().await.unwrap_or_default();
+    let error = serde_json::from_slice::<AgentError>(&body).unwrap_or_else(|_| {
+        let mut text = String::from_utf8_lossy(&body).into_owned();
+        if text.len() > MAX_ERROR_BODY {
+            let mut end = MAX_ERROR_BODY;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+        }
+        AgentError { code: format!("HTTP{status}"), message: text.trim().to_owned() }
+    });
+    AgentClientError::Rejected { url: url.to_owned(), status, error }
+}

@@ -1,1 +1,132 @@
-//! Placeholder.
+//! The Cutover control plane: CodeDeploy's JSON 1.1 API, the host agent protocol, the revision blob store and the
+//! deployment orchestrator, all on one listen address.
+//!
+//! The server keeps no deployment state of its own: every fact lives in the store, so a server killed at any
+//! point and restarted picks up where it left off ([`orchestrator::recover`]).
+
+pub mod agent_api;
+pub mod api;
+pub mod blobs;
+mod clock;
+mod convert;
+pub mod error;
+pub mod orchestrator;
+mod wake;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use cutover_store::Store;
+
+pub use crate::clock::Clock;
+use crate::wake::Wakeups;
+
+/// Command-line configuration of `cutover-server`.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "cutover-server", version, about = "Cutover control plane: CodeDeploy-compatible API and agent protocol")]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port (the bound address is written to DATA_DIR/listen-addr).
+    #[arg(long, default_value = "127.0.0.1:8700")]
+    pub listen: String,
+    /// Directory holding the SQLite database and the revision blobs.
+    #[arg(long, default_value = "cutover-data")]
+    pub data_dir: PathBuf,
+    /// A lifecycle event that no agent picks up within this many seconds fails its instance (dead agent).
+    #[arg(long, default_value_t = 300)]
+    pub event_start_timeout_secs: u64,
+    /// A lifecycle event that an agent started but never reported fails after this many seconds.
+    #[arg(long, default_value_t = 3900)]
+    pub event_timeout_secs: u64,
+    /// Longest time the server holds an agent's long poll.
+    #[arg(long, default_value_t = 25_000)]
+    pub poll_max_wait_ms: u64,
+}
+
+/// Shared state of request handlers and background workers.
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: Store,
+    pub(crate) blobs: blobs::BlobStore,
+    pub(crate) wakeups: Wakeups,
+    pub(crate) clock: Clock,
+    pub(crate) config: Config,
+}
+
+impl AppState {
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+}
+
+/// Builds the HTTP application.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", post(api::handle))
+        .route("/healthz", get(|| async { "ok" }))
+        .nest("/agent/v1", agent_api::routes())
+        .merge(blobs::routes())
+        .with_state(state)
+}
+
+/// Sets up logging to stderr, filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Resolves when the process receives SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+/// Opens the data directory, recovers unfinished deployments, and serves until `shutdown` resolves.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|error| anyhow::anyhow!("cannot create data directory {}: {error}", config.data_dir.display()))?;
+    let store = Store::open_sqlite(&config.data_dir.join("cutover.db")).await?;
+    let blobs = blobs::BlobStore::open(config.data_dir.join("blobs"))?;
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot listen on {}: {error}", config.listen))?;
+    let addr: SocketAddr = listener.local_addr()?;
+    let state = AppState {
+        inner: Arc::new(Inner { store, blobs, wakeups: Wakeups::default(), clock: Clock, config: config.clone() }),
+    };
+    orchestrator::recover(&state).await?;
+    let sweeper = tokio::spawn(orchestrator::sweep_forever(state.clone(), Duration::from_millis(500)));
+    // Written after the bind so that a reader never sees a stale address; tests and scripts wait for it.
+    let addr_file = config.data_dir.join("listen-addr");
+    let tmp = config.data_dir.join("listen-addr.tmp");
+    std::fs::write(&tmp, format!("{addr}\n"))?;
+    std::fs::rename(&tmp, &addr_file)?;
+    tracing::info!(message = "Listening.", %addr, data_dir = %config.data_dir.display());
+    eprintln!("cutover-server listening on http://{addr}");
+    axum::serve(listener, app(state.clone())).with_graceful_shutdown(shutdown).await?;
+    sweeper.abort();
+    state.store().close().await;
+    Ok(())
+}

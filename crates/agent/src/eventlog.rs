@@ -1,0 +1,157 @@
+//! The log of one lifecycle event.
+//!
+//! Every line goes to three places: the event's in-memory log (sent to the server as `CompleteRequest.log`, capped
+//! at [`MAX_EVENT_LOG`] by keeping its head and its tail), the deployments log
+//! (`deployment-logs/codedeploy-agent-deployments.log`, `[YYYY-mm-dd HH:MM:SS.mmm] [<deployment-id>]<message>`), and
+//! for hook events `<deployment dir>/logs/scripts.log` (`YYYY-MM-DD HH:MM:SS <message>`, UTC). Lines in memory carry
+//! the `scripts.log` format. Writing a log file never fails an event; the first error is reported through tracing.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use crate::util::{tail_str, utc_millis, utc_seconds};
+
+/// Largest event log sent to the server.
+pub const MAX_EVENT_LOG: usize = 1024 * 1024;
+/// Size of `Diagnostics.log_tail`.
+pub const LOG_TAIL: usize = 4096;
+
+const HEAD_CAP: usize = MAX_EVENT_LOG / 2;
+const TAIL_CAP: usize = MAX_EVENT_LOG / 2 - 128;
+
+/// The log of one event; cheap to clone (shared).
+#[derive(Debug, Clone)]
+pub(crate) struct EventLog {
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    deployment_id: String,
+    scripts_log: Option<File>,
+    deployments_log: Option<File>,
+    head: String,
+    tail: String,
+    omitted: u64,
+    warned: bool,
+}
+
+impl EventLog {
+    /// A log for `deployment_id`, writing to `deployments_log` and, when given, to `scripts_log`.
+    pub(crate) fn new(deployment_id: &str, deployments_log: &Path, scripts_log: Option<PathBuf>) -> Self {
+        let mut inner = Inner {
+            deployment_id: deployment_id.to_owned(),
+            scripts_log: None,
+            deployments_log: open_append(deployments_log),
+            head: String::new(),
+            tail: String::new(),
+            omitted: 0,
+            warned: false,
+        };
+        if let Some(path) = scripts_log {
+            inner.scripts_log = open_append(&path);
+            if inner.scripts_log.is_none() {
+                tracing::warn!(path = %path.display(), "cannot open the scripts log");
+            }
+        }
+        Self { inner: Arc::new(Mutex::new(inner)) }
+    }
+
+    /// Appends one line (a trailing newline is added).
+    pub(crate) fn line(&self, message: &str) {
+        let now = SystemTime::now();
+        let formatted = format!("{} {message}\n", utc_seconds(now));
+        let mut inner = self.lock();
+        let mut failed = false;
+        if let Some(file) = inner.scripts_log.as_mut() {
+            failed |= file.write_all(formatted.as_bytes()).is_err();
+        }
+        let deployment_line = format!("[{}] [{}]{message}\n", utc_millis(now), inner.deployment_id);
+        if let Some(file) = inner.deployments_log.as_mut() {
+            failed |= file.write_all(deployment_line.as_bytes()).is_err();
+        }
+        if failed && !inner.warned {
+            inner.warned = true;
+            tracing::warn!("cannot write to the deployment logs");
+        }
+        inner.push(&formatted);
+    }
+
+    /// The event's log, capped at [`MAX_EVENT_LOG`]: its head and its tail when it was longer.
+    pub(crate) fn contents(&self) -> String {
+        let inner = self.lock();
+        if inner.omitted == 0 {
+            format!("{}{}", inner.head, inner.tail)
+        } else {
+            format!("{}\n... [{} bytes omitted] ...\n{}", inner.head, inner.omitted, inner.tail)
+        }
+    }
+
+    /// The last [`LOG_TAIL`] bytes of the log (on a char boundary).
+    pub(crate) fn tail(&self) -> String {
+        tail_str(&self.contents(), LOG_TAIL).to_owned()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Inner {
+    fn push(&mut self, text: &str) {
+        if self.tail.is_empty() && self.head.len() + text.len() <= HEAD_CAP {
+            self.head.push_str(text);
+            return;
+        }
+        self.tail.push_str(text);
+        if self.tail.len() > 2 * TAIL_CAP {
+            let keep = tail_str(&self.tail, TAIL_CAP);
+            let drop = self.tail.len() - keep.len();
+            self.omitted += drop as u64;
+            self.tail.drain(..drop);
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(file) = self.scripts_log.as_mut() {
+            let _ = file.flush();
+        }
+    }
+}
+
+fn open_append(path: &Path) -> Option<File> {
+    if let Some(parent) = path.parent() {
+        let _ = fs::create_dir_all(parent);
+    }
+    OpenOptions::new().create(true).append(true).open(path).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_logs_keep_head_and_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = EventLog::new("d-1", &dir.path().join("deployments.log"), Some(dir.path().join("scripts.log")));
+        let line = "x".repeat(1000);
+        for _ in 0..3000 {
+            log.line(&line);
+        }
+        log.line("the end");
+        let contents = log.contents();
+        assert!(contents.len() <= MAX_EVENT_LOG, "{}", contents.len());
+        assert!(contents.contains("bytes omitted"));
+        assert!(log.tail().ends_with("the end\n"));
+        assert!(log.tail().len() <= LOG_TAIL);
+        let scripts = fs::read_to_string(dir.path().join("scripts.log")).unwrap();
+        assert!(scripts.ends_with(" the end\n"));
+        let deployments = fs::read_to_string(dir.path().join("deployments.log")).unwrap();
+        assert!(deployments.ends_with("] [d-1]the end\n"));
+    }
+}

@@ -1,0 +1,344 @@
+//! Running one hook script (CodeDeploy agent `hook_executor.rb`, with Cutover's improvements).
+//!
+//! - Checks first: a missing script is `ScriptMissing`; a script without any execute bit gets `chmod +x`, and only
+//!   if that fails is it `ScriptNotExecutable`.
+//! - The script is executed directly by absolute path (so it needs a `#!` line), in its own process group, with
+//!   stdin on `/dev/null` and the agent's working directory. Its environment is the agent's, minus
+//!   `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_CREDENTIAL_FILE`, plus the hook variables.
+//! - `runas: user` switches uid, gid and supplementary groups directly (no `su`, no terminal): the user and its
+//!   group list are resolved in the agent, and the child only calls `setgroups`, `setgid`, `setuid` before `exec`.
+//!   `HOME`, `USER`, `LOGNAME` and `SHELL` are set for that user. `sudo: true` runs the script through
+//!   `sudo -n [-u user] --preserve-env=<hook variables> -- <script>` instead.
+//! - stdout and stderr are streamed line by line (lines longer than 16 KiB are split) into the event log as
+//!   `[stdout]…` / `[stderr]…`.
+//! - At the deadline the whole process group gets SIGTERM, then SIGKILL once the kill grace has passed while any
+//!   member is left: `ScriptTimedOut`.
+//! - When the script exits but a background child keeps stdout/stderr open (a daemon started without redirecting
+//!   its output), output is read for at most the drain window, then the event goes on with the script's exit status.
+//!   The pipes keep being drained (and discarded) in the background until the daemon closes them, so the daemon
+//!   never gets SIGPIPE; it is not killed.
+
+use std::ffi::CString;
+use std::fs;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::{Gid, Pid, Uid, User};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::error::Error;
+use crate::eventlog::EventLog;
+
+/// Longest line kept in one log record; longer output is split.
+const MAX_LINE: usize = 16 * 1024;
+/// How often the group is checked for survivors during the kill grace.
+const GROUP_CHECK_INTERVAL: Duration = Duration::from_millis(20);
+/// Environment variables never passed to scripts.
+const REMOVED_ENV: [&str; 3] = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_CREDENTIAL_FILE"];
+
+/// One script to run.
+#[derive(Debug, Clone)]
+pub(crate) struct ScriptRun {
+    /// `location` as written in the AppSpec (used in messages).
+    pub(crate) location: String,
+    /// Absolute path of the script.
+    pub(crate) path: PathBuf,
+    pub(crate) timeout: Duration,
+    pub(crate) runas: Option<String>,
+    pub(crate) sudo: bool,
+    /// Hook variables (LIFECYCLE_EVENT, DEPLOYMENT_ID, ...).
+    pub(crate) env: Vec<(String, String)>,
+    /// Time between SIGTERM and SIGKILL of a timed-out script's process group.
+    pub(crate) kill_grace: Duration,
+    /// How long output is still read after the script exited.
+    pub(crate) drain_window: Duration,
+}
+
+enum Output {
+    Line(&'static str, String),
+    Closed,
+}
+
+/// Runs one script to completion (or timeout), streaming its output into `log`.
+pub(crate) async fn run(script: &ScriptRun, log: &EventLog) -> Result<(), Error> {
+    prepare(script)?;
+    log.line(&format!("Script - {}", script.location));
+    let mut command = build_command(script)?;
+    let mut child = command.spawn().map_err(|error| Error::ScriptStart {
+        script: script.location.clone(),
+        runas: script.runas.clone(),
+        reason: describe_spawn_error(script, &error),
+    })?;
+    let pgid = Pid::from_raw(child.id().map(|id| id as i32).unwrap_or(0));
+    let deadline = Instant::now() + script.timeout;
+
+    let (sender, mut receiver) = mpsc::channel::<Output>(256);
+    let mut open_streams = 0;
+    if let Some(stdout) = child.stdout.take() {
+        tokio::spawn(pump(stdout, "[stdout]", sender.clone()));
+        open_streams += 1;
+    }
+    if let Some(stderr) = child.stderr.take() {
+        tokio::spawn(pump(stderr, "[stderr]", sender.clone()));
+        open_streams += 1;
+    }
+    drop(sender);
+
+    let mut status: Option<ExitStatus> = None;
+    let timed_out = loop {
+        // Deadline first, then exit, then output: a script that floods its output must still time out.
+        tokio::select! {
+            biased;
+            _ = tokio::time::sleep_until(deadline) => break true,
+            exited = child.wait(), if status.is_none() => {
+                status = Some(exited.map_err(|e| Error::io(format!("cannot wait for {}", script.location), e))?);
+                break false;
+            }
+            output = receiver.recv(), if open_streams > 0 => record(output, log, &mut open_streams),
+        }
+    };
+
+    if timed_out {
+        return Err(terminate(script, &mut child, pgid, &mut receiver, &mut open_streams, log).await);
+    }
+
+    // The script exited: read what is left, but only for the drain window (and never past the deadline).
+    let drain_deadline = (Instant::now() + script.drain_window).min(deadline);
+    while open_streams > 0 {
+        tokio::select! {
+            biased;
+            _ = tokio::time::sleep_until(drain_deadline) => {
+                log.line(&format!(
+                    "[agent] {} exited, but a background process still holds its stdout/stderr open; stopped \
+                     waiting for its output (redirect the output of daemons started from hooks)",
+                    script.location
+                ));
+                break;
+            }
+            output = receiver.recv() => record(output, log, &mut open_streams),
+        }
+    }
+    // Dropping the receiver switches the pumps to discarding: they keep draining until the pipes close.
+    drop(receiver);
+
+    let status = status.unwrap_or_else(|| ExitStatus::from_raw(0));
+    match (status.code(), status.signal()) {
+        (Some(0), _) => Ok(()),
+        (Some(code), _) => {
+            Err(Error::ScriptFailed { script: script.location.clone(), runas: script.runas.clone(), code, signal: None })
+        }
+        (None, signal) => Err(Error::ScriptFailed {
+            script: script.location.clone(),
+            runas: script.runas.clone(),
+            code: 128 + signal.unwrap_or(0),
+            signal,
+        }),
+    }
+}
+
+/// The pre-flight checks: the script exists, and is executable (after `chmod +x` if needed).
+fn prepare(script: &ScriptRun) -> Result<(), Error> {
+    let missing = || Error::ScriptMissing { script: script.location.clone(), path: script.path.clone() };
+    let metadata = fs::metadata(&script.path).map_err(|_| missing())?;
+    if !metadata.is_file() {
+        return Err(missing());
+    }
+    let mode = metadata.permissions().mode();
+    if mode & 0o111 == 0 {
+        fs::set_permissions(&script.path, fs::Permissions::from_mode(mode | 0o111)).map_err(|_| {
+            Error::ScriptNotExecutable { script: script.location.clone(), path: script.path.clone() }
+        })?;
+    }
+    Ok(())
+}
+
+fn build_command(script: &ScriptRun) -> Result<tokio::process::Command, Error> {
+    let start_error = |reason: String| Error::ScriptStart {
+        script: script.location.clone(),
+        runas: script.runas.clone(),
+        reason,
+    };
+    let mut command = if script.sudo {
+        let mut command = tokio::process::Command::new("sudo");
+        command.arg("-n");
+        let names: Vec<&str> = script.env.iter().map(|(name, _)| name.as_str()).collect();
+        if !names.is_empty() {
+            command.arg(format!("--preserve-env={}", names.join(",")));
+        }
+        if let Some(user) = &script.runas {
+            command.arg("-u").arg(user).arg("-H");
+        }
+        command.arg("--").arg(&script.path);
+        command
+    } else {
+        tokio::process::Command::new(&script.path)
+    };
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0).kill_on_drop(false);
+    for name in REMOVED_ENV {
+        command.env_remove(name);
+    }
+    command.envs(script.env.iter().map(|(name, value)| (name, value)));
+    if let (Some(user_name), false) = (&script.runas, script.sudo) {
+        let user = User::from_name(user_name)
+            .map_err(|e| start_error(format!("cannot look up user {user_name}: {e}")))?
+            .ok_or_else(|| start_error(format!("user {user_name} does not exist")))?;
+        let c_name = CString::new(user_name.as_bytes()).map_err(|_| start_error("invalid user name".into()))?;
+        let groups = nix::unistd::getgrouplist(&c_name, user.gid)
+            .map_err(|e| start_error(format!("cannot list the groups of {user_name}: {e}")))?;
+        command
+            .env("HOME", &user.dir)
+            .env("USER", &user.name)
+            .env("LOGNAME", &user.name)
+            .env("SHELL", &user.shell);
+        switch_user(&mut command, user.uid, user.gid, groups);
+    }
+    Ok(command)
+}
+
+/// Makes the child drop to `uid`/`gid` with exactly `groups` as supplementary groups before `exec`.
+#[allow(unsafe_code)]
+fn switch_user(command: &mut tokio::process::Command, uid: Uid, gid: Gid, groups: Vec<Gid>) {
+    // SAFETY: the closure runs in the forked child before exec, where only async-signal-safe operations are
+    // allowed. It calls nothing but the setgroups, setgid and setuid system calls (through nix's thin wrappers,
+    // which do not allocate; errno converts into io::Error without allocating). Everything that needs NSS or
+    // allocation (the user, its primary group and its group list) was computed in the parent and moved in.
+    // Groups go first: after setuid the process would no longer have the privilege to change them.
+    unsafe {
+        command.pre_exec(move || {
+            nix::unistd::setgroups(&groups)?;
+            nix::unistd::setgid(gid)?;
+            nix::unistd::setuid(uid)?;
+            Ok(())
+        });
+    }
+}
+
+fn describe_spawn_error(script: &ScriptRun, error: &io::Error) -> String {
+    match error.raw_os_error() {
+        Some(code) if code == Errno::ENOEXEC as i32 => {
+            format!("{error} (a script must start with a #! line, e.g. #!/bin/bash)")
+        }
+        Some(code) if code == Errno::ENOENT as i32 && script.sudo => format!("{error} (is sudo installed?)"),
+        Some(code) if code == Errno::ENOENT as i32 => format!("{error} (is the #! interpreter installed?)"),
+        _ => error.to_string(),
+    }
+}
+
+/// Terminates a timed-out script: SIGTERM to the group, SIGKILL after the grace if anything is left.
+async fn terminate(
+    script: &ScriptRun,
+    child: &mut tokio::process::Child,
+    pgid: Pid,
+    receiver: &mut mpsc::Receiver<Output>,
+    open_streams: &mut usize,
+    log: &EventLog,
+) -> Error {
+    log.line(&format!(
+        "[agent] {} did not finish within {} seconds; sending SIGTERM to its process group",
+        script.location,
+        script.timeout.as_secs()
+    ));
+    signal_group(pgid, Signal::SIGTERM);
+    let grace_deadline = Instant::now() + script.kill_grace;
+    let mut exited = false;
+    loop {
+        if exited && group_is_gone(pgid) {
+            break;
+        }
+        tokio::select! {
+            biased;
+            _ = tokio::time::sleep(GROUP_CHECK_INTERVAL) => {}
+            _ = child.wait(), if !exited => exited = true,
+            output = receiver.recv(), if *open_streams > 0 => record(output, log, open_streams),
+        }
+        if Instant::now() >= grace_deadline {
+            break;
+        }
+    }
+    if !group_is_gone(pgid) {
+        log.line("[agent] processes of the script are still running after the kill grace; sending SIGKILL");
+        signal_group(pgid, Signal::SIGKILL);
+    }
+    if !exited {
+        let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
+    }
+    // Collect the last lines the group wrote before it died, without waiting for escaped processes.
+    let drain_deadline = Instant::now() + Duration::from_millis(100);
+    while *open_streams > 0 {
+        tokio::select! {
+            biased;
+            _ = tokio::time::sleep_until(drain_deadline) => break,
+            output = receiver.recv() => record(output, log, open_streams),
+        }
+    }
+    Error::ScriptTimedOut { script: script.location.clone(), timeout_secs: script.timeout.as_secs() }
+}
+
+/// True when no process (zombies included) is left in the group.
+fn group_is_gone(pgid: Pid) -> bool {
+    pgid.as_raw() <= 1 || matches!(killpg(pgid, None), Err(Errno::ESRCH))
+}
+
+/// Signals the script's process group (never the agent's own group, whatever the pid).
+fn signal_group(pgid: Pid, signal: Signal) {
+    if pgid.as_raw() > 1 {
+        let _ = killpg(pgid, signal);
+    }
+}
+
+fn record(output: Option<Output>, log: &EventLog, open_streams: &mut usize) {
+    match output {
+        Some(Output::Line(prefix, text)) => log.line(&format!("{prefix}{text}")),
+        Some(Output::Closed) => *open_streams = open_streams.saturating_sub(1),
+        None => *open_streams = 0,
+    }
+}
+
+/// Reads one pipe to its end, sending each line. Once the receiver is gone it keeps reading and discarding, so the
+/// writer (a daemon that inherited the pipe) never gets SIGPIPE.
+async fn pump(reader: impl AsyncRead + Unpin, prefix: &'static str, sender: mpsc::Sender<Output>) {
+    let mut reader = BufReader::with_capacity(8192, reader);
+    let mut line: Vec<u8> = Vec::new();
+    let mut forwarding = true;
+    loop {
+        let buffer = match reader.fill_buf().await {
+            Ok([]) | Err(_) => break,
+            Ok(buffer) => buffer,
+        };
+        let length = buffer.len();
+        if !forwarding {
+            reader.consume(length);
+            continue;
+        }
+        let (consumed, complete) = match buffer.iter().position(|b| *b == b'\n') {
+            Some(newline) => {
+                line.extend_from_slice(&buffer[..newline]);
+                (newline + 1, true)
+            }
+            None => {
+                line.extend_from_slice(buffer);
+                (length, line.len() >= MAX_LINE)
+            }
+        };
+        reader.consume(consumed);
+        if complete {
+            let text = String::from_utf8_lossy(&line).into_owned();
+            line.clear();
+            forwarding = sender.send(Output::Line(prefix, text)).await.is_ok();
+        }
+    }
+    if forwarding {
+        if !line.is_empty() {
+            let _ = sender.send(Output::Line(prefix, String::from_utf8_lossy(&line).into_owned())).await;
+        }
+        let _ = sender.send(Output::Closed).await;
+    }
+}

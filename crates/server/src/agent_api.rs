@@ -1,0 +1,248 @@
+//! The host agent protocol: register, long-poll for the next lifecycle event, report its result, download bundles.
+//!
+//! One host command is one lifecycle event. Handing out an event (Pending → InProgress) and recording its result
+//! are the only writers of `lifecycle_events.status` besides skips; after each result the orchestrator advances the
+//! deployment in the same request, so the agent's next poll finds its next event at once.
+
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use cutover_api_types::agent::{
+    AgentError, BundleSpec, CompleteRequest, CompleteResponse, DeploymentSpec, HostCommand, PollRequest, PollResponse,
+    RegisterRequest, RegisterResponse,
+};
+use cutover_domain::lifecycle::LifecycleEvent;
+use cutover_store::{ClaimedEvent, EventDiagnostics, InstanceRow, RecordOutcome, StoreError};
+
+use crate::convert::{self, DeploymentOptions};
+use crate::{AppState, orchestrator};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/register", post(register))
+        .route("/poll", post(poll))
+        .route("/complete", post(complete))
+        .route("/bundles/{sha256}", get(bundle))
+}
+
+/// Errors of the agent protocol, answered as `AgentError` JSON.
+#[derive(Debug)]
+pub(crate) struct AgentApiError(StatusCode, &'static str, String);
+
+impl From<StoreError> for AgentApiError {
+    fn from(error: StoreError) -> Self {
+        tracing::error!(message = "Store error in agent protocol.", %error);
+        AgentApiError(StatusCode::INTERNAL_SERVER_ERROR, "Internal", "internal error".to_owned())
+    }
+}
+
+impl IntoResponse for AgentApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(AgentError { code: self.1.to_owned(), message: self.2 })).into_response()
+    }
+}
+
+type AgentResult<T> = Result<Json<T>, AgentApiError>;
+
+async fn register(State(state): State<AppState>, Json(req): Json<RegisterRequest>) -> AgentResult<RegisterResponse> {
+    if !cutover_domain::ids::is_valid_name(&req.instance_name) {
+        return Err(AgentApiError(
+            StatusCode::BAD_REQUEST,
+            "InvalidInstanceName",
+            format!("invalid instance name {:?}: use 1-100 characters of [A-Za-z0-9+=,.@_-]", req.instance_name),
+        ));
+    }
+    let now = state.inner.clock.now_ms();
+    let mut tx = state.store().begin().await?;
+    let tags: Vec<(String, String)> = req.tags.iter().map(|tag| (tag.key.clone(), tag.value.clone())).collect();
+    let row = match tx.instance(&req.instance_name).await? {
+        Some(mut row) => {
+            if row.deregister_time.is_some() {
+                return Err(AgentApiError(
+                    StatusCode::CONFLICT,
+                    "InstanceDeregistered",
+                    format!(
+                        "instance {} was deregistered; register it again (RegisterOnPremisesInstance) to deploy to it",
+                        req.instance_name
+                    ),
+                ));
+            }
+            let mut existing = convert::tags_from_json(&row.tags);
+            for (key, value) in tags {
+                match existing.iter_mut().find(|(k, _)| *k == key) {
+                    Some(entry) => entry.1 = value,
+                    None => existing.push((key, value)),
+                }
+            }
+            row.tags = convert::tags_to_json(&existing);
+            row.agent_version = Some(req.agent_version.clone());
+            row.hostname = Some(req.hostname.clone());
+            row.last_seen = Some(now);
+            tx.update_instance(&row).await?;
+            row
+        }
+        None => {
+            let row = InstanceRow {
+                name: req.instance_name.clone(),
+                arn: convert::instance_arn(&req.instance_name),
+                iam_user_arn: None,
+                iam_session_arn: Some(format!("arn:cutover:sts::agent:assumed-role/cutover-agent/{}", req.instance_name)),
+                register_time: now,
+                deregister_time: None,
+                tags: convert::tags_to_json(&tags),
+                agent_version: Some(req.agent_version.clone()),
+                hostname: Some(req.hostname.clone()),
+                last_seen: Some(now),
+            };
+            tx.insert_instance(&row).await?;
+            row
+        }
+    };
+    tx.commit().await?;
+    Ok(Json(RegisterResponse { instance_name: row.name, instance_arn: row.arn }))
+}
+
+async fn poll(State(state): State<AppState>, Json(req): Json<PollRequest>) -> AgentResult<PollResponse> {
+    let wait = Duration::from_millis(req.wait_ms.min(state.inner.config.poll_max_wait_ms));
+    let deadline = tokio::time::Instant::now() + wait;
+    let notify = state.inner.wakeups.get(&req.instance_name);
+    let mut touched = false;
+    loop {
+        // Register interest before looking, so a wake-up between the look and the wait is kept.
+        let notified = notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let now = state.inner.clock.now_ms();
+        let mut tx = state.store().begin().await?;
+        if !touched {
+            tx.touch_instance(&req.instance_name, now).await?;
+            touched = true;
+        }
+        let claimed = tx.claim_next_event(&req.instance_name, now).await?;
+        tx.commit().await?;
+        if let Some(claimed) = claimed {
+            let command = host_command(&req.instance_name, claimed)?;
+            return Ok(Json(PollResponse { command: Some(command) }));
+        }
+        tokio::select! {
+            () = &mut notified => {}
+            () = tokio::time::sleep_until(deadline) => return Ok(Json(PollResponse { command: None })),
+        }
+    }
+}
+
+fn host_command(instance_name: &str, claimed: ClaimedEvent) -> Result<HostCommand, AgentApiError> {
+    let deployment = &claimed.deployment;
+    let bundle: BundleSpec = serde_json::from_str(&deployment.bundle).map_err(|error| {
+        tracing::error!(message = "Unreadable bundle spec.", deployment_id = %deployment.id, %error);
+        AgentApiError(StatusCode::INTERNAL_SERVER_ERROR, "Internal", "internal error".to_owned())
+    })?;
+    let options = DeploymentOptions::from_json(&deployment.options);
+    Ok(HostCommand {
+        command_id: command_id(&deployment.id, instance_name, claimed.event.position),
+        lifecycle_event: claimed.event.name.clone(),
+        deployment: DeploymentSpec {
+            deployment_id: deployment.id.clone(),
+            application_name: deployment.application_name.clone(),
+            deployment_group_name: deployment.deployment_group_name.clone(),
+            deployment_group_id: deployment.deployment_group_id.clone(),
+            creator: deployment.creator.clone(),
+            revision: bundle,
+            file_exists_behavior: options.file_exists_behavior.clone(),
+            lifecycle_events: claimed.event_names,
+        },
+    })
+}
+
+pub(crate) fn command_id(deployment_id: &str, instance_name: &str, position: i64) -> String {
+    format!("{deployment_id}/{instance_name}/{position}")
+}
+
+fn parse_command_id(command_id: &str) -> Option<(&str, &str, i64)> {
+    let (deployment_id, rest) = command_id.split_once('/')?;
+    let (instance_name, position) = rest.rsplit_once('/')?;
+    Some((deployment_id, instance_name, position.parse().ok()?))
+}
+
+/// Longest full log kept per event; the agent caps it too.
+const MAX_EVENT_LOG: usize = 1024 * 1024;
+
+async fn complete(State(state): State<AppState>, Json(req): Json<CompleteRequest>) -> AgentResult<CompleteResponse> {
+    let Some((deployment_id, instance_name, position)) = parse_command_id(&req.command_id) else {
+        return Err(AgentApiError(StatusCode::BAD_REQUEST, "InvalidCommandId", format!("bad command id {:?}", req.command_id)));
+    };
+    if instance_name != req.instance_name {
+        return Err(AgentApiError(
+            StatusCode::FORBIDDEN,
+            "WrongInstance",
+            format!("command {} belongs to another instance", req.command_id),
+        ));
+    }
+    let status = match req.status.as_str() {
+        "Succeeded" | "Failed" => req.status.as_str(),
+        other => {
+            return Err(AgentApiError(StatusCode::BAD_REQUEST, "InvalidStatus", format!("status must be Succeeded or Failed, got {other:?}")));
+        }
+    };
+    let diagnostics = EventDiagnostics {
+        error_code: req.diagnostics.error_code.clone(),
+        script_name: req.diagnostics.script_name.clone(),
+        message: req.diagnostics.message.clone(),
+        log_tail: req.diagnostics.log_tail.clone(),
+    };
+    let now = state.inner.clock.now_ms();
+    let mut tx = state.store().begin().await?;
+    let Some(deployment) = tx.deployment(deployment_id).await? else {
+        return Ok(Json(CompleteResponse { accepted: false }));
+    };
+    let events = tx.target_events(deployment_id, instance_name).await?;
+    let Some(event) = events.iter().find(|event| event.position == position) else {
+        return Ok(Json(CompleteResponse { accepted: false }));
+    };
+    let outcome = tx
+        .record_event_result(deployment_id, instance_name, position, status, &diagnostics, Some(req.start_time_ms), req.end_time_ms.max(now.min(req.end_time_ms)))
+        .await?;
+    match outcome {
+        RecordOutcome::Recorded => {
+            let options = DeploymentOptions::from_json(&deployment.options);
+            let ignorable = event.name.parse::<LifecycleEvent>().is_ok_and(|event| {
+                options.ignore_application_stop_failures
+                    && matches!(
+                        event,
+                        LifecycleEvent::ApplicationStop | LifecycleEvent::BeforeBlockTraffic | LifecycleEvent::AfterBlockTraffic
+                    )
+            });
+            if status == "Failed" && !ignorable {
+                tx.skip_pending_events(deployment_id, instance_name).await?;
+            }
+            let mut log = req.log;
+            if log.len() > MAX_EVENT_LOG {
+                let mut cut = log.len() - MAX_EVENT_LOG;
+                while !log.is_char_boundary(cut) {
+                    cut += 1;
+                }
+                log = log[cut..].to_owned();
+            }
+            tx.put_event_log(deployment_id, instance_name, position, &log).await?;
+            tx.commit().await?;
+            orchestrator::advance_logged(&state, deployment_id).await;
+            Ok(Json(CompleteResponse { accepted: true }))
+        }
+        RecordOutcome::Duplicate => Ok(Json(CompleteResponse { accepted: true })),
+        RecordOutcome::NotInProgress => Ok(Json(CompleteResponse { accepted: false })),
+    }
+}
+
+async fn bundle(State(state): State<AppState>, Path(sha256): Path<String>) -> Response {
+    let Some(path) = state.inner.blobs.path(&sha256) else {
+        return AgentApiError(StatusCode::BAD_REQUEST, "InvalidDigest", "not a sha256 digest".to_owned()).into_response();
+    };
+    match crate::blobs::file_response(&path).await {
+        Ok(body) => ([("content-type", "application/octet-stream")], body).into_response(),
+        Err(_) => AgentApiError(StatusCode::NOT_FOUND, "NoSuchBundle", format!("no bundle with sha256 {sha256}")).into_response(),
+    }
+}

@@ -1,0 +1,507 @@
+//! Deployments and their targets: Create, Get, BatchGet, List, Stop; targets and the older instance operations.
+
+use cutover_api_types::agent::BundleSpec;
+use cutover_api_types::codedeploy as wire;
+use cutover_domain::lifecycle::LifecycleEvent;
+use cutover_domain::planner::{self, Candidate, InstanceHealth, RevisionHealth};
+use cutover_domain::tags;
+use cutover_store::{DeploymentFilter, DeploymentRow, EventRow, RevisionRow, TargetRow, Tx};
+
+use super::groups::group;
+use super::{application, paginate, required};
+use crate::convert::{self, DeploymentOptions, seconds};
+use crate::error::{ApiError, ApiResult};
+use crate::{AppState, orchestrator};
+
+async fn deployment(tx: &mut Tx, id: &str) -> ApiResult<DeploymentRow> {
+    tx.deployment(id).await?.ok_or_else(|| {
+        ApiError::new("DeploymentDoesNotExistException", format!("The deployment {id} does not exist with the user or AWS account."))
+    })
+}
+
+pub(crate) async fn create(state: AppState, input: wire::CreateDeploymentInput) -> ApiResult<wire::CreateDeploymentOutput> {
+    let app_name = required(&input.application_name, "ApplicationNameRequiredException", "applicationName")?;
+    let group_name = required(&input.deployment_group_name, "DeploymentGroupNameRequiredException", "deploymentGroupName")?;
+    if input.description.as_ref().is_some_and(|d| d.chars().count() > 256) {
+        return Err(ApiError::new("DescriptionTooLongException", "The description is too long (at most 256 characters)."));
+    }
+    if let Some(behavior) = input.file_exists_behavior.as_deref()
+        && !wire::FILE_EXISTS_BEHAVIOR_VALUES.contains(&behavior)
+    {
+        return Err(ApiError::new("InvalidFileExistsBehaviorException", format!("fileExistsBehavior {behavior:?} is not DISALLOW, OVERWRITE or RETAIN")));
+    }
+    if input.target_instances.is_some() {
+        return Err(ApiError::new("InvalidTargetInstancesException", "targetInstances applies only to blue/green deployments, which are not supported yet"));
+    }
+    if let Some(mode) = input.deployment_mode.as_deref().filter(|mode| *mode != "STANDARD") {
+        return Err(ApiError::new("OperationNotSupportedException", format!("deploymentMode {mode} is not supported yet")));
+    }
+    if let Some(rollback) = &input.auto_rollback_configuration {
+        for event in rollback.events.iter().flatten() {
+            if !wire::AUTO_ROLLBACK_EVENT_VALUES.contains(&event.as_str()) {
+                return Err(ApiError::new("InvalidAutoRollbackConfigException", format!("unknown auto-rollback event {event:?}")));
+            }
+        }
+    }
+    let now = state.inner.clock.now_ms();
+    let mut tx = state.store().begin().await?;
+    let app = application(&mut tx, app_name).await?;
+    let group_row = group(&mut tx, &app.id, group_name).await?;
+    let revision = match &input.revision {
+        Some(revision) => revision.clone(),
+        None => group_row
+            .target_revision
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok())
+            .ok_or_else(|| ApiError::new("RevisionRequiredException", "revision is required: the deployment group has no target revision yet"))?,
+    };
+    super::revisions::validate(&Some(revision.clone()))?;
+    let bundle = resolve_bundle(&mut tx, &revision).await?;
+    let config_name = input.deployment_config_name.clone().unwrap_or_else(|| group_row.config_name.clone());
+    match convert::find_config(&mut tx, &config_name).await? {
+        Some((config, _)) if config.compute_platform == cutover_domain::config::ComputePlatform::Server => {}
+        Some(_) => return Err(ApiError::new("InvalidDeploymentConfigNameException", format!("deployment config {config_name} is not for the Server compute platform"))),
+        None => return Err(ApiError::new("DeploymentConfigDoesNotExistException", format!("The deployment configuration {config_name} does not exist with the user or AWS account."))),
+    }
+    let settings: wire::DeploymentGroupInfo = serde_json::from_str(&group_row.spec)?;
+    let revision_key = convert::revision_key(&revision);
+    let targets = select_targets(&mut tx, &group_row.id, &settings, &revision_key, input.update_outdated_instances_only.unwrap_or(false)).await?;
+
+    let id = state.inner.clock.deployment_id();
+    if !tx.claim_group_for_deployment(&group_row.id, &id).await? {
+        return Err(ApiError::new(
+            "DeploymentLimitExceededException",
+            format!(
+                "The deployment group {group_name} already has an active deployment ({}).",
+                group_row.active_deployment_id.as_deref().unwrap_or("unknown")
+            ),
+        ));
+    }
+    let options = DeploymentOptions {
+        description: input.description.clone(),
+        ignore_application_stop_failures: input.ignore_application_stop_failures.unwrap_or(false),
+        file_exists_behavior: input.file_exists_behavior.clone(),
+        update_outdated_instances_only: input.update_outdated_instances_only.unwrap_or(false),
+        auto_rollback_configuration: input.auto_rollback_configuration.clone().or(settings.auto_rollback_configuration.clone()),
+        rollback_info: None,
+        deployment_style: settings.deployment_style.clone(),
+    };
+    let revision_json = serde_json::to_string(&revision)?;
+    let row = DeploymentRow {
+        id: id.clone(),
+        application_id: app.id.clone(),
+        application_name: app.name.clone(),
+        deployment_group_id: group_row.id.clone(),
+        deployment_group_name: group_row.name.clone(),
+        config_name,
+        status: "Created".to_owned(),
+        creator: "user".to_owned(),
+        revision: revision_json.clone(),
+        bundle: serde_json::to_string(&bundle)?,
+        previous_revision: group_row.target_revision.clone(),
+        options: options.to_json(),
+        min_healthy: None,
+        error_code: None,
+        error_message: None,
+        stop_requested: false,
+        create_time: now,
+        start_time: None,
+        complete_time: None,
+    };
+    let events: Vec<String> = LifecycleEvent::IN_PLACE.iter().map(|event| event.as_str().to_owned()).collect();
+    tx.insert_deployment(&row, &targets, &events).await?;
+    // CodeDeploy registers a revision the first time it is deployed.
+    tx.upsert_revision(&RevisionRow {
+        application_id: app.id.clone(),
+        revision_key: revision_key.clone(),
+        location: revision_json,
+        description: None,
+        register_time: now,
+        first_used_time: None,
+        last_used_time: None,
+    })
+    .await?;
+    tx.mark_revision_used(&app.id, &revision_key, now).await?;
+    tx.commit().await?;
+    tracing::info!(message = "Deployment created.", deployment_id = %id, targets = targets.len());
+    orchestrator::advance(&state, &id).await?;
+    Ok(wire::CreateDeploymentOutput { deployment_id: Some(id) })
+}
+
+/// Maps a revision location to the bundle agents download; only Cutover's own store is supported so far.
+async fn resolve_bundle(tx: &mut Tx, revision: &wire::RevisionLocation) -> ApiResult<BundleSpec> {
+    let s3 = revision.s3_location.as_ref().ok_or_else(|| ApiError::new("InvalidRevisionException", "revision needs s3Location"))?;
+    let bucket = s3.bucket.clone().unwrap_or_default();
+    let key = s3.key.clone().unwrap_or_default();
+    let object = tx.object(&bucket, &key).await?.ok_or_else(|| {
+        ApiError::new(
+            "RevisionDoesNotExistException",
+            format!("The revision s3://{bucket}/{key} does not exist in Cutover's revision store; upload it with `cutover push`."),
+        )
+    })?;
+    if let Some(etag) = s3.e_tag.as_deref().map(|etag| etag.trim_matches('"')).filter(|etag| !etag.is_empty())
+        && etag != object.sha256
+    {
+        return Err(ApiError::new("InvalidRevisionException", format!("s3://{bucket}/{key} has ETag {}, not {etag}", object.sha256)));
+    }
+    Ok(BundleSpec {
+        url: format!("/agent/v1/bundles/{}", object.sha256),
+        sha256: object.sha256.clone(),
+        bundle_type: s3.bundle_type.clone().unwrap_or_default(),
+        size: object.size.max(0) as u64,
+        bucket: Some(bucket),
+        key: Some(key),
+        version: s3.version.clone(),
+        etag: Some(object.sha256),
+        commit_id: None,
+    })
+}
+
+/// Registered instances the group's tags select, in CodeDeploy's order (unhealthy first, then by revision).
+async fn select_targets(
+    tx: &mut Tx,
+    group_id: &str,
+    settings: &wire::DeploymentGroupInfo,
+    revision_key: &str,
+    outdated_only: bool,
+) -> ApiResult<Vec<String>> {
+    let filters = convert::domain_filters(settings.on_premises_instance_tag_filters.as_deref().unwrap_or_default())
+        .map_err(|message| ApiError::new("InvalidTagException", message))?;
+    let mut tag_set = Vec::new();
+    for group in settings.on_premises_tag_set.as_ref().and_then(|set| set.on_premises_tag_set_list.as_ref()).into_iter().flatten() {
+        tag_set.push(convert::domain_filters(group).map_err(|message| ApiError::new("InvalidTagException", message))?);
+    }
+    let health = tx.group_instances(group_id).await?;
+    let mut candidates = Vec::new();
+    for row in tx.list_instances().await? {
+        if row.deregister_time.is_some() {
+            continue;
+        }
+        let instance_tags = convert::domain_tags(&convert::tags_from_json(&row.tags));
+        if !tags::is_targeted(&filters, &tag_set, &instance_tags) {
+            continue;
+        }
+        let record = health.iter().find(|record| record.instance_name == row.name);
+        let revision = match record.and_then(|record| record.revision_key.as_deref()) {
+            None => RevisionHealth::Unknown,
+            Some(key) if key == revision_key => RevisionHealth::Current,
+            Some(_) => RevisionHealth::Old,
+        };
+        if outdated_only && revision == RevisionHealth::Current {
+            continue;
+        }
+        let healthy = record.is_some_and(|record| record.healthy);
+        candidates.push(Candidate {
+            name: row.name,
+            health: if healthy { InstanceHealth::Healthy } else { InstanceHealth::Unhealthy },
+            revision,
+        });
+    }
+    Ok(planner::order_candidates(candidates).into_iter().map(|candidate| candidate.name).collect())
+}
+
+pub(crate) fn overview(targets: &[TargetRow]) -> wire::DeploymentOverview {
+    let count = |status: &str| targets.iter().filter(|target| target.status == status).count() as i64;
+    wire::DeploymentOverview {
+        pending: Some(count("Pending")),
+        in_progress: Some(count("InProgress")),
+        succeeded: Some(count("Succeeded")),
+        failed: Some(count("Failed")),
+        skipped: Some(count("Skipped")),
+        ready: Some(count("Ready")),
+    }
+}
+
+pub(crate) async fn info(tx: &mut Tx, row: &DeploymentRow) -> ApiResult<wire::DeploymentInfo> {
+    let targets = tx.targets(&row.id).await?;
+    let options = DeploymentOptions::from_json(&row.options);
+    Ok(wire::DeploymentInfo {
+        application_name: Some(row.application_name.clone()),
+        deployment_group_name: Some(row.deployment_group_name.clone()),
+        deployment_config_name: Some(row.config_name.clone()),
+        deployment_id: Some(row.id.clone()),
+        previous_revision: row.previous_revision.as_deref().and_then(|json| serde_json::from_str(json).ok()),
+        revision: serde_json::from_str(&row.revision).ok(),
+        status: Some(row.status.clone()),
+        error_information: row.error_code.as_ref().map(|code| wire::ErrorInformation {
+            code: Some(code.clone()),
+            message: row.error_message.clone(),
+        }),
+        create_time: Some(seconds(row.create_time)),
+        start_time: row.start_time.map(seconds),
+        complete_time: row.complete_time.map(seconds),
+        deployment_overview: Some(overview(&targets)),
+        description: options.description.clone(),
+        creator: Some(row.creator.clone()),
+        ignore_application_stop_failures: Some(options.ignore_application_stop_failures),
+        auto_rollback_configuration: options.auto_rollback_configuration.clone(),
+        update_outdated_instances_only: Some(options.update_outdated_instances_only),
+        rollback_info: options.rollback_info.clone(),
+        deployment_style: Some(options.deployment_style.clone().unwrap_or(wire::DeploymentStyle {
+            deployment_type: Some("IN_PLACE".to_owned()),
+            deployment_option: Some("WITHOUT_TRAFFIC_CONTROL".to_owned()),
+        })),
+        instance_termination_wait_time_started: Some(false),
+        file_exists_behavior: Some(options.file_exists_behavior.clone().unwrap_or_else(|| "DISALLOW".to_owned())),
+        deployment_status_messages: Some(Vec::new()),
+        compute_platform: Some("Server".to_owned()),
+        ..Default::default()
+    })
+}
+
+pub(crate) async fn get(state: AppState, input: wire::GetDeploymentInput) -> ApiResult<wire::GetDeploymentOutput> {
+    let id = required(&input.deployment_id, "DeploymentIdRequiredException", "deploymentId")?;
+    let mut tx = state.store().begin().await?;
+    let row = deployment(&mut tx, id).await?;
+    Ok(wire::GetDeploymentOutput { deployment_info: Some(info(&mut tx, &row).await?) })
+}
+
+pub(crate) async fn batch_get(state: AppState, input: wire::BatchGetDeploymentsInput) -> ApiResult<wire::BatchGetDeploymentsOutput> {
+    let ids = input.deployment_ids.unwrap_or_default();
+    if ids.is_empty() {
+        return Err(ApiError::new("DeploymentIdRequiredException", "deploymentIds is required"));
+    }
+    if ids.len() > 100 {
+        return Err(ApiError::new("BatchLimitExceededException", "The maximum number of deployment IDs allowed for this request (100) was exceeded."));
+    }
+    let mut tx = state.store().begin().await?;
+    let mut infos = Vec::new();
+    for id in &ids {
+        if let Some(row) = tx.deployment(id).await? {
+            infos.push(info(&mut tx, &row).await?);
+        }
+    }
+    Ok(wire::BatchGetDeploymentsOutput { deployments_info: Some(infos) })
+}
+
+pub(crate) async fn list(state: AppState, input: wire::ListDeploymentsInput) -> ApiResult<wire::ListDeploymentsOutput> {
+    let mut filter = DeploymentFilter::default();
+    let mut tx = state.store().begin().await?;
+    match (input.application_name.as_deref(), input.deployment_group_name.as_deref()) {
+        (Some(app_name), group_name) => {
+            let app = application(&mut tx, app_name).await?;
+            match group_name {
+                Some(group_name) => filter.deployment_group_id = Some(group(&mut tx, &app.id, group_name).await?.id),
+                None => filter.application_id = Some(app.id),
+            }
+        }
+        (None, Some(_)) => return Err(ApiError::new("ApplicationNameRequiredException", "applicationName is required with deploymentGroupName")),
+        (None, None) => {}
+    }
+    for status in input.include_only_statuses.iter().flatten() {
+        if !wire::DEPLOYMENT_STATUS_VALUES.contains(&status.as_str()) {
+            return Err(ApiError::new("InvalidDeploymentStatusException", format!("unknown deployment status {status:?}")));
+        }
+        filter.statuses.push(status.clone());
+    }
+    if let Some(range) = &input.create_time_range {
+        if let (Some(start), Some(end)) = (range.start, range.end)
+            && start > end
+        {
+            return Err(ApiError::new("InvalidTimeRangeException", "The specified time range was specified in an invalid format."));
+        }
+        filter.created_after = range.start.map(|s| (s * 1000.0) as i64);
+        filter.created_before = range.end.map(|s| (s * 1000.0) as i64);
+    }
+    let ids: Vec<String> = tx.list_deployments(&filter).await?.into_iter().map(|row| row.id).collect();
+    let (page, next_token) = paginate(&ids, &input.next_token)?;
+    Ok(wire::ListDeploymentsOutput { deployments: Some(page), next_token })
+}
+
+pub(crate) async fn stop(state: AppState, input: wire::StopDeploymentInput) -> ApiResult<wire::StopDeploymentOutput> {
+    let id = required(&input.deployment_id, "DeploymentIdRequiredException", "deploymentId")?;
+    {
+        let mut tx = state.store().begin().await?;
+        let row = deployment(&mut tx, id).await?;
+        if matches!(row.status.as_str(), "Succeeded" | "Failed" | "Stopped") {
+            return Err(ApiError::new("DeploymentAlreadyCompletedException", format!("The deployment {id} is already completed.")));
+        }
+        tx.request_stop(id).await?;
+        tx.commit().await?;
+    }
+    orchestrator::advance(&state, id).await?;
+    let mut tx = state.store().begin().await?;
+    let row = deployment(&mut tx, id).await?;
+    Ok(if row.status == "Stopped" {
+        wire::StopDeploymentOutput { status: Some("Succeeded".to_owned()), status_message: Some("Deployment stopped.".to_owned()) }
+    } else {
+        wire::StopDeploymentOutput {
+            status: Some("Pending".to_owned()),
+            status_message: Some("Stopping: waiting for lifecycle events already running on instances to finish.".to_owned()),
+        }
+    })
+}
+
+fn wire_events(events: &[EventRow]) -> Vec<wire::LifecycleEvent> {
+    events
+        .iter()
+        .map(|event| wire::LifecycleEvent {
+            lifecycle_event_name: Some(event.name.clone()),
+            diagnostics: event.error_code.as_ref().map(|code| wire::Diagnostics {
+                error_code: Some(code.clone()),
+                script_name: event.script_name.clone(),
+                message: event.message.clone(),
+                log_tail: event.log_tail.clone(),
+            }),
+            start_time: event.start_time.map(seconds),
+            end_time: event.end_time.map(seconds),
+            status: Some(event.status.clone()),
+        })
+        .collect()
+}
+
+async fn target_view(tx: &mut Tx, row: &TargetRow) -> ApiResult<wire::InstanceTarget> {
+    let events = tx.target_events(&row.deployment_id, &row.instance_name).await?;
+    Ok(wire::InstanceTarget {
+        deployment_id: Some(row.deployment_id.clone()),
+        target_id: Some(row.instance_name.clone()),
+        target_arn: Some(convert::instance_arn(&row.instance_name)),
+        status: Some(row.status.clone()),
+        last_updated_at: Some(seconds(row.last_updated)),
+        lifecycle_events: Some(wire_events(&events)),
+        instance_label: None,
+    })
+}
+
+async fn target(tx: &mut Tx, deployment_id: &str, target_id: &str) -> ApiResult<TargetRow> {
+    let targets = tx.targets(deployment_id).await?;
+    targets.into_iter().find(|row| row.instance_name == target_id).ok_or_else(|| {
+        ApiError::new("DeploymentTargetDoesNotExistException", format!("The target {target_id} does not exist in deployment {deployment_id}."))
+    })
+}
+
+pub(crate) async fn list_targets(state: AppState, input: wire::ListDeploymentTargetsInput) -> ApiResult<wire::ListDeploymentTargetsOutput> {
+    let id = required(&input.deployment_id, "DeploymentIdRequiredException", "deploymentId")?;
+    let mut tx = state.store().begin().await?;
+    deployment(&mut tx, id).await?;
+    let mut targets = tx.targets(id).await?;
+    for (name, values) in input.target_filters.iter().flatten() {
+        match name.as_str() {
+            "TargetStatus" => {
+                for value in values {
+                    if !wire::TARGET_STATUS_VALUES.contains(&value.as_str()) {
+                        return Err(ApiError::new("InvalidInputException", format!("unknown target status {value:?}")));
+                    }
+                }
+                targets.retain(|target| values.contains(&target.status));
+            }
+            // In-place deployments have no Blue/Green labels.
+            "ServerInstanceLabel" => targets.retain(|_| values.is_empty()),
+            other => return Err(ApiError::new("InvalidTargetFilterNameException", format!("unknown target filter {other:?}"))),
+        }
+    }
+    let ids: Vec<String> = targets.into_iter().map(|target| target.instance_name).collect();
+    let (page, next_token) = paginate(&ids, &input.next_token)?;
+    Ok(wire::ListDeploymentTargetsOutput { target_ids: Some(page), next_token })
+}
+
+pub(crate) async fn get_target(state: AppState, input: wire::GetDeploymentTargetInput) -> ApiResult<wire::GetDeploymentTargetOutput> {
+    let id = required(&input.deployment_id, "DeploymentIdRequiredException", "deploymentId")?;
+    let target_id = required(&input.target_id, "DeploymentTargetIdRequiredException", "targetId")?;
+    let mut tx = state.store().begin().await?;
+    deployment(&mut tx, id).await?;
+    let row = target(&mut tx, id, target_id).await?;
+    Ok(wire::GetDeploymentTargetOutput {
+        deployment_target: Some(wire::DeploymentTarget {
+            deployment_target_type: Some("InstanceTarget".to_owned()),
+            instance_target: Some(target_view(&mut tx, &row).await?),
+            ..Default::default()
+        }),
+    })
+}
+
+pub(crate) async fn batch_get_targets(
+    state: AppState,
+    input: wire::BatchGetDeploymentTargetsInput,
+) -> ApiResult<wire::BatchGetDeploymentTargetsOutput> {
+    let id = required(&input.deployment_id, "DeploymentIdRequiredException", "deploymentId")?;
+    let ids = input.target_ids.unwrap_or_default();
+    if ids.is_empty() {
+        return Err(ApiError::new("DeploymentTargetIdRequiredException", "targetIds is required"));
+    }
+    if ids.len() > 25 {
+        return Err(ApiError::new("DeploymentTargetListSizeExceededException", "The maximum number of targets that can be associated with this request (25) was exceeded."));
+    }
+    let mut tx = state.store().begin().await?;
+    deployment(&mut tx, id).await?;
+    let mut res = Vec::new();
+    for target_id in &ids {
+        let row = target(&mut tx, id, target_id).await?;
+        res.push(wire::DeploymentTarget {
+            deployment_target_type: Some("InstanceTarget".to_owned()),
+            instance_target: Some(target_view(&mut tx, &row).await?),
+            ..Default::default()
+        });
+    }
+    Ok(wire::BatchGetDeploymentTargetsOutput { deployment_targets: Some(res) })
+}
+
+async fn summary(tx: &mut Tx, row: &TargetRow) -> ApiResult<wire::InstanceSummary> {
+    let events = tx.target_events(&row.deployment_id, &row.instance_name).await?;
+    Ok(wire::InstanceSummary {
+        deployment_id: Some(row.deployment_id.clone()),
+        instance_id: Some(row.instance_name.clone()),
+        status: Some(row.status.clone()),
+        last_updated_at: Some(seconds(row.last_updated)),
+        lifecycle_events: Some(wire_events(&events)),
+        instance_type: None,
+    })
+}
+
+pub(crate) async fn list_instances(state: AppState, input: wire::ListDeploymentInstancesInput) -> ApiResult<wire::ListDeploymentInstancesOutput> {
+    let id = required(&input.deployment_id, "DeploymentIdRequiredException", "deploymentId")?;
+    let mut tx = state.store().begin().await?;
+    deployment(&mut tx, id).await?;
+    let mut targets = tx.targets(id).await?;
+    if let Some(statuses) = input.instance_status_filter.as_ref().filter(|s| !s.is_empty()) {
+        for status in statuses {
+            if !wire::INSTANCE_STATUS_VALUES.contains(&status.as_str()) {
+                return Err(ApiError::new("InvalidInstanceStatusException", format!("unknown instance status {status:?}")));
+            }
+        }
+        targets.retain(|target| statuses.contains(&target.status));
+    }
+    let ids: Vec<String> = targets.into_iter().map(|target| target.instance_name).collect();
+    let (page, next_token) = paginate(&ids, &input.next_token)?;
+    Ok(wire::ListDeploymentInstancesOutput { instances_list: Some(page), next_token })
+}
+
+pub(crate) async fn get_instance(state: AppState, input: wire::GetDeploymentInstanceInput) -> ApiResult<wire::GetDeploymentInstanceOutput> {
+    let id = required(&input.deployment_id, "DeploymentIdRequiredException", "deploymentId")?;
+    let instance_id = required(&input.instance_id, "InstanceIdRequiredException", "instanceId")?;
+    let mut tx = state.store().begin().await?;
+    deployment(&mut tx, id).await?;
+    let row = tx.targets(id).await?.into_iter().find(|row| row.instance_name == instance_id).ok_or_else(|| {
+        ApiError::new("InstanceDoesNotExistException", format!("The instance {instance_id} is not part of deployment {id}."))
+    })?;
+    Ok(wire::GetDeploymentInstanceOutput { instance_summary: Some(summary(&mut tx, &row).await?) })
+}
+
+pub(crate) async fn batch_get_instances(
+    state: AppState,
+    input: wire::BatchGetDeploymentInstancesInput,
+) -> ApiResult<wire::BatchGetDeploymentInstancesOutput> {
+    let id = required(&input.deployment_id, "DeploymentIdRequiredException", "deploymentId")?;
+    let ids = input.instance_ids.unwrap_or_default();
+    if ids.is_empty() {
+        return Err(ApiError::new("InstanceIdRequiredException", "instanceIds is required"));
+    }
+    if ids.len() > 100 {
+        return Err(ApiError::new("BatchLimitExceededException", "The maximum number of instance IDs allowed for this request (100) was exceeded."));
+    }
+    let mut tx = state.store().begin().await?;
+    deployment(&mut tx, id).await?;
+    let targets = tx.targets(id).await?;
+    let mut res = Vec::new();
+    let mut missing = Vec::new();
+    for instance_id in &ids {
+        match targets.iter().find(|row| &row.instance_name == instance_id) {
+            Some(row) => res.push(summary(&mut tx, row).await?),
+            None => missing.push(instance_id.clone()),
+        }
+    }
+    Ok(wire::BatchGetDeploymentInstancesOutput {
+        instances_summary: Some(res),
+        error_message: (!missing.is_empty()).then(|| format!("Instances not in the deployment: {}", missing.join(", "))),
+    })
+}

@@ -1,0 +1,268 @@
+//! Deployment groups: Create, Get, BatchGet, List, Update (incl. rename), Delete.
+
+use cutover_api_types::codedeploy as wire;
+use cutover_domain::tags;
+use cutover_store::{DeploymentGroupRow, StoreError, Tx};
+
+use super::{application, paginate, required, valid_name};
+use crate::AppState;
+use crate::convert::{self, seconds};
+use crate::error::{ApiError, ApiResult};
+
+const DEFAULT_SERVICE_ROLE: &str = "arn:cutover:iam::000000000000:role/cutover";
+
+/// The settings a group stores; everything else in DeploymentGroupInfo is derived on read.
+fn settings_from_create(input: &wire::CreateDeploymentGroupInput) -> wire::DeploymentGroupInfo {
+    wire::DeploymentGroupInfo {
+        ec2_tag_filters: input.ec2_tag_filters.clone(),
+        on_premises_instance_tag_filters: input.on_premises_instance_tag_filters.clone(),
+        auto_scaling_groups: None,
+        service_role_arn: Some(input.service_role_arn.clone().unwrap_or_else(|| DEFAULT_SERVICE_ROLE.to_owned())),
+        trigger_configurations: input.trigger_configurations.clone(),
+        alarm_configuration: input.alarm_configuration.clone(),
+        auto_rollback_configuration: input.auto_rollback_configuration.clone(),
+        deployment_style: input.deployment_style.clone(),
+        outdated_instances_strategy: input.outdated_instances_strategy.clone(),
+        blue_green_deployment_configuration: input.blue_green_deployment_configuration.clone(),
+        load_balancer_info: input.load_balancer_info.clone(),
+        ec2_tag_set: input.ec2_tag_set.clone(),
+        on_premises_tag_set: input.on_premises_tag_set.clone(),
+        ecs_services: input.ecs_services.clone(),
+        ec2_deployment_options: input.ec2_deployment_options.clone(),
+        termination_hook_enabled: input.termination_hook_enabled,
+        ..Default::default()
+    }
+}
+
+/// Validates targeting and features; Cutover deploys in place to on-premises instances selected by tags.
+fn validate_settings(settings: &wire::DeploymentGroupInfo) -> ApiResult<()> {
+    let filters = convert::domain_filters(settings.on_premises_instance_tag_filters.as_deref().unwrap_or_default())
+        .map_err(|message| ApiError::new("InvalidTagException", message))?;
+    let mut tag_set = Vec::new();
+    for group in settings.on_premises_tag_set.as_ref().and_then(|set| set.on_premises_tag_set_list.as_ref()).into_iter().flatten() {
+        tag_set.push(convert::domain_filters(group).map_err(|message| ApiError::new("InvalidTagException", message))?);
+    }
+    tags::validate_filters(&filters, &tag_set).map_err(|error| ApiError::new(error.exception_name(), error.to_string()))?;
+    let ec2 = convert::domain_filters(settings.ec2_tag_filters.as_deref().unwrap_or_default()
+        .iter()
+        .map(|f| wire::TagFilter { key: f.key.clone(), value: f.value.clone(), type_: f.type_.clone() })
+        .collect::<Vec<_>>()
+        .as_slice())
+    .map_err(|message| ApiError::new("InvalidEC2TagException", message))?;
+    if !ec2.is_empty() || settings.ec2_tag_set.is_some() {
+        // Cutover has no EC2 inventory: hosts are on-premises instances registered by their agents.
+        return Err(ApiError::new(
+            "InvalidEC2TagException",
+            "EC2 tag filters are not supported: Cutover targets on-premises instances; use onPremisesInstanceTagFilters",
+        ));
+    }
+    if let Some(style) = &settings.deployment_style {
+        match style.deployment_type.as_deref() {
+            None | Some("IN_PLACE") => {}
+            Some("BLUE_GREEN") => {
+                return Err(ApiError::new("InvalidDeploymentStyleException", "BLUE_GREEN deployments are not supported yet"));
+            }
+            Some(other) => {
+                return Err(ApiError::new("InvalidDeploymentStyleException", format!("deploymentType {other:?} is not IN_PLACE or BLUE_GREEN")));
+            }
+        }
+        match style.deployment_option.as_deref() {
+            None | Some("WITHOUT_TRAFFIC_CONTROL") => {}
+            Some("WITH_TRAFFIC_CONTROL") => {
+                return Err(ApiError::new("InvalidDeploymentStyleException", "WITH_TRAFFIC_CONTROL is not supported yet"));
+            }
+            Some(other) => {
+                return Err(ApiError::new(
+                    "InvalidDeploymentStyleException",
+                    format!("deploymentOption {other:?} is not WITH_TRAFFIC_CONTROL or WITHOUT_TRAFFIC_CONTROL"),
+                ));
+            }
+        }
+    }
+    if let Some(rollback) = &settings.auto_rollback_configuration {
+        for event in rollback.events.iter().flatten() {
+            if !wire::AUTO_ROLLBACK_EVENT_VALUES.contains(&event.as_str()) {
+                return Err(ApiError::new("InvalidAutoRollbackConfigException", format!("unknown auto-rollback event {event:?}")));
+            }
+        }
+    }
+    if let Some(strategy) = settings.outdated_instances_strategy.as_deref()
+        && !wire::OUTDATED_INSTANCES_STRATEGY_VALUES.contains(&strategy)
+    {
+        return Err(ApiError::new("InvalidInputException", format!("outdatedInstancesStrategy {strategy:?} is not UPDATE or IGNORE")));
+    }
+    Ok(())
+}
+
+async fn check_config(tx: &mut Tx, name: &str) -> ApiResult<()> {
+    match convert::find_config(tx, name).await? {
+        Some((config, _)) if config.compute_platform == cutover_domain::config::ComputePlatform::Server => Ok(()),
+        Some(_) => Err(ApiError::new("InvalidDeploymentConfigNameException", format!("deployment config {name} is not for the Server compute platform"))),
+        None => Err(ApiError::new("DeploymentConfigDoesNotExistException", format!("The deployment configuration {name} does not exist with the user or AWS account."))),
+    }
+}
+
+async fn last_deployment(tx: &mut Tx, id: &Option<String>) -> ApiResult<Option<wire::LastDeploymentInfo>> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(tx.deployment(id).await?.map(|row| wire::LastDeploymentInfo {
+        deployment_id: Some(row.id),
+        status: Some(row.status),
+        end_time: row.complete_time.map(seconds),
+        create_time: Some(seconds(row.create_time)),
+    }))
+}
+
+pub(crate) async fn info(tx: &mut Tx, row: &DeploymentGroupRow, compute_platform: &str) -> ApiResult<wire::DeploymentGroupInfo> {
+    let mut info: wire::DeploymentGroupInfo = serde_json::from_str(&row.spec)?;
+    info.application_name = Some(row.application_name.clone());
+    info.deployment_group_id = Some(row.id.clone());
+    info.deployment_group_name = Some(row.name.clone());
+    info.deployment_config_name = Some(row.config_name.clone());
+    info.target_revision = row.target_revision.as_deref().and_then(|json| serde_json::from_str(json).ok());
+    info.compute_platform = Some(compute_platform.to_owned());
+    info.last_successful_deployment = last_deployment(tx, &row.last_successful_deployment_id).await?;
+    info.last_attempted_deployment = last_deployment(tx, &row.last_attempted_deployment_id).await?;
+    info.deployment_style.get_or_insert_with(|| wire::DeploymentStyle {
+        deployment_type: Some("IN_PLACE".to_owned()),
+        deployment_option: Some("WITHOUT_TRAFFIC_CONTROL".to_owned()),
+    });
+    info.outdated_instances_strategy.get_or_insert_with(|| "UPDATE".to_owned());
+    Ok(info)
+}
+
+pub(crate) async fn group(tx: &mut Tx, application_id: &str, name: &str) -> ApiResult<DeploymentGroupRow> {
+    tx.deployment_group_by_name(application_id, name).await?.ok_or_else(|| {
+        ApiError::new("DeploymentGroupDoesNotExistException", format!("The deployment group {name} does not exist with the user or AWS account."))
+    })
+}
+
+pub(crate) async fn create(state: AppState, input: wire::CreateDeploymentGroupInput) -> ApiResult<wire::CreateDeploymentGroupOutput> {
+    let app_name = required(&input.application_name, "ApplicationNameRequiredException", "applicationName")?;
+    let name = required(&input.deployment_group_name, "DeploymentGroupNameRequiredException", "deploymentGroupName")?;
+    valid_name(name, "InvalidDeploymentGroupNameException", "deployment group name")?;
+    let settings = settings_from_create(&input);
+    validate_settings(&settings)?;
+    let config_name = input.deployment_config_name.clone().unwrap_or_else(|| cutover_domain::config::DEFAULT_CONFIG.to_owned());
+    let mut tx = state.store().begin().await?;
+    let app = application(&mut tx, app_name).await?;
+    check_config(&mut tx, &config_name).await?;
+    let row = DeploymentGroupRow {
+        id: state.inner.clock.uuid(),
+        application_id: app.id.clone(),
+        application_name: app.name.clone(),
+        name: name.to_owned(),
+        config_name,
+        spec: serde_json::to_string(&settings)?,
+        target_revision: None,
+        last_successful_deployment_id: None,
+        last_attempted_deployment_id: None,
+        active_deployment_id: None,
+        create_time: state.inner.clock.now_ms(),
+    };
+    tx.insert_deployment_group(&row).await.map_err(|error| match error {
+        StoreError::Conflict(_) => ApiError::new(
+            "DeploymentGroupAlreadyExistsException",
+            format!("The deployment group {name} already exists with the application {}.", app.name),
+        ),
+        other => other.into(),
+    })?;
+    tx.commit().await?;
+    Ok(wire::CreateDeploymentGroupOutput { deployment_group_id: Some(row.id) })
+}
+
+pub(crate) async fn get(state: AppState, input: wire::GetDeploymentGroupInput) -> ApiResult<wire::GetDeploymentGroupOutput> {
+    let app_name = required(&input.application_name, "ApplicationNameRequiredException", "applicationName")?;
+    let name = required(&input.deployment_group_name, "DeploymentGroupNameRequiredException", "deploymentGroupName")?;
+    let mut tx = state.store().begin().await?;
+    let app = application(&mut tx, app_name).await?;
+    let row = group(&mut tx, &app.id, name).await?;
+    Ok(wire::GetDeploymentGroupOutput { deployment_group_info: Some(info(&mut tx, &row, &app.compute_platform).await?) })
+}
+
+pub(crate) async fn batch_get(
+    state: AppState,
+    input: wire::BatchGetDeploymentGroupsInput,
+) -> ApiResult<wire::BatchGetDeploymentGroupsOutput> {
+    let app_name = required(&input.application_name, "ApplicationNameRequiredException", "applicationName")?;
+    let names = input.deployment_group_names.unwrap_or_default();
+    if names.is_empty() {
+        return Err(ApiError::new("DeploymentGroupNameRequiredException", "deploymentGroupNames is required"));
+    }
+    if names.len() > 100 {
+        return Err(ApiError::new("BatchLimitExceededException", "The maximum number of names allowed for this request (100) was exceeded."));
+    }
+    let mut tx = state.store().begin().await?;
+    let app = application(&mut tx, app_name).await?;
+    let mut infos = Vec::new();
+    let mut missing = Vec::new();
+    for name in &names {
+        match tx.deployment_group_by_name(&app.id, name).await? {
+            Some(row) => infos.push(info(&mut tx, &row, &app.compute_platform).await?),
+            None => missing.push(name.clone()),
+        }
+    }
+    Ok(wire::BatchGetDeploymentGroupsOutput {
+        deployment_groups_info: Some(infos),
+        error_message: (!missing.is_empty()).then(|| format!("Deployment groups not found: {}", missing.join(", "))),
+    })
+}
+
+pub(crate) async fn list(state: AppState, input: wire::ListDeploymentGroupsInput) -> ApiResult<wire::ListDeploymentGroupsOutput> {
+    let app_name = required(&input.application_name, "ApplicationNameRequiredException", "applicationName")?;
+    let mut tx = state.store().begin().await?;
+    let app = application(&mut tx, app_name).await?;
+    let names: Vec<String> = tx.list_deployment_groups(&app.id).await?.into_iter().map(|row| row.name).collect();
+    let (page, next_token) = paginate(&names, &input.next_token)?;
+    Ok(wire::ListDeploymentGroupsOutput { application_name: Some(app.name), deployment_groups: Some(page), next_token })
+}
+
+pub(crate) async fn update(state: AppState, input: wire::UpdateDeploymentGroupInput) -> ApiResult<wire::UpdateDeploymentGroupOutput> {
+    let app_name = required(&input.application_name, "ApplicationNameRequiredException", "applicationName")?;
+    let name = required(&input.current_deployment_group_name, "DeploymentGroupNameRequiredException", "currentDeploymentGroupName")?;
+    let mut tx = state.store().begin().await?;
+    let app = application(&mut tx, app_name).await?;
+    let mut row = group(&mut tx, &app.id, name).await?;
+    let mut settings: wire::DeploymentGroupInfo = serde_json::from_str(&row.spec)?;
+    macro_rules! replace {
+        ($($field:ident),*) => { $( if input.$field.is_some() { settings.$field = input.$field.clone(); } )* };
+    }
+    replace!(
+        ec2_tag_filters, on_premises_instance_tag_filters, service_role_arn, trigger_configurations, alarm_configuration,
+        auto_rollback_configuration, outdated_instances_strategy, deployment_style, blue_green_deployment_configuration,
+        load_balancer_info, ec2_tag_set, ecs_services, on_premises_tag_set, ec2_deployment_options, termination_hook_enabled
+    );
+    validate_settings(&settings)?;
+    if let Some(config_name) = &input.deployment_config_name {
+        check_config(&mut tx, config_name).await?;
+        row.config_name = config_name.clone();
+    }
+    if let Some(new_name) = input.new_deployment_group_name.as_deref().filter(|n| !n.is_empty()) {
+        valid_name(new_name, "InvalidDeploymentGroupNameException", "deployment group name")?;
+        row.name = new_name.to_owned();
+    }
+    row.spec = serde_json::to_string(&settings)?;
+    tx.update_deployment_group(&row).await.map_err(|error| match error {
+        StoreError::Conflict(_) => ApiError::new(
+            "DeploymentGroupAlreadyExistsException",
+            format!("The deployment group {} already exists with the application {}.", row.name, app.name),
+        ),
+        other => other.into(),
+    })?;
+    tx.commit().await?;
+    Ok(wire::UpdateDeploymentGroupOutput { hooks_not_cleaned_up: Some(Vec::new()) })
+}
+
+pub(crate) async fn delete(state: AppState, input: wire::DeleteDeploymentGroupInput) -> ApiResult<wire::DeleteDeploymentGroupOutput> {
+    let app_name = required(&input.application_name, "ApplicationNameRequiredException", "applicationName")?;
+    let name = required(&input.deployment_group_name, "DeploymentGroupNameRequiredException", "deploymentGroupName")?;
+    let mut tx = state.store().begin().await?;
+    let app = application(&mut tx, app_name).await?;
+    if let Some(row) = tx.deployment_group_by_name(&app.id, name).await? {
+        if let Some(active) = &row.active_deployment_id {
+            return Err(ApiError::new("InvalidOperationException", format!("deployment group {name} has an active deployment ({active}); stop it first")));
+        }
+        tx.delete_deployment_group(&row.id).await?;
+    }
+    tx.commit().await?;
+    Ok(wire::DeleteDeploymentGroupOutput { hooks_not_cleaned_up: Some(Vec::new()) })
+}

@@ -1,0 +1,299 @@
+//! The deployment orchestrator: the only writer of deployment and target statuses.
+//!
+//! [`advance`] is called after anything that can move a deployment (its creation, each lifecycle result, a stop,
+//! a sweep, a restart). In one transaction it reads the deployment, derives each running target's status from its
+//! events, asks the pure planner what to do next, and writes the decision; agents to be woken are woken after the
+//! commit. Because every decision is persisted before its effect (an agent can only pick up an event once the
+//! transaction that made it runnable has committed), a server killed at any point resumes by calling `advance` on
+//! every unfinished deployment ([`recover`]) without re-running completed events.
+
+use std::time::Duration;
+
+use cutover_domain::config::{self, MinimumHealthyHosts};
+use cutover_domain::lifecycle::LifecycleEvent;
+use cutover_domain::planner::{self, Progress, Step};
+use cutover_domain::status::{DeploymentErrorCode, DeploymentStatus};
+use cutover_store::{DeploymentRow, EventDiagnostics, EventRow, GroupInstanceRow, StoreError, TargetRow, Tx};
+
+use crate::AppState;
+use crate::convert::DeploymentOptions;
+
+/// Advances a deployment, logging (not returning) failures: callers are request handlers whose own work is done.
+pub(crate) async fn advance_logged(state: &AppState, deployment_id: &str) {
+    if let Err(error) = advance(state, deployment_id).await {
+        tracing::error!(message = "Advancing deployment failed.", %deployment_id, %error);
+    }
+}
+
+/// Moves a deployment as far as it can go right now.
+pub async fn advance(state: &AppState, deployment_id: &str) -> Result<(), StoreError> {
+    let now = state.inner.clock.now_ms();
+    let mut tx = state.store().begin().await?;
+    let Some(deployment) = tx.deployment(deployment_id).await? else { return Ok(()) };
+    let status = DeploymentStatus::parse(&deployment.status)
+        .ok_or_else(|| StoreError::Corrupt(format!("deployment status {:?}", deployment.status)))?;
+    if status.is_terminal() {
+        return Ok(());
+    }
+    let mut targets = tx.targets(deployment_id).await?;
+    let events = tx.events(deployment_id).await?;
+    let options = DeploymentOptions::from_json(&deployment.options);
+
+    let min_healthy = match (status, deployment.min_healthy) {
+        (DeploymentStatus::Created, _) | (_, None) => {
+            let rule = minimum_healthy_hosts(&mut tx, &deployment.config_name).await?;
+            match planner::start(targets.len() as u64, &rule) {
+                Ok(min_healthy) => {
+                    tx.start_deployment(deployment_id, min_healthy as i64, now).await?;
+                    min_healthy
+                }
+                Err(code) => {
+                    let message = start_failure_message(code, targets.len() as u64, &rule);
+                    let skip: Vec<usize> = (0..targets.len()).collect();
+                    finish(&mut tx, &deployment, &targets, &skip, DeploymentStatus::Failed, Some((code, message)), now)
+                        .await?;
+                    tx.commit().await?;
+                    return Ok(());
+                }
+            }
+        }
+        (_, Some(min_healthy)) => min_healthy as u64,
+    };
+
+    // Derive the status of each running target from its events.
+    for target in targets.iter_mut().filter(|target| target.status == "InProgress") {
+        let target_events: Vec<&EventRow> =
+            events.iter().filter(|event| event.instance_name == target.instance_name).collect();
+        if let Some(outcome) = target_outcome(&target_events, &options, deployment.stop_requested) {
+            tx.set_target_status(deployment_id, &target.instance_name, outcome, now).await?;
+            target.status = outcome.to_owned();
+        }
+    }
+
+    let mut to_wake = Vec::new();
+    if deployment.stop_requested {
+        // No new host starts; running events finish (scripts are never killed) and the rest is skipped.
+        for target in targets.iter_mut() {
+            match target.status.as_str() {
+                "Pending" => {
+                    tx.skip_pending_events(deployment_id, &target.instance_name).await?;
+                    tx.set_target_status(deployment_id, &target.instance_name, "Skipped", now).await?;
+                    target.status = "Skipped".to_owned();
+                }
+                "InProgress" => tx.skip_pending_events(deployment_id, &target.instance_name).await?,
+                _ => {}
+            }
+        }
+        if !targets.iter().any(|target| target.status == "InProgress") {
+            let message = "The deployment was stopped by a user request.".to_owned();
+            finish(&mut tx, &deployment, &targets, &[], DeploymentStatus::Stopped, Some((DeploymentErrorCode::ManualStop, message)), now)
+                .await?;
+        }
+    } else {
+        let progress: Vec<Progress> = targets.iter().map(|target| progress_of(&target.status)).collect();
+        match planner::step(min_healthy, &progress) {
+            Step::Dispatch(indices) => {
+                for idx in indices {
+                    let target = &targets[idx];
+                    tx.set_target_status(deployment_id, &target.instance_name, "InProgress", now).await?;
+                    to_wake.push(target.instance_name.clone());
+                }
+            }
+            Step::Wait => {}
+            Step::Succeeded => {
+                finish(&mut tx, &deployment, &targets, &[], DeploymentStatus::Succeeded, None, now).await?;
+            }
+            Step::Failed { code, skip } => {
+                let message = failure_message(code);
+                finish(&mut tx, &deployment, &targets, &skip, DeploymentStatus::Failed, Some((code, message)), now)
+                    .await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    for instance_name in to_wake {
+        state.inner.wakeups.wake(&instance_name);
+    }
+    Ok(())
+}
+
+async fn minimum_healthy_hosts(tx: &mut Tx, config_name: &str) -> Result<MinimumHealthyHosts, StoreError> {
+    if let Some(predefined) = config::find_predefined(config_name) {
+        return Ok(predefined.effective_minimum_healthy_hosts());
+    }
+    let row = tx
+        .deployment_config_by_name(config_name)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("deployment config {config_name}")))?;
+    Ok(crate::convert::config_from_row(&row)?.effective_minimum_healthy_hosts())
+}
+
+/// The status a running target reaches once none of its events is open; None while one is.
+fn target_outcome(events: &[&EventRow], options: &DeploymentOptions, stop_requested: bool) -> Option<&'static str> {
+    if events.iter().any(|event| event.status == "Pending" || event.status == "InProgress") {
+        return None;
+    }
+    let ok = events.iter().all(|event| match event.status.as_str() {
+        "Succeeded" => true,
+        "Failed" => {
+            options.ignore_application_stop_failures
+                && event.name.parse::<LifecycleEvent>().is_ok_and(|name| {
+                    matches!(
+                        name,
+                        LifecycleEvent::ApplicationStop | LifecycleEvent::BeforeBlockTraffic | LifecycleEvent::AfterBlockTraffic
+                    )
+                })
+        }
+        // Skipped events mean the target was cut short (a failure, or a stop while it ran).
+        _ => false,
+    });
+    let _ = stop_requested;
+    Some(if ok { "Succeeded" } else { "Failed" })
+}
+
+fn progress_of(status: &str) -> Progress {
+    match status {
+        "InProgress" => Progress::InProgress,
+        "Succeeded" => Progress::Succeeded,
+        "Failed" => Progress::Failed,
+        "Skipped" => Progress::Skipped,
+        _ => Progress::Pending,
+    }
+}
+
+/// Ends a deployment: skips the given targets, records instance health for the group, releases the group.
+async fn finish(
+    tx: &mut Tx,
+    deployment: &DeploymentRow,
+    targets: &[TargetRow],
+    skip: &[usize],
+    status: DeploymentStatus,
+    error: Option<(DeploymentErrorCode, String)>,
+    now: i64,
+) -> Result<(), StoreError> {
+    for &idx in skip {
+        if let Some(target) = targets.get(idx) {
+            tx.skip_pending_events(&deployment.id, &target.instance_name).await?;
+            tx.set_target_status(&deployment.id, &target.instance_name, "Skipped", now).await?;
+        }
+    }
+    let revision_key = crate::convert::revision_key_from_json(&deployment.revision);
+    for (idx, target) in targets.iter().enumerate() {
+        let succeeded = target.status == "Succeeded" && !skip.contains(&idx);
+        let attempted = succeeded || target.status == "Failed";
+        if !attempted {
+            continue;
+        }
+        let previous = tx
+            .group_instances(&deployment.deployment_group_id)
+            .await?
+            .into_iter()
+            .find(|row| row.instance_name == target.instance_name);
+        tx.upsert_group_instance(&GroupInstanceRow {
+            deployment_group_id: deployment.deployment_group_id.clone(),
+            instance_name: target.instance_name.clone(),
+            healthy: succeeded,
+            revision_key: if succeeded { Some(revision_key.clone()) } else { previous.and_then(|row| row.revision_key) },
+        })
+        .await?;
+    }
+    let error_ref = error.as_ref().map(|(code, message)| (code.as_str(), message.as_str()));
+    tx.set_deployment_status(&deployment.id, status.as_str(), error_ref, Some(now)).await?;
+    let succeeded_revision = (status == DeploymentStatus::Succeeded).then_some(deployment.revision.as_str());
+    tx.release_group(&deployment.deployment_group_id, &deployment.id, succeeded_revision).await?;
+    tracing::info!(message = "Deployment finished.", deployment_id = %deployment.id, status = %status.as_str());
+    Ok(())
+}
+
+fn start_failure_message(code: DeploymentErrorCode, n: u64, rule: &MinimumHealthyHosts) -> String {
+    match code {
+        DeploymentErrorCode::NoInstances => "The deployment failed because no instances were found for your deployment \
+            group. Check your deployment group settings to make sure the tags for your on-premises instances correctly \
+            identify the instances you want to deploy to, and then try again."
+            .to_owned(),
+        _ => format!(
+            "The deployment failed because the deployment configuration requires at least {} healthy instances, \
+             which leaves no instance that can be deployed to among the {n} in the deployment group.",
+            rule.min_healthy(n)
+        ),
+    }
+}
+
+fn failure_message(code: DeploymentErrorCode) -> String {
+    match code {
+        DeploymentErrorCode::HealthConstraints => "The overall deployment failed because too many individual instances \
+            failed deployment, too few healthy instances are available for deployment, or some instances in your \
+            deployment group are experiencing problems."
+            .to_owned(),
+        other => format!("The deployment failed ({}).", other.as_str()),
+    }
+}
+
+/// Advances every unfinished deployment; run at start so a restarted server finishes what it started.
+pub async fn recover(state: &AppState) -> Result<(), StoreError> {
+    let ids = {
+        let mut tx = state.store().begin().await?;
+        tx.active_deployment_ids().await?
+    };
+    for id in ids {
+        tracing::info!(message = "Resuming deployment.", deployment_id = %id);
+        advance(state, &id).await?;
+    }
+    Ok(())
+}
+
+/// Fails events that no agent picked up, or that an agent never finished, within the configured times.
+pub async fn sweep(state: &AppState) -> Result<(), StoreError> {
+    let now = state.inner.clock.now_ms();
+    let start_timeout = (state.inner.config.event_start_timeout_secs * 1000) as i64;
+    let event_timeout = (state.inner.config.event_timeout_secs * 1000) as i64;
+    let mut touched = Vec::new();
+    let mut tx = state.store().begin().await?;
+    for (target, event) in tx.open_events_of_running_targets().await? {
+        let message = if event.status == "Pending" && now - target.last_updated > start_timeout {
+            format!(
+                "The agent on instance {} did not pick up lifecycle event {} within {} seconds. \
+                 Check that cutover-agent is running on the host and can reach the server.",
+                target.instance_name,
+                event.name,
+                start_timeout / 1000
+            )
+        } else if event.status == "InProgress" && now - event.start_time.unwrap_or(now) > event_timeout {
+            format!(
+                "The agent on instance {} did not report lifecycle event {} within {} seconds.",
+                target.instance_name,
+                event.name,
+                event_timeout / 1000
+            )
+        } else {
+            continue;
+        };
+        let diagnostics = EventDiagnostics {
+            error_code: "UnknownError".to_owned(),
+            script_name: String::new(),
+            message,
+            log_tail: String::new(),
+        };
+        if tx.fail_unclaimed_event(&target.deployment_id, &target.instance_name, event.position, &diagnostics, now).await? {
+            tx.skip_pending_events(&target.deployment_id, &target.instance_name).await?;
+            touched.push(target.deployment_id.clone());
+        }
+    }
+    tx.commit().await?;
+    touched.dedup();
+    for id in touched {
+        advance(state, &id).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn sweep_forever(state: AppState, every: Duration) {
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        if let Err(error) = sweep(&state).await {
+            tracing::warn!(message = "Sweep failed.", %error);
+        }
+    }
+}

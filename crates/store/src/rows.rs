@@ -1,0 +1,277 @@
+//! Row types: what the store reads and writes, in storage terms (epoch-ms times, JSON documents as text).
+//!
+//! The server owns the meaning of the JSON columns; the store only moves them.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::Result;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationRow {
+    pub id: String,
+    pub name: String,
+    pub compute_platform: String,
+    pub create_time: i64,
+    /// JSON list of `[key, value]` pairs.
+    pub tags: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentConfigRow {
+    pub id: String,
+    pub name: String,
+    pub compute_platform: String,
+    /// JSON: the configuration's settings.
+    pub spec: String,
+    pub create_time: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentGroupRow {
+    pub id: String,
+    pub application_id: String,
+    /// Filled from the applications table on reads.
+    pub application_name: String,
+    pub name: String,
+    pub config_name: String,
+    /// JSON: the group's settings.
+    pub spec: String,
+    /// JSON RevisionLocation of the last successful deployment.
+    pub target_revision: Option<String>,
+    pub last_successful_deployment_id: Option<String>,
+    pub last_attempted_deployment_id: Option<String>,
+    pub active_deployment_id: Option<String>,
+    pub create_time: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionRow {
+    pub application_id: String,
+    /// Canonical identity of the revision location.
+    pub revision_key: String,
+    /// JSON RevisionLocation.
+    pub location: String,
+    pub description: Option<String>,
+    pub register_time: i64,
+    pub first_used_time: Option<i64>,
+    pub last_used_time: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRow {
+    pub bucket: String,
+    pub key: String,
+    pub sha256: String,
+    pub size: i64,
+    pub create_time: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceRow {
+    pub name: String,
+    pub arn: String,
+    pub iam_user_arn: Option<String>,
+    pub iam_session_arn: Option<String>,
+    pub register_time: i64,
+    pub deregister_time: Option<i64>,
+    /// JSON list of `[key, value]` pairs.
+    pub tags: String,
+    pub agent_version: Option<String>,
+    pub hostname: Option<String>,
+    pub last_seen: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentRow {
+    pub id: String,
+    pub application_id: String,
+    pub application_name: String,
+    pub deployment_group_id: String,
+    pub deployment_group_name: String,
+    pub config_name: String,
+    pub status: String,
+    pub creator: String,
+    /// JSON RevisionLocation.
+    pub revision: String,
+    /// JSON: where agents download the bundle (the server's resolved bundle spec).
+    pub bundle: String,
+    pub previous_revision: Option<String>,
+    /// JSON: deployment options (description, fileExistsBehavior, ...).
+    pub options: String,
+    pub min_healthy: Option<i64>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub stop_requested: bool,
+    pub create_time: i64,
+    pub start_time: Option<i64>,
+    pub complete_time: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetRow {
+    pub deployment_id: String,
+    pub instance_name: String,
+    /// Dispatch order.
+    pub position: i64,
+    pub status: String,
+    pub last_updated: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    pub deployment_id: String,
+    pub instance_name: String,
+    pub position: i64,
+    pub name: String,
+    pub status: String,
+    pub start_time: Option<i64>,
+    pub end_time: Option<i64>,
+    pub error_code: Option<String>,
+    pub script_name: Option<String>,
+    pub message: Option<String>,
+    pub log_tail: Option<String>,
+}
+
+/// Per-group health of an instance, as of the end of the group's last deployment that touched it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupInstanceRow {
+    pub deployment_group_id: String,
+    pub instance_name: String,
+    pub healthy: bool,
+    pub revision_key: Option<String>,
+}
+
+pub(crate) fn application(row: &AnyRow) -> Result<ApplicationRow> {
+    Ok(ApplicationRow {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        compute_platform: row.try_get("compute_platform")?,
+        create_time: row.try_get("create_time")?,
+        tags: row.try_get("tags")?,
+    })
+}
+
+pub(crate) fn deployment_config(row: &AnyRow) -> Result<DeploymentConfigRow> {
+    Ok(DeploymentConfigRow {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        compute_platform: row.try_get("compute_platform")?,
+        spec: row.try_get("spec")?,
+        create_time: row.try_get("create_time")?,
+    })
+}
+
+pub(crate) fn deployment_group(row: &AnyRow) -> Result<DeploymentGroupRow> {
+    Ok(DeploymentGroupRow {
+        id: row.try_get("id")?,
+        application_id: row.try_get("application_id")?,
+        application_name: row.try_get("application_name")?,
+        name: row.try_get("name")?,
+        config_name: row.try_get("config_name")?,
+        spec: row.try_get("spec")?,
+        target_revision: row.try_get("target_revision")?,
+        last_successful_deployment_id: row.try_get("last_successful_deployment_id")?,
+        last_attempted_deployment_id: row.try_get("last_attempted_deployment_id")?,
+        active_deployment_id: row.try_get("active_deployment_id")?,
+        create_time: row.try_get("create_time")?,
+    })
+}
+
+pub(crate) fn revision(row: &AnyRow) -> Result<RevisionRow> {
+    Ok(RevisionRow {
+        application_id: row.try_get("application_id")?,
+        revision_key: row.try_get("revision_key")?,
+        location: row.try_get("location")?,
+        description: row.try_get("description")?,
+        register_time: row.try_get("register_time")?,
+        first_used_time: row.try_get("first_used_time")?,
+        last_used_time: row.try_get("last_used_time")?,
+    })
+}
+
+pub(crate) fn object(row: &AnyRow) -> Result<ObjectRow> {
+    Ok(ObjectRow {
+        bucket: row.try_get("bucket")?,
+        key: row.try_get("object_key")?,
+        sha256: row.try_get("sha256")?,
+        size: row.try_get("size")?,
+        create_time: row.try_get("create_time")?,
+    })
+}
+
+pub(crate) fn instance(row: &AnyRow) -> Result<InstanceRow> {
+    Ok(InstanceRow {
+        name: row.try_get("name")?,
+        arn: row.try_get("arn")?,
+        iam_user_arn: row.try_get("iam_user_arn")?,
+        iam_session_arn: row.try_get("iam_session_arn")?,
+        register_time: row.try_get("register_time")?,
+        deregister_time: row.try_get("deregister_time")?,
+        tags: row.try_get("tags")?,
+        agent_version: row.try_get("agent_version")?,
+        hostname: row.try_get("hostname")?,
+        last_seen: row.try_get("last_seen")?,
+    })
+}
+
+pub(crate) fn deployment(row: &AnyRow) -> Result<DeploymentRow> {
+    let stop_requested: i64 = row.try_get("stop_requested")?;
+    Ok(DeploymentRow {
+        id: row.try_get("id")?,
+        application_id: row.try_get("application_id")?,
+        application_name: row.try_get("application_name")?,
+        deployment_group_id: row.try_get("deployment_group_id")?,
+        deployment_group_name: row.try_get("deployment_group_name")?,
+        config_name: row.try_get("config_name")?,
+        status: row.try_get("status")?,
+        creator: row.try_get("creator")?,
+        revision: row.try_get("revision")?,
+        bundle: row.try_get("bundle")?,
+        previous_revision: row.try_get("previous_revision")?,
+        options: row.try_get("options")?,
+        min_healthy: row.try_get("min_healthy")?,
+        error_code: row.try_get("error_code")?,
+        error_message: row.try_get("error_message")?,
+        stop_requested: stop_requested != 0,
+        create_time: row.try_get("create_time")?,
+        start_time: row.try_get("start_time")?,
+        complete_time: row.try_get("complete_time")?,
+    })
+}
+
+pub(crate) fn target(row: &AnyRow) -> Result<TargetRow> {
+    Ok(TargetRow {
+        deployment_id: row.try_get("deployment_id")?,
+        instance_name: row.try_get("instance_name")?,
+        position: row.try_get("position")?,
+        status: row.try_get("status")?,
+        last_updated: row.try_get("last_updated")?,
+    })
+}
+
+pub(crate) fn event(row: &AnyRow) -> Result<EventRow> {
+    Ok(EventRow {
+        deployment_id: row.try_get("deployment_id")?,
+        instance_name: row.try_get("instance_name")?,
+        position: row.try_get("position")?,
+        name: row.try_get("name")?,
+        status: row.try_get("status")?,
+        start_time: row.try_get("start_time")?,
+        end_time: row.try_get("end_time")?,
+        error_code: row.try_get("error_code")?,
+        script_name: row.try_get("script_name")?,
+        message: row.try_get("message")?,
+        log_tail: row.try_get("log_tail")?,
+    })
+}
+
+pub(crate) fn group_instance(row: &AnyRow) -> Result<GroupInstanceRow> {
+    let healthy: i64 = row.try_get("healthy")?;
+    Ok(GroupInstanceRow {
+        deployment_group_id: row.try_get("deployment_group_id")?,
+        instance_name: row.try_get("instance_name")?,
+        healthy: healthy != 0,
+        revision_key: row.try_get("revision_key")?,
+    })
+}

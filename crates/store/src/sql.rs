@@ -1,0 +1,868 @@
+//! The queries, as methods on [`Tx`]. Portable SQL only (see the crate docs).
+//!
+//! Status columns and their single writers (see ARCHITECTURE.md):
+//! - `deployments.status`, `deployment_targets.status`: the server's orchestrator, through
+//!   [`Tx::set_deployment_status`], [`Tx::start_deployment`] and [`Tx::set_target_status`].
+//! - `lifecycle_events.status`: the command path, through [`Tx::claim_next_event`], [`Tx::record_event_result`]
+//!   and [`Tx::skip_pending_events`].
+
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AssertSqlSafe};
+
+use crate::rows::{self, *};
+use crate::{Result, StoreError, Tx};
+
+const GROUP_COLUMNS: &str = "g.id, g.application_id, a.name AS application_name, g.name, g.config_name, g.spec, \
+     g.target_revision, g.last_successful_deployment_id, g.last_attempted_deployment_id, g.active_deployment_id, \
+     g.create_time";
+
+const DEPLOYMENT_COLUMNS: &str = "id, application_id, application_name, deployment_group_id, deployment_group_name, \
+     config_name, status, creator, revision, bundle, previous_revision, options, min_healthy, error_code, \
+     error_message, stop_requested, create_time, start_time, complete_time";
+
+/// Filters of [`Tx::list_deployments`].
+#[derive(Debug, Clone, Default)]
+pub struct DeploymentFilter {
+    pub deployment_group_id: Option<String>,
+    pub application_id: Option<String>,
+    pub statuses: Vec<String>,
+    pub created_after: Option<i64>,
+    pub created_before: Option<i64>,
+}
+
+/// The outcome of reporting a lifecycle event's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordOutcome {
+    /// The result was recorded.
+    Recorded,
+    /// The same result had already been recorded (a retried report); nothing changed.
+    Duplicate,
+    /// The event is not waiting for a result (unknown, never started, or already finished differently).
+    NotInProgress,
+}
+
+/// A lifecycle event handed to an agent, with its deployment.
+#[derive(Debug, Clone)]
+pub struct ClaimedEvent {
+    pub event: EventRow,
+    pub deployment: DeploymentRow,
+    /// Names of all events of this target, in order.
+    pub event_names: Vec<String>,
+}
+
+fn bind_opt_str<'q>(query: Query<'q, Any, AnyArguments>, value: &Option<String>) -> Query<'q, Any, AnyArguments> {
+    query.bind(value.clone())
+}
+
+impl Tx {
+    fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.0
+    }
+
+    // ----- applications -----
+
+    pub async fn insert_application(&mut self, row: &ApplicationRow) -> Result<()> {
+        if self.application_by_name(&row.name).await?.is_some() {
+            return Err(StoreError::Conflict(format!("application {}", row.name)));
+        }
+        sqlx::query("INSERT INTO applications (id, name, compute_platform, create_time, tags) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&row.id)
+            .bind(&row.name)
+            .bind(&row.compute_platform)
+            .bind(row.create_time)
+            .bind(&row.tags)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn application_by_name(&mut self, name: &str) -> Result<Option<ApplicationRow>> {
+        let row = sqlx::query("SELECT * FROM applications WHERE name = $1").bind(name).fetch_optional(self.conn()).await?;
+        row.as_ref().map(rows::application).transpose()
+    }
+
+    pub async fn application_by_id(&mut self, id: &str) -> Result<Option<ApplicationRow>> {
+        let row = sqlx::query("SELECT * FROM applications WHERE id = $1").bind(id).fetch_optional(self.conn()).await?;
+        row.as_ref().map(rows::application).transpose()
+    }
+
+    pub async fn list_applications(&mut self) -> Result<Vec<ApplicationRow>> {
+        let rows = sqlx::query("SELECT * FROM applications ORDER BY name").fetch_all(self.conn()).await?;
+        rows.iter().map(rows::application).collect()
+    }
+
+    pub async fn rename_application(&mut self, id: &str, new_name: &str) -> Result<()> {
+        if self.application_by_name(new_name).await?.is_some() {
+            return Err(StoreError::Conflict(format!("application {new_name}")));
+        }
+        sqlx::query("UPDATE applications SET name = $1 WHERE id = $2").bind(new_name).bind(id).execute(self.conn()).await?;
+        sqlx::query("UPDATE deployments SET application_name = $1 WHERE application_id = $2")
+            .bind(new_name)
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes an application with its groups, revisions and deployment history.
+    pub async fn delete_application(&mut self, id: &str) -> Result<()> {
+        for statement in [
+            "DELETE FROM event_logs WHERE deployment_id IN (SELECT id FROM deployments WHERE application_id = $1)",
+            "DELETE FROM lifecycle_events WHERE deployment_id IN (SELECT id FROM deployments WHERE application_id = $1)",
+            "DELETE FROM deployment_targets WHERE deployment_id IN (SELECT id FROM deployments WHERE application_id = $1)",
+            "DELETE FROM deployments WHERE application_id = $1",
+            "DELETE FROM group_instances WHERE deployment_group_id IN (SELECT id FROM deployment_groups WHERE application_id = $1)",
+            "DELETE FROM deployment_groups WHERE application_id = $1",
+            "DELETE FROM revisions WHERE application_id = $1",
+            "DELETE FROM applications WHERE id = $1",
+        ] {
+            sqlx::query(statement).bind(id).execute(self.conn()).await?;
+        }
+        Ok(())
+    }
+
+    // ----- deployment configurations -----
+
+    pub async fn insert_deployment_config(&mut self, row: &DeploymentConfigRow) -> Result<()> {
+        if self.deployment_config_by_name(&row.name).await?.is_some() {
+            return Err(StoreError::Conflict(format!("deployment config {}", row.name)));
+        }
+        sqlx::query(
+            "INSERT INTO deployment_configs (id, name, compute_platform, spec, create_time) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&row.id)
+        .bind(&row.name)
+        .bind(&row.compute_platform)
+        .bind(&row.spec)
+        .bind(row.create_time)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn deployment_config_by_name(&mut self, name: &str) -> Result<Option<DeploymentConfigRow>> {
+        let row =
+            sqlx::query("SELECT * FROM deployment_configs WHERE name = $1").bind(name).fetch_optional(self.conn()).await?;
+        row.as_ref().map(rows::deployment_config).transpose()
+    }
+
+    pub async fn list_deployment_configs(&mut self) -> Result<Vec<DeploymentConfigRow>> {
+        let rows = sqlx::query("SELECT * FROM deployment_configs ORDER BY name").fetch_all(self.conn()).await?;
+        rows.iter().map(rows::deployment_config).collect()
+    }
+
+    pub async fn delete_deployment_config(&mut self, name: &str) -> Result<()> {
+        sqlx::query("DELETE FROM deployment_configs WHERE name = $1").bind(name).execute(self.conn()).await?;
+        Ok(())
+    }
+
+    /// Returns how many deployment groups use the configuration.
+    pub async fn deployment_config_use_count(&mut self, name: &str) -> Result<i64> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM deployment_groups WHERE config_name = $1")
+            .bind(name)
+            .fetch_one(self.conn())
+            .await?;
+        Ok(count)
+    }
+
+    // ----- deployment groups -----
+
+    pub async fn insert_deployment_group(&mut self, row: &DeploymentGroupRow) -> Result<()> {
+        if self.deployment_group_by_name(&row.application_id, &row.name).await?.is_some() {
+            return Err(StoreError::Conflict(format!("deployment group {}", row.name)));
+        }
+        sqlx::query(
+            "INSERT INTO deployment_groups (id, application_id, name, config_name, spec, target_revision, \
+             last_successful_deployment_id, last_attempted_deployment_id, active_deployment_id, create_time) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&row.id)
+        .bind(&row.application_id)
+        .bind(&row.name)
+        .bind(&row.config_name)
+        .bind(&row.spec)
+        .bind(row.target_revision.clone())
+        .bind(row.last_successful_deployment_id.clone())
+        .bind(row.last_attempted_deployment_id.clone())
+        .bind(row.active_deployment_id.clone())
+        .bind(row.create_time)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn deployment_group_by_name(&mut self, application_id: &str, name: &str) -> Result<Option<DeploymentGroupRow>> {
+        let sql = format!(
+            "SELECT {GROUP_COLUMNS} FROM deployment_groups g JOIN applications a ON a.id = g.application_id \
+             WHERE g.application_id = $1 AND g.name = $2"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(application_id).bind(name).fetch_optional(self.conn()).await?;
+        row.as_ref().map(rows::deployment_group).transpose()
+    }
+
+    pub async fn deployment_group_by_id(&mut self, id: &str) -> Result<Option<DeploymentGroupRow>> {
+        let sql = format!(
+            "SELECT {GROUP_COLUMNS} FROM deployment_groups g JOIN applications a ON a.id = g.application_id WHERE g.id = $1"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(self.conn()).await?;
+        row.as_ref().map(rows::deployment_group).transpose()
+    }
+
+    pub async fn list_deployment_groups(&mut self, application_id: &str) -> Result<Vec<DeploymentGroupRow>> {
+        let sql = format!(
+            "SELECT {GROUP_COLUMNS} FROM deployment_groups g JOIN applications a ON a.id = g.application_id \
+             WHERE g.application_id = $1 ORDER BY g.name"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(application_id).fetch_all(self.conn()).await?;
+        rows.iter().map(rows::deployment_group).collect()
+    }
+
+    /// Updates a group's name, configuration and settings (not its deployment bookkeeping).
+    pub async fn update_deployment_group(&mut self, row: &DeploymentGroupRow) -> Result<()> {
+        if let Some(existing) = self.deployment_group_by_name(&row.application_id, &row.name).await?
+            && existing.id != row.id
+        {
+            return Err(StoreError::Conflict(format!("deployment group {}", row.name)));
+        }
+        sqlx::query("UPDATE deployment_groups SET name = $1, config_name = $2, spec = $3 WHERE id = $4")
+            .bind(&row.name)
+            .bind(&row.config_name)
+            .bind(&row.spec)
+            .bind(&row.id)
+            .execute(self.conn())
+            .await?;
+        sqlx::query("UPDATE deployments SET deployment_group_name = $1 WHERE deployment_group_id = $2")
+            .bind(&row.name)
+            .bind(&row.id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_deployment_group(&mut self, id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM group_instances WHERE deployment_group_id = $1").bind(id).execute(self.conn()).await?;
+        sqlx::query("DELETE FROM deployment_groups WHERE id = $1").bind(id).execute(self.conn()).await?;
+        Ok(())
+    }
+
+    /// Claims the group for a new deployment; false when another deployment is active (one per group).
+    pub async fn claim_group_for_deployment(&mut self, group_id: &str, deployment_id: &str) -> Result<bool> {
+        let res = sqlx::query(
+            "UPDATE deployment_groups SET active_deployment_id = $1, last_attempted_deployment_id = $1 \
+             WHERE id = $2 AND active_deployment_id IS NULL",
+        )
+        .bind(deployment_id)
+        .bind(group_id)
+        .execute(self.conn())
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// Releases the group at the end of a deployment; on success records it as the group's last good one.
+    pub async fn release_group(
+        &mut self,
+        group_id: &str,
+        deployment_id: &str,
+        succeeded_revision: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE deployment_groups SET active_deployment_id = NULL WHERE id = $1 AND active_deployment_id = $2")
+            .bind(group_id)
+            .bind(deployment_id)
+            .execute(self.conn())
+            .await?;
+        if let Some(revision) = succeeded_revision {
+            sqlx::query(
+                "UPDATE deployment_groups SET last_successful_deployment_id = $1, target_revision = $2 WHERE id = $3",
+            )
+            .bind(deployment_id)
+            .bind(revision)
+            .bind(group_id)
+            .execute(self.conn())
+            .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn group_instances(&mut self, group_id: &str) -> Result<Vec<GroupInstanceRow>> {
+        let rows = sqlx::query("SELECT * FROM group_instances WHERE deployment_group_id = $1")
+            .bind(group_id)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter().map(rows::group_instance).collect()
+    }
+
+    pub async fn upsert_group_instance(&mut self, row: &GroupInstanceRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO group_instances (deployment_group_id, instance_name, healthy, revision_key) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (deployment_group_id, instance_name) DO UPDATE SET healthy = $3, revision_key = $4",
+        )
+        .bind(&row.deployment_group_id)
+        .bind(&row.instance_name)
+        .bind(i64::from(row.healthy))
+        .bind(row.revision_key.clone())
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    // ----- revisions and objects -----
+
+    /// Registers a revision, or updates its description when it is already known.
+    pub async fn upsert_revision(&mut self, row: &RevisionRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO revisions (application_id, revision_key, location, description, register_time) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (application_id, revision_key) DO UPDATE SET description = COALESCE($4, revisions.description)",
+        )
+        .bind(&row.application_id)
+        .bind(&row.revision_key)
+        .bind(&row.location)
+        .bind(row.description.clone())
+        .bind(row.register_time)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn revision(&mut self, application_id: &str, revision_key: &str) -> Result<Option<RevisionRow>> {
+        let row = sqlx::query("SELECT * FROM revisions WHERE application_id = $1 AND revision_key = $2")
+            .bind(application_id)
+            .bind(revision_key)
+            .fetch_optional(self.conn())
+            .await?;
+        row.as_ref().map(rows::revision).transpose()
+    }
+
+    pub async fn list_revisions(&mut self, application_id: &str) -> Result<Vec<RevisionRow>> {
+        let rows = sqlx::query("SELECT * FROM revisions WHERE application_id = $1 ORDER BY register_time, revision_key")
+            .bind(application_id)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter().map(rows::revision).collect()
+    }
+
+    pub async fn mark_revision_used(&mut self, application_id: &str, revision_key: &str, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE revisions SET first_used_time = COALESCE(first_used_time, $1), last_used_time = $1 \
+             WHERE application_id = $2 AND revision_key = $3",
+        )
+        .bind(now)
+        .bind(application_id)
+        .bind(revision_key)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Names of the groups that have deployed a revision, from deployment history.
+    pub async fn groups_that_deployed(&mut self, application_id: &str, revision_json: &str) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT DISTINCT deployment_group_name FROM deployments WHERE application_id = $1 AND revision = $2 \
+             ORDER BY deployment_group_name",
+        )
+        .bind(application_id)
+        .bind(revision_json)
+        .fetch_all(self.conn())
+        .await?;
+        Ok(rows.into_iter().map(|(name,)| name).collect())
+    }
+
+    pub async fn put_object(&mut self, row: &ObjectRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO objects (bucket, object_key, sha256, size, create_time) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (bucket, object_key) DO UPDATE SET sha256 = $3, size = $4, create_time = $5",
+        )
+        .bind(&row.bucket)
+        .bind(&row.key)
+        .bind(&row.sha256)
+        .bind(row.size)
+        .bind(row.create_time)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn object(&mut self, bucket: &str, key: &str) -> Result<Option<ObjectRow>> {
+        let row = sqlx::query("SELECT * FROM objects WHERE bucket = $1 AND object_key = $2")
+            .bind(bucket)
+            .bind(key)
+            .fetch_optional(self.conn())
+            .await?;
+        row.as_ref().map(rows::object).transpose()
+    }
+
+    // ----- instances -----
+
+    pub async fn insert_instance(&mut self, row: &InstanceRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO instances (name, arn, iam_user_arn, iam_session_arn, register_time, deregister_time, tags, \
+             agent_version, hostname, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&row.name)
+        .bind(&row.arn)
+        .bind(row.iam_user_arn.clone())
+        .bind(row.iam_session_arn.clone())
+        .bind(row.register_time)
+        .bind(row.deregister_time)
+        .bind(&row.tags)
+        .bind(row.agent_version.clone())
+        .bind(row.hostname.clone())
+        .bind(row.last_seen)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn instance(&mut self, name: &str) -> Result<Option<InstanceRow>> {
+        let row = sqlx::query("SELECT * FROM instances WHERE name = $1").bind(name).fetch_optional(self.conn()).await?;
+        row.as_ref().map(rows::instance).transpose()
+    }
+
+    pub async fn list_instances(&mut self) -> Result<Vec<InstanceRow>> {
+        let rows = sqlx::query("SELECT * FROM instances ORDER BY name").fetch_all(self.conn()).await?;
+        rows.iter().map(rows::instance).collect()
+    }
+
+    /// Replaces an instance's mutable fields (registration state, tags, agent facts).
+    pub async fn update_instance(&mut self, row: &InstanceRow) -> Result<()> {
+        let query = sqlx::query(
+            "UPDATE instances SET arn = $1, iam_user_arn = $2, iam_session_arn = $3, register_time = $4, \
+             deregister_time = $5, tags = $6, agent_version = $7, hostname = $8, last_seen = $9 WHERE name = $10",
+        )
+        .bind(&row.arn);
+        let query = bind_opt_str(query, &row.iam_user_arn);
+        let query = bind_opt_str(query, &row.iam_session_arn);
+        let res = query
+            .bind(row.register_time)
+            .bind(row.deregister_time)
+            .bind(&row.tags)
+            .bind(row.agent_version.clone())
+            .bind(row.hostname.clone())
+            .bind(row.last_seen)
+            .bind(&row.name)
+            .execute(self.conn())
+            .await?;
+        if res.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("instance {}", row.name)));
+        }
+        Ok(())
+    }
+
+    pub async fn touch_instance(&mut self, name: &str, now: i64) -> Result<()> {
+        sqlx::query("UPDATE instances SET last_seen = $1 WHERE name = $2").bind(now).bind(name).execute(self.conn()).await?;
+        Ok(())
+    }
+
+    // ----- deployments -----
+
+    /// Inserts a deployment with its targets (in dispatch order), each with the given lifecycle events, all Pending.
+    pub async fn insert_deployment(&mut self, row: &DeploymentRow, targets: &[String], events: &[String]) -> Result<()> {
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO deployments ({DEPLOYMENT_COLUMNS}) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+        )))
+        .bind(&row.id)
+        .bind(&row.application_id)
+        .bind(&row.application_name)
+        .bind(&row.deployment_group_id)
+        .bind(&row.deployment_group_name)
+        .bind(&row.config_name)
+        .bind(&row.status)
+        .bind(&row.creator)
+        .bind(&row.revision)
+        .bind(&row.bundle)
+        .bind(row.previous_revision.clone())
+        .bind(&row.options)
+        .bind(row.min_healthy)
+        .bind(row.error_code.clone())
+        .bind(row.error_message.clone())
+        .bind(i64::from(row.stop_requested))
+        .bind(row.create_time)
+        .bind(row.start_time)
+        .bind(row.complete_time)
+        .execute(self.conn())
+        .await?;
+        for (position, instance_name) in targets.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO deployment_targets (deployment_id, instance_name, position, status, last_updated) \
+                 VALUES ($1, $2, $3, 'Pending', $4)",
+            )
+            .bind(&row.id)
+            .bind(instance_name)
+            .bind(position as i64)
+            .bind(row.create_time)
+            .execute(self.conn())
+            .await?;
+            for (event_position, name) in events.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO lifecycle_events (deployment_id, instance_name, position, name, status) \
+                     VALUES ($1, $2, $3, $4, 'Pending')",
+                )
+                .bind(&row.id)
+                .bind(instance_name)
+                .bind(event_position as i64)
+                .bind(name)
+                .execute(self.conn())
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn deployment(&mut self, id: &str) -> Result<Option<DeploymentRow>> {
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {DEPLOYMENT_COLUMNS} FROM deployments WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(self.conn())
+            .await?;
+        row.as_ref().map(rows::deployment).transpose()
+    }
+
+    /// Lists deployments, newest first.
+    pub async fn list_deployments(&mut self, filter: &DeploymentFilter) -> Result<Vec<DeploymentRow>> {
+        // Dynamic SQL with our own $n counter: QueryBuilder<Any> emits `?`, which PostgreSQL rejects.
+        let mut clauses = Vec::new();
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if filter.deployment_group_id.is_some() {
+            clauses.push(format!("deployment_group_id = {}", next()));
+        }
+        if filter.application_id.is_some() {
+            clauses.push(format!("application_id = {}", next()));
+        }
+        if !filter.statuses.is_empty() {
+            let placeholders: Vec<String> = filter.statuses.iter().map(|_| next()).collect();
+            clauses.push(format!("status IN ({})", placeholders.join(", ")));
+        }
+        if filter.created_after.is_some() {
+            clauses.push(format!("create_time >= {}", next()));
+        }
+        if filter.created_before.is_some() {
+            clauses.push(format!("create_time <= {}", next()));
+        }
+        let where_clause = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+        let sql = format!("SELECT {DEPLOYMENT_COLUMNS} FROM deployments {where_clause} ORDER BY create_time DESC, id DESC");
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        if let Some(group_id) = &filter.deployment_group_id {
+            query = query.bind(group_id.clone());
+        }
+        if let Some(application_id) = &filter.application_id {
+            query = query.bind(application_id.clone());
+        }
+        for status in &filter.statuses {
+            query = query.bind(status.clone());
+        }
+        if let Some(after) = filter.created_after {
+            query = query.bind(after);
+        }
+        if let Some(before) = filter.created_before {
+            query = query.bind(before);
+        }
+        let rows = query.fetch_all(self.conn()).await?;
+        rows.iter().map(rows::deployment).collect()
+    }
+
+    /// Returns the ids of deployments that are not finished (for recovery after a restart).
+    pub async fn active_deployment_ids(&mut self) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM deployments WHERE status NOT IN ('Succeeded', 'Failed', 'Stopped') ORDER BY create_time",
+        )
+        .fetch_all(self.conn())
+        .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// Moves a Created deployment to InProgress with its computed minimum of healthy hosts.
+    pub async fn start_deployment(&mut self, id: &str, min_healthy: i64, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE deployments SET status = 'InProgress', min_healthy = $1, start_time = $2 WHERE id = $3 AND status = 'Created'",
+        )
+        .bind(min_healthy)
+        .bind(now)
+        .bind(id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Sets a deployment's status; terminal statuses also set the completion time and error information.
+    pub async fn set_deployment_status(
+        &mut self,
+        id: &str,
+        status: &str,
+        error: Option<(&str, &str)>,
+        complete_time: Option<i64>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE deployments SET status = $1, error_code = COALESCE($2, error_code), \
+             error_message = COALESCE($3, error_message), complete_time = COALESCE($4, complete_time) WHERE id = $5",
+        )
+        .bind(status)
+        .bind(error.map(|(code, _)| code.to_owned()))
+        .bind(error.map(|(_, message)| message.to_owned()))
+        .bind(complete_time)
+        .bind(id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn request_stop(&mut self, id: &str) -> Result<()> {
+        sqlx::query("UPDATE deployments SET stop_requested = 1 WHERE id = $1").bind(id).execute(self.conn()).await?;
+        Ok(())
+    }
+
+    pub async fn targets(&mut self, deployment_id: &str) -> Result<Vec<TargetRow>> {
+        let rows = sqlx::query("SELECT * FROM deployment_targets WHERE deployment_id = $1 ORDER BY position")
+            .bind(deployment_id)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter().map(rows::target).collect()
+    }
+
+    pub async fn set_target_status(&mut self, deployment_id: &str, instance_name: &str, status: &str, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE deployment_targets SET status = $1, last_updated = $2 WHERE deployment_id = $3 AND instance_name = $4",
+        )
+        .bind(status)
+        .bind(now)
+        .bind(deployment_id)
+        .bind(instance_name)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// All lifecycle events of a deployment, ordered by target then position.
+    pub async fn events(&mut self, deployment_id: &str) -> Result<Vec<EventRow>> {
+        let rows = sqlx::query(
+            "SELECT * FROM lifecycle_events WHERE deployment_id = $1 ORDER BY instance_name, position",
+        )
+        .bind(deployment_id)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(rows::event).collect()
+    }
+
+    pub async fn target_events(&mut self, deployment_id: &str, instance_name: &str) -> Result<Vec<EventRow>> {
+        let rows = sqlx::query(
+            "SELECT * FROM lifecycle_events WHERE deployment_id = $1 AND instance_name = $2 ORDER BY position",
+        )
+        .bind(deployment_id)
+        .bind(instance_name)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(rows::event).collect()
+    }
+
+    /// Hands out the instance's next lifecycle event: one already handed out but not finished (its answer may
+    /// have been lost) first, otherwise the next Pending event of a dispatched target, which becomes InProgress.
+    pub async fn claim_next_event(&mut self, instance_name: &str, now: i64) -> Result<Option<ClaimedEvent>> {
+        let rows = sqlx::query(
+            "SELECT e.* FROM lifecycle_events e JOIN deployment_targets t \
+             ON t.deployment_id = e.deployment_id AND t.instance_name = e.instance_name \
+             JOIN deployments d ON d.id = e.deployment_id \
+             WHERE e.instance_name = $1 AND t.status = 'InProgress' AND e.status IN ('Pending', 'InProgress') \
+             AND d.status = 'InProgress' ORDER BY d.create_time, e.deployment_id, e.position",
+        )
+        .bind(instance_name)
+        .fetch_all(self.conn())
+        .await?;
+        let events: Vec<EventRow> = rows.iter().map(rows::event).collect::<Result<_>>()?;
+        // The first open event of each deployment is the runnable one; prefer redelivering an InProgress one.
+        let mut firsts: Vec<&EventRow> = Vec::new();
+        for event in &events {
+            if firsts.last().is_none_or(|last| last.deployment_id != event.deployment_id) {
+                firsts.push(event);
+            }
+        }
+        let chosen = firsts.iter().find(|event| event.status == "InProgress").or_else(|| firsts.first()).copied();
+        let Some(chosen) = chosen.cloned() else { return Ok(None) };
+        let mut event = chosen;
+        if event.status == "Pending" {
+            let res = sqlx::query(
+                "UPDATE lifecycle_events SET status = 'InProgress', start_time = $1 \
+                 WHERE deployment_id = $2 AND instance_name = $3 AND position = $4 AND status = 'Pending'",
+            )
+            .bind(now)
+            .bind(&event.deployment_id)
+            .bind(instance_name)
+            .bind(event.position)
+            .execute(self.conn())
+            .await?;
+            if res.rows_affected() != 1 {
+                return Ok(None);
+            }
+            event.status = "InProgress".to_owned();
+            event.start_time = Some(now);
+        }
+        let deployment = self
+            .deployment(&event.deployment_id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("event of unknown deployment {}", event.deployment_id)))?;
+        let event_names =
+            self.target_events(&event.deployment_id, instance_name).await?.into_iter().map(|e| e.name).collect();
+        Ok(Some(ClaimedEvent { event, deployment, event_names }))
+    }
+
+    /// Records an agent's result for an InProgress event. Idempotent for retried reports.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_event_result(
+        &mut self,
+        deployment_id: &str,
+        instance_name: &str,
+        position: i64,
+        status: &str,
+        diagnostics: &EventDiagnostics,
+        start_time: Option<i64>,
+        end_time: i64,
+    ) -> Result<RecordOutcome> {
+        let row = sqlx::query(
+            "SELECT * FROM lifecycle_events WHERE deployment_id = $1 AND instance_name = $2 AND position = $3",
+        )
+        .bind(deployment_id)
+        .bind(instance_name)
+        .bind(position)
+        .fetch_optional(self.conn())
+        .await?;
+        let Some(existing) = row.as_ref().map(rows::event).transpose()? else {
+            return Ok(RecordOutcome::NotInProgress);
+        };
+        if existing.status == status {
+            return Ok(RecordOutcome::Duplicate);
+        }
+        if existing.status != "InProgress" {
+            return Ok(RecordOutcome::NotInProgress);
+        }
+        sqlx::query(
+            "UPDATE lifecycle_events SET status = $1, start_time = COALESCE($2, start_time), end_time = $3, \
+             error_code = $4, script_name = $5, message = $6, log_tail = $7 \
+             WHERE deployment_id = $8 AND instance_name = $9 AND position = $10",
+        )
+        .bind(status)
+        .bind(start_time)
+        .bind(end_time)
+        .bind(&diagnostics.error_code)
+        .bind(&diagnostics.script_name)
+        .bind(&diagnostics.message)
+        .bind(&diagnostics.log_tail)
+        .bind(deployment_id)
+        .bind(instance_name)
+        .bind(position)
+        .execute(self.conn())
+        .await?;
+        sqlx::query("UPDATE deployment_targets SET last_updated = $1 WHERE deployment_id = $2 AND instance_name = $3")
+            .bind(end_time)
+            .bind(deployment_id)
+            .bind(instance_name)
+            .execute(self.conn())
+            .await?;
+        Ok(RecordOutcome::Recorded)
+    }
+
+    /// Marks every Pending event of a target Skipped (after a failure, a stop, or when the target is skipped).
+    pub async fn skip_pending_events(&mut self, deployment_id: &str, instance_name: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE lifecycle_events SET status = 'Skipped' WHERE deployment_id = $1 AND instance_name = $2 AND status = 'Pending'",
+        )
+        .bind(deployment_id)
+        .bind(instance_name)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Fails a Pending event the agent never picked up (the agent is not running or unreachable).
+    pub async fn fail_unclaimed_event(
+        &mut self,
+        deployment_id: &str,
+        instance_name: &str,
+        position: i64,
+        diagnostics: &EventDiagnostics,
+        now: i64,
+    ) -> Result<bool> {
+        let res = sqlx::query(
+            "UPDATE lifecycle_events SET status = 'Failed', end_time = $1, error_code = $2, script_name = $3, \
+             message = $4, log_tail = $5 WHERE deployment_id = $6 AND instance_name = $7 AND position = $8 \
+             AND status IN ('Pending', 'InProgress')",
+        )
+        .bind(now)
+        .bind(&diagnostics.error_code)
+        .bind(&diagnostics.script_name)
+        .bind(&diagnostics.message)
+        .bind(&diagnostics.log_tail)
+        .bind(deployment_id)
+        .bind(instance_name)
+        .bind(position)
+        .execute(self.conn())
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// Targets that are InProgress in an InProgress deployment, with their first open event; for the sweeper.
+    pub async fn open_events_of_running_targets(&mut self) -> Result<Vec<(TargetRow, EventRow)>> {
+        let rows = sqlx::query(
+            "SELECT e.* FROM lifecycle_events e JOIN deployment_targets t \
+             ON t.deployment_id = e.deployment_id AND t.instance_name = e.instance_name \
+             JOIN deployments d ON d.id = e.deployment_id \
+             WHERE t.status = 'InProgress' AND d.status = 'InProgress' AND e.status IN ('Pending', 'InProgress') \
+             ORDER BY e.deployment_id, e.instance_name, e.position",
+        )
+        .fetch_all(self.conn())
+        .await?;
+        let mut res: Vec<(TargetRow, EventRow)> = Vec::new();
+        for row in &rows {
+            let event = rows::event(row)?;
+            if res.last().is_some_and(|(_, last)| {
+                last.deployment_id == event.deployment_id && last.instance_name == event.instance_name
+            }) {
+                continue;
+            }
+            let target = sqlx::query("SELECT * FROM deployment_targets WHERE deployment_id = $1 AND instance_name = $2")
+                .bind(&event.deployment_id)
+                .bind(&event.instance_name)
+                .fetch_one(self.conn())
+                .await?;
+            res.push((rows::target(&target)?, event));
+        }
+        Ok(res)
+    }
+
+    pub async fn put_event_log(&mut self, deployment_id: &str, instance_name: &str, position: i64, log: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO event_logs (deployment_id, instance_name, position, log) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (deployment_id, instance_name, position) DO UPDATE SET log = $4",
+        )
+        .bind(deployment_id)
+        .bind(instance_name)
+        .bind(position)
+        .bind(log)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Full logs of a target's events, as (position, log).
+    pub async fn event_logs(&mut self, deployment_id: &str, instance_name: &str) -> Result<Vec<(i64, String)>> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT position, log FROM event_logs WHERE deployment_id = $1 AND instance_name = $2 ORDER BY position",
+        )
+        .bind(deployment_id)
+        .bind(instance_name)
+        .fetch_all(self.conn())
+        .await?;
+        Ok(rows)
+    }
+}
+
+/// Diagnostics of a lifecycle event, as stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventDiagnostics {
+    pub error_code: String,
+    pub script_name: String,
+    pub message: String,
+    pub log_tail: String,
+}
