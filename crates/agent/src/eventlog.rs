@@ -31,6 +31,8 @@ pub(crate) struct EventLog {
 #[derive(Debug)]
 struct Inner {
     deployment_id: String,
+    /// Opened on the first line, so that an event that logs nothing creates no `scripts.log`.
+    scripts_log_path: Option<PathBuf>,
     scripts_log: Option<File>,
     deployments_log: Option<File>,
     head: String,
@@ -42,8 +44,9 @@ struct Inner {
 impl EventLog {
     /// A log for `deployment_id`, writing to `deployments_log` and, when given, to `scripts_log`.
     pub(crate) fn new(deployment_id: &str, deployments_log: &Path, scripts_log: Option<PathBuf>) -> Self {
-        let mut inner = Inner {
+        let inner = Inner {
             deployment_id: deployment_id.to_owned(),
+            scripts_log_path: scripts_log,
             scripts_log: None,
             deployments_log: open_append(deployments_log),
             head: String::new(),
@@ -51,12 +54,6 @@ impl EventLog {
             omitted: 0,
             warned: false,
         };
-        if let Some(path) = scripts_log {
-            inner.scripts_log = open_append(&path);
-            if inner.scripts_log.is_none() {
-                tracing::warn!(path = %path.display(), "cannot open the scripts log");
-            }
-        }
         Self { inner: Arc::new(Mutex::new(inner)) }
     }
 
@@ -66,6 +63,10 @@ impl EventLog {
         let formatted = format!("{} {message}\n", utc_seconds(now));
         let mut inner = self.lock();
         let mut failed = false;
+        if let Some(path) = inner.scripts_log_path.take() {
+            inner.scripts_log = open_append(&path);
+            failed |= inner.scripts_log.is_none();
+        }
         if let Some(file) = inner.scripts_log.as_mut() {
             failed |= file.write_all(formatted.as_bytes()).is_err();
         }

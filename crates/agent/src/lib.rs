@@ -1,1 +1,59 @@
-//! Placeholder.
+//! `cutover-agent`: the host agent of Cutover, a self-hosted re-implementation of AWS CodeDeploy.
+//!
+//! The agent registers its host as an on-premises instance, long-polls the server for host commands (one command
+//! is one lifecycle event of one deployment), runs each command, and reports its result with CodeDeploy's
+//! diagnostics. Behaviour follows the CodeDeploy agent (1.8.1): its on-disk layout, its cleanup-file driven
+//! install, which revision each hook's scripts come from, its hook environment and its error messages, with a few
+//! deliberate improvements (safe archive extraction, SHA-256 verified bundles, SIGKILL after the grace period,
+//! scripts that leave output pipes open do not hang an event, no `su`, an event never runs twice).
+//!
+//! Module map:
+//! - [`runner`] (re-exported as [`run`]): register, crash recovery, poll/run/report loop, shutdown;
+//! - [`executor`]: runs one command ([`executor::Executor::run_event`]), no network; what the tests drive;
+//! - [`bundle`]: DownloadBundle (prune, fetch, verify, extract, unwrap) and the [`bundle::Fetch`] sources;
+//! - [`archive`]: validated two-pass extraction of tar, tgz and zip;
+//! - `install`: the Install event (cleanup file, instructions, copy, permissions);
+//! - `script`: one hook script (process group, timeout, runas, output streaming);
+//! - [`layout`]: the on-disk layout under `--root`; [`state`]: stored command results and tracking files;
+//! - [`config`]: flags and configuration; [`error`]: the event error type and its diagnostics mapping;
+//! - `eventlog`: the per-event log (`scripts.log`, deployments log, what is sent to the server).
+
+pub mod archive;
+pub mod bundle;
+pub mod config;
+pub mod error;
+mod eventlog;
+pub mod executor;
+mod install;
+pub mod layout;
+pub mod runner;
+mod script;
+pub mod state;
+mod util;
+
+pub use config::{AgentConfig, Cli};
+pub use error::Error;
+pub use executor::{EventOutcome, Executor, ExecutorOptions};
+pub use install::InstallSummary;
+pub use runner::run;
+
+/// Sends `tracing` output to stderr, filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Completes at the first SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut terminate), Ok(mut interrupt)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        tracing::error!("cannot install signal handlers; the agent stops only when killed");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = terminate.recv() => tracing::info!("SIGTERM received; finishing the running command, then exiting"),
+        _ = interrupt.recv() => tracing::info!("SIGINT received; finishing the running command, then exiting"),
+    }
+}

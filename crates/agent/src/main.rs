@@ -1,1 +1,24 @@
-fn main() {}
+//! `cutover-agent` binary: parses flags, sets up logging and signals, and runs [`cutover_agent::run`].
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    cutover_agent::init_tracing();
+    let config = match cutover_agent::Cli::parse().into_config() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("cutover-agent: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+    match cutover_agent::run(config, cutover_agent::shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,388 @@
-//! Placeholder.
+//! Test harness: a real `cutover-server` and N real `cutover-agent` processes, in a temp dir, on port 0.
+//!
+//! The binaries are the ones cargo built next to the test executable (`cargo build --bins` first; the README's
+//! test command does). Each agent gets its own `--root` and `--destination-root`, so several simulated hosts share
+//! one machine without their installed files colliding, and the environment variable `CUTOVER_TEST_HOST_DIR`
+//! pointing at a scratch directory of its own that hook scripts can write evidence into.
+//!
+//! Waiting is always "poll a condition until a deadline", never a fixed sleep.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cutover_api_types::codedeploy::{self as wire, Operation};
+use cutover_client::api::ApiClient;
+
+/// Returns the path of a workspace binary built next to the running test executable.
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    // target/<profile>/deps/<test-exe> → target/<profile>/<name>
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let path = dir.join(name);
+    assert!(path.exists(), "{} not found: run `cargo build --bins` before the tests", path.display());
+    path
+}
+
+/// Polls `check` every 20 ms until it returns Some or `timeout` passes.
+pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A running server process.
+pub struct ServerProc {
+    pub child: Child,
+    pub data_dir: PathBuf,
+    pub addr: String,
+    pub log: PathBuf,
+}
+
+/// A running agent process and its directories.
+pub struct AgentProc {
+    pub name: String,
+    pub child: Option<Child>,
+    /// `--root`: the agent's state (deployment archives, logs, instructions).
+    pub root: PathBuf,
+    /// `--destination-root`: where this host's AppSpec destinations land.
+    pub dest_root: PathBuf,
+    /// `CUTOVER_TEST_HOST_DIR`: scratch space for hook scripts.
+    pub host_dir: PathBuf,
+    pub log: PathBuf,
+}
+
+impl AgentProc {
+    /// Path of an AppSpec destination on this simulated host.
+    pub fn dest(&self, absolute: &str) -> PathBuf {
+        self.dest_root.join(absolute.trim_start_matches('/'))
+    }
+}
+
+/// A server with agents, all stopped when dropped.
+pub struct Cluster {
+    pub dir: tempfile::TempDir,
+    pub server: ServerProc,
+    pub agents: Vec<AgentProc>,
+    pub client: ApiClient,
+    pub endpoint: String,
+}
+
+/// Options of [`Cluster::start`].
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    pub agents: usize,
+    /// Tags of every agent (each also gets `host=<name>`).
+    pub tags: Vec<(String, String)>,
+    /// Extra flags for the server.
+    pub server_args: Vec<String>,
+    /// Extra flags for every agent.
+    pub agent_args: Vec<String>,
+}
+
+impl Default for ClusterOptions {
+    fn default() -> Self {
+        ClusterOptions {
+            agents: 1,
+            tags: vec![("env".to_owned(), "test".to_owned())],
+            server_args: Vec::new(),
+            agent_args: vec!["--kill-grace-ms".to_owned(), "500".to_owned()],
+        }
+    }
+}
+
+fn start_server(data_dir: &Path, listen: &str, extra: &[String], log: &Path) -> ServerProc {
+    let _ = std::fs::remove_file(data_dir.join("listen-addr"));
+    let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("server log");
+    let child = Command::new(binary("cutover-server"))
+        .arg("--listen")
+        .arg(listen)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(extra)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(log_file.try_clone().expect("log"))
+        .stderr(log_file)
+        .spawn()
+        .expect("spawn cutover-server");
+    ServerProc { child, data_dir: data_dir.to_owned(), addr: String::new(), log: log.to_owned() }
+}
+
+async fn wait_listening(server: &mut ServerProc) {
+    let addr_file = server.data_dir.join("listen-addr");
+    let log = server.log.clone();
+    let addr = wait_for("the server to listen", Duration::from_secs(30), || {
+        let addr_file = addr_file.clone();
+        let exited = server.child.try_wait().ok().flatten();
+        let log = log.clone();
+        async move {
+            if let Some(status) = exited {
+                panic!("cutover-server exited with {status}: {}", std::fs::read_to_string(log).unwrap_or_default());
+            }
+            std::fs::read_to_string(addr_file).ok().map(|text| text.trim().to_owned()).filter(|text| !text.is_empty())
+        }
+    })
+    .await;
+    server.addr = addr;
+}
+
+impl Cluster {
+    /// Starts a server and `options.agents` agents named `host-1`… and waits until all are registered.
+    pub async fn start(options: ClusterOptions) -> Cluster {
+        let dir = tempfile::Builder::new().prefix("cutover-e2e-").tempdir().expect("tempdir");
+        let data_dir = dir.path().join("server");
+        std::fs::create_dir_all(&data_dir).expect("data dir");
+        let mut server = start_server(&data_dir, "127.0.0.1:0", &options.server_args, &dir.path().join("server.log"));
+        wait_listening(&mut server).await;
+        let endpoint = format!("http://{}", server.addr);
+        let client = ApiClient::new(&endpoint);
+        let mut cluster = Cluster { dir, server, agents: Vec::new(), client, endpoint };
+        for idx in 1..=options.agents {
+            let name = format!("host-{idx}");
+            let mut tags = options.tags.clone();
+            tags.push(("host".to_owned(), name.clone()));
+            cluster.add_agent(&name, &tags, &options.agent_args);
+        }
+        let expected: Vec<String> = cluster.agents.iter().map(|agent| agent.name.clone()).collect();
+        cluster.wait_registered(&expected).await;
+        cluster
+    }
+
+    /// Starts one more agent.
+    pub fn add_agent(&mut self, name: &str, tags: &[(String, String)], extra: &[String]) {
+        let base = self.dir.path().join("hosts").join(name);
+        let root = base.join("agent-root");
+        let dest_root = base.join("fs");
+        let host_dir = base.join("scratch");
+        for dir in [&root, &dest_root, &host_dir] {
+            std::fs::create_dir_all(dir).expect("agent dirs");
+        }
+        let log = base.join("agent.log");
+        let mut agent = AgentProc { name: name.to_owned(), child: None, root, dest_root, host_dir, log };
+        agent.child = Some(spawn_agent(&agent, &self.endpoint, tags, extra));
+        self.agents.push(agent);
+    }
+
+    /// Waits until every named instance is registered.
+    pub async fn wait_registered(&self, names: &[String]) {
+        let client = self.client.clone();
+        wait_for("agents to register", Duration::from_secs(30), || {
+            let client = client.clone();
+            let names = names.to_vec();
+            async move {
+                let out: wire::ListOnPremisesInstancesOutput =
+                    client.call(Operation::ListOnPremisesInstances, &serde_json::json!({})).await.ok()?;
+                let have = out.instance_names.unwrap_or_default();
+                names.iter().all(|name| have.contains(name)).then_some(())
+            }
+        })
+        .await;
+    }
+
+    pub fn agent(&self, name: &str) -> &AgentProc {
+        self.agents.iter().find(|agent| agent.name == name).expect("agent")
+    }
+
+    /// Kills the server with SIGKILL (no chance to clean up).
+    pub fn kill_server(&mut self) {
+        let _ = self.server.child.kill();
+        let _ = self.server.child.wait();
+    }
+
+    /// Starts the server again on the same address and data directory.
+    pub async fn restart_server(&mut self) {
+        let listen = self.server.addr.clone();
+        let mut server = start_server(&self.server.data_dir, &listen, &[], &self.server.log);
+        wait_listening(&mut server).await;
+        self.server = server;
+    }
+
+    /// Creates an application and a group targeting `env=test` with the given configuration.
+    pub async fn create_app_and_group(&self, app: &str, group: &str, config: &str) {
+        let _: wire::CreateApplicationOutput = self
+            .client
+            .call(Operation::CreateApplication, &serde_json::json!({"applicationName": app}))
+            .await
+            .expect("CreateApplication");
+        let _: wire::CreateDeploymentGroupOutput = self
+            .client
+            .call(
+                Operation::CreateDeploymentGroup,
+                &serde_json::json!({
+                    "applicationName": app,
+                    "deploymentGroupName": group,
+                    "deploymentConfigName": config,
+                    "serviceRoleArn": "arn:aws:iam::000000000000:role/test",
+                    "onPremisesInstanceTagFilters": [{"Key": "env", "Value": "test", "Type": "KEY_AND_VALUE"}],
+                }),
+            )
+            .await
+            .expect("CreateDeploymentGroup");
+    }
+
+    /// Uploads a bundle and registers it; returns the revision location.
+    pub async fn push_bundle(&self, app: &str, bytes: Vec<u8>, bundle_type: &str) -> serde_json::Value {
+        let key = format!("{app}/{}.{bundle_type}", self.agents.len() as u64 + bytes.len() as u64 + unique());
+        let etag = self.client.put_object("cutover-revisions", &key, bytes).await.expect("upload");
+        let revision = serde_json::json!({
+            "revisionType": "S3",
+            "s3Location": {"bucket": "cutover-revisions", "key": key, "bundleType": bundle_type, "eTag": etag},
+        });
+        let _: serde_json::Value = self
+            .client
+            .call(Operation::RegisterApplicationRevision, &serde_json::json!({"applicationName": app, "revision": revision}))
+            .await
+            .expect("RegisterApplicationRevision");
+        revision
+    }
+
+    /// Creates a deployment and returns its id.
+    pub async fn deploy(&self, app: &str, group: &str, revision: &serde_json::Value, extra: serde_json::Value) -> String {
+        let mut input = serde_json::json!({"applicationName": app, "deploymentGroupName": group, "revision": revision});
+        if let (Some(object), Some(extra)) = (input.as_object_mut(), extra.as_object()) {
+            for (key, value) in extra {
+                object.insert(key.clone(), value.clone());
+            }
+        }
+        let out: wire::CreateDeploymentOutput = self.client.call(Operation::CreateDeployment, &input).await.expect("CreateDeployment");
+        out.deployment_id.expect("deploymentId")
+    }
+
+    /// Waits until the deployment is terminal and returns it.
+    pub async fn wait_deployment(&self, id: &str, timeout: Duration) -> wire::DeploymentInfo {
+        let client = self.client.clone();
+        wait_for(&format!("deployment {id} to finish"), timeout, || {
+            let client = client.clone();
+            let id = id.to_owned();
+            async move {
+                let out: wire::GetDeploymentOutput =
+                    client.call(Operation::GetDeployment, &serde_json::json!({"deploymentId": id})).await.ok()?;
+                let info = out.deployment_info?;
+                matches!(info.status.as_deref(), Some("Succeeded" | "Failed" | "Stopped")).then_some(info)
+            }
+        })
+        .await
+    }
+
+    /// The instance target of a deployment (status and lifecycle events).
+    pub async fn target(&self, deployment_id: &str, instance: &str) -> wire::InstanceTarget {
+        let out: wire::GetDeploymentTargetOutput = self
+            .client
+            .call(Operation::GetDeploymentTarget, &serde_json::json!({"deploymentId": deployment_id, "targetId": instance}))
+            .await
+            .expect("GetDeploymentTarget");
+        out.deployment_target.and_then(|target| target.instance_target).expect("instanceTarget")
+    }
+
+    /// Server and agent logs, for assertion messages.
+    pub fn logs(&self) -> String {
+        let mut res = format!("--- server ---\n{}\n", std::fs::read_to_string(&self.server.log).unwrap_or_default());
+        for agent in &self.agents {
+            res.push_str(&format!("--- {} ---\n{}\n", agent.name, std::fs::read_to_string(&agent.log).unwrap_or_default()));
+        }
+        res
+    }
+}
+
+fn spawn_agent(agent: &AgentProc, endpoint: &str, tags: &[(String, String)], extra: &[String]) -> Child {
+    let log_file = std::fs::OpenOptions::new().create(true).append(true).open(&agent.log).expect("agent log");
+    let tags = tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+    Command::new(binary("cutover-agent"))
+        .arg("--server")
+        .arg(endpoint)
+        .arg("--name")
+        .arg(&agent.name)
+        .arg("--tags")
+        .arg(tags)
+        .arg("--root")
+        .arg(&agent.root)
+        .arg("--destination-root")
+        .arg(&agent.dest_root)
+        .args(extra)
+        .env("CUTOVER_TEST_HOST_DIR", &agent.host_dir)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(log_file.try_clone().expect("log"))
+        .stderr(log_file)
+        .spawn()
+        .expect("spawn cutover-agent")
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed) * 1_000_003 + std::process::id() as u64
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for agent in &mut self.agents {
+            if let Some(child) = agent.child.as_mut() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+        let _ = self.server.child.kill();
+        let _ = self.server.child.wait();
+    }
+}
+
+/// A bundle under construction: files with modes, symlinks, and raw hostile entries.
+#[derive(Default)]
+pub struct Bundle {
+    entries: Vec<(String, Vec<u8>, u32)>,
+}
+
+impl Bundle {
+    pub fn new() -> Bundle {
+        Bundle::default()
+    }
+
+    /// Adds a file (mode e.g. 0o644 or 0o755).
+    pub fn file(mut self, path: &str, contents: &str, mode: u32) -> Bundle {
+        self.entries.push((path.to_owned(), contents.as_bytes().to_vec(), mode));
+        self
+    }
+
+    /// Adds an executable `#!/bin/sh` script.
+    pub fn script(self, path: &str, body: &str) -> Bundle {
+        let text = format!("#!/bin/sh\n{body}\n");
+        self.file(path, &text, 0o755)
+    }
+
+    /// Builds a tar.gz; `extra` may append raw entries (for hostile archives).
+    pub fn tgz_with(&self, extra: impl FnOnce(&mut tar::Builder<flate2::write::GzEncoder<Vec<u8>>>)) -> Vec<u8> {
+        let encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let mut builder = tar::Builder::new(encoder);
+        for (path, contents, mode) in &self.entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(contents.len() as u64);
+            header.set_mode(*mode);
+            header.set_mtime(1_700_000_000);
+            header.set_entry_type(tar::EntryType::Regular);
+            builder.append_data(&mut header, path, contents.as_slice()).expect("tar entry");
+        }
+        extra(&mut builder);
+        builder.into_inner().and_then(|encoder| encoder.finish()).expect("tar.gz")
+    }
+
+    pub fn tgz(&self) -> Vec<u8> {
+        self.tgz_with(|_| {})
+    }
+}
+
+/// Sends SIGTERM to a process group leader's group is not needed by tests; this checks liveness of a pid.
+pub fn process_alive(pid: i32) -> bool {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+}

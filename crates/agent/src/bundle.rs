@@ -1,0 +1,237 @@
+//! The DownloadBundle event: prune old revisions, download `bundle.tar`, verify its SHA-256, extract it safely into
+//! `deployment-archive`, and point `<DGID>_most_recent_install` at the deployment.
+//!
+//! Where the bytes come from is behind [`Fetch`]: [`HttpFetch`] downloads from the server (or any http URL) with
+//! [`AgentClient`]; [`LocalFetch`] copies a local file, which is what tests (and an offline mode) use. Both hash
+//! while writing, and the hash is checked before a single byte is extracted.
+
+use std::fs;
+use std::future::Future;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use cutover_api_types::agent::HostCommand;
+use cutover_client::agent::{AgentClient, AgentClientError};
+use sha2::{Digest, Sha256};
+
+use crate::archive::{self, BundleFormat, ExtractLimits};
+use crate::error::Error;
+use crate::eventlog::EventLog;
+use crate::layout::Layout;
+
+/// A downloaded bundle: its hex SHA-256 and length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// Boxed future returned by [`Fetch::fetch`].
+pub type FetchFuture<'a> = Pin<Box<dyn Future<Output = Result<Fetched, Error>> + Send + 'a>>;
+
+/// Where bundles come from.
+pub trait Fetch: Send + Sync {
+    /// Writes the bundle at `url` to `dest` (created or truncated), hashing it on the way.
+    fn fetch<'a>(&'a self, url: &'a str, dest: &'a Path) -> FetchFuture<'a>;
+}
+
+/// Downloads bundles over HTTP with the agent protocol client, retrying transient failures.
+#[derive(Debug, Clone)]
+pub struct HttpFetch {
+    client: AgentClient,
+}
+
+impl HttpFetch {
+    /// Attempts per download (transport errors and 5xx only).
+    const ATTEMPTS: u32 = 3;
+
+    pub fn new(client: AgentClient) -> Self {
+        Self { client }
+    }
+}
+
+impl Fetch for HttpFetch {
+    fn fetch<'a>(&'a self, url: &'a str, dest: &'a Path) -> FetchFuture<'a> {
+        Box::pin(async move {
+            let mut attempt = 1;
+            loop {
+                let mut hasher = Sha256::new();
+                match self.client.download(url, dest, |chunk| hasher.update(chunk)).await {
+                    Ok(bytes) => return Ok(Fetched { sha256: hex::encode(hasher.finalize()), bytes }),
+                    Err(error) if error.is_retryable() && attempt < Self::ATTEMPTS => {
+                        tracing::warn!(%error, attempt, "bundle download failed; retrying");
+                        tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+                        attempt += 1;
+                    }
+                    Err(error) => return Err(Error::Download(error)),
+                }
+            }
+        })
+    }
+}
+
+/// Copies bundles from the local filesystem: `url` is a path, or a `file://` URL.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LocalFetch;
+
+impl Fetch for LocalFetch {
+    fn fetch<'a>(&'a self, url: &'a str, dest: &'a Path) -> FetchFuture<'a> {
+        Box::pin(async move {
+            let source = PathBuf::from(url.strip_prefix("file://").unwrap_or(url));
+            let dest = dest.to_path_buf();
+            tokio::task::spawn_blocking(move || copy_hashing(&source, &dest))
+                .await
+                .map_err(|e| Error::Install(format!("the copy task failed: {e}")))?
+        })
+    }
+}
+
+fn copy_hashing(source: &Path, dest: &Path) -> Result<Fetched, Error> {
+    let mut input = fs::File::open(source).map_err(|e| {
+        Error::Download(AgentClientError::Io { path: source.display().to_string(), source: e })
+    })?;
+    let mut output = fs::File::create(dest).map_err(|e| Error::io(format!("cannot create {}", dest.display()), e))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 256 * 1024];
+    let mut bytes = 0u64;
+    loop {
+        let n = match input.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io(format!("cannot read {}", source.display()), e)),
+        };
+        hasher.update(&buffer[..n]);
+        output.write_all(&buffer[..n]).map_err(|e| Error::io(format!("cannot write {}", dest.display()), e))?;
+        bytes += n as u64;
+    }
+    output.sync_all().map_err(|e| Error::io(format!("cannot sync {}", dest.display()), e))?;
+    Ok(Fetched { sha256: hex::encode(hasher.finalize()), bytes })
+}
+
+/// Runs DownloadBundle for `command`.
+pub(crate) async fn download_bundle(
+    layout: &Layout,
+    fetch: &dyn Fetch,
+    command: &HostCommand,
+    max_revisions: usize,
+    limits: ExtractLimits,
+    log: &EventLog,
+) -> Result<(), Error> {
+    let deployment = &command.deployment;
+    let group_id = &deployment.deployment_group_id;
+    let deployment_dir = layout.deployment_dir(group_id, &deployment.deployment_id);
+
+    let removed = layout
+        .prune_revisions(group_id, &deployment_dir, max_revisions)
+        .map_err(|e| Error::io("cannot prune old revisions", e))?;
+    for dir in removed {
+        log.line(&format!("[agent] Removed the old revision {} (max revisions {max_revisions})", dir.display()));
+    }
+
+    fs::create_dir_all(&deployment_dir)
+        .map_err(|e| Error::io(format!("cannot create {}", deployment_dir.display()), e))?;
+    let bundle = Layout::bundle_file(&deployment_dir);
+    let spec = &deployment.revision;
+    let expected = spec.sha256.trim().to_ascii_lowercase();
+    if expected.len() != 64 || !expected.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::Install(format!(
+            "The deployment does not carry a valid SHA-256 for its bundle ({:?}); refusing to download it",
+            spec.sha256
+        )));
+    }
+
+    log.line(&format!("[agent] Downloading the bundle from {}", spec.url));
+    let fetched = match fetch.fetch(&spec.url, &bundle).await {
+        Ok(fetched) => fetched,
+        Err(error) => {
+            let _ = fs::remove_file(&bundle);
+            return Err(error);
+        }
+    };
+    if fetched.sha256 != expected {
+        let _ = fs::remove_file(&bundle);
+        return Err(Error::ChecksumMismatch {
+            url: spec.url.clone(),
+            expected,
+            actual: fetched.sha256,
+            bytes: fetched.bytes,
+        });
+    }
+    log.line(&format!("[agent] Downloaded {} bytes, sha256 {} verified", fetched.bytes, fetched.sha256));
+
+    let bundle_type = spec.bundle_type.clone();
+    let archive_dir = Layout::archive_dir(&deployment_dir);
+    let dir = deployment_dir.clone();
+    let stats = tokio::task::spawn_blocking(move || extract_into_archive(&bundle, &bundle_type, &dir, &limits))
+        .await
+        .map_err(|e| Error::Install(format!("the extraction task failed: {e}")))??;
+    log.line(&format!(
+        "[agent] Extracted {} files, {} directories, {} symlinks ({} bytes) into {}",
+        stats.files,
+        stats.directories,
+        stats.symlinks,
+        stats.bytes,
+        archive_dir.display()
+    ));
+
+    layout
+        .write_install_pointer(&layout.most_recent_install_file(group_id), &deployment_dir)
+        .map_err(|e| Error::io("cannot write the most recent install file", e))?;
+    Ok(())
+}
+
+static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Extracts `bundle` into a staging directory inside `deployment_dir`, unwraps a single top-level directory that
+/// holds the AppSpec, and renames the result to `deployment-archive` (replacing an older one).
+pub(crate) fn extract_into_archive(
+    bundle: &Path,
+    bundle_type: &str,
+    deployment_dir: &Path,
+    limits: &ExtractLimits,
+) -> Result<archive::ExtractStats, Error> {
+    let format =
+        BundleFormat::detect(bundle, bundle_type).map_err(|e| Error::io(format!("cannot read {}", bundle.display()), e))?;
+    let staging = deployment_dir.join(format!(
+        ".deployment-archive.staging-{}-{}",
+        std::process::id(),
+        STAGING_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = fs::remove_dir_all(&staging);
+    let stats = archive::extract(bundle, format, &staging, limits)?;
+    let result = (|| {
+        let root = unwrap_single_directory(&staging)?;
+        let archive_dir = Layout::archive_dir(deployment_dir);
+        if fs::symlink_metadata(&archive_dir).is_ok() {
+            fs::remove_dir_all(&archive_dir)?;
+        }
+        fs::rename(&root, &archive_dir)
+    })();
+    let _ = fs::remove_dir_all(&staging);
+    result.map_err(|e| Error::io("cannot move the extracted bundle into place", e))?;
+    Ok(stats)
+}
+
+/// Returns the directory to use as the revision root: the single top-level directory of `staging` when it is the
+/// only entry and holds a file whose name contains "appspec" (any case), else `staging` itself.
+fn unwrap_single_directory(staging: &Path) -> io::Result<PathBuf> {
+    let mut entries = fs::read_dir(staging)?;
+    let (Some(first), None) = (entries.next().transpose()?, entries.next()) else {
+        return Ok(staging.to_path_buf());
+    };
+    if !first.file_type()?.is_dir() {
+        return Ok(staging.to_path_buf());
+    }
+    let inner = first.path();
+    for entry in fs::read_dir(&inner)? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() && entry.file_name().to_string_lossy().to_ascii_lowercase().contains("appspec") {
+            return Ok(inner);
+        }
+    }
+    Ok(staging.to_path_buf())
+}

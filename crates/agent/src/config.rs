@@ -1,0 +1,151 @@
+//! Command-line flags and the agent's configuration.
+//!
+//! The flags are a contract other scripts depend on:
+//! `cutover-agent --server URL --name NAME [--tags k=v[,k=v…]] --root DIR [--max-revisions N] [--poll-wait-ms MS]
+//! [--kill-grace-ms MS]`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use cutover_api_types::agent::Tag;
+
+use crate::archive::ExtractLimits;
+
+/// `cutover-agent`: runs lifecycle events on this host for a Cutover server.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "cutover-agent", version, about)]
+pub struct Cli {
+    /// Server URL, e.g. http://deploy.example.com:8080
+    #[arg(long)]
+    pub server: String,
+    /// Name of this instance (registered as an on-premises instance)
+    #[arg(long)]
+    pub name: String,
+    /// Tags to set on the instance: k=v[,k=v...]
+    #[arg(long, default_value = "")]
+    pub tags: String,
+    /// State directory (CodeDeploy's deployment-root)
+    #[arg(long)]
+    pub root: PathBuf,
+    /// Revisions kept per deployment group, besides the current one
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_revisions: u64,
+    /// How long the server may hold a poll when there is no work, in milliseconds
+    #[arg(long, default_value_t = 20_000)]
+    pub poll_wait_ms: u64,
+    /// Time between SIGTERM and SIGKILL of a timed-out script's process group, in milliseconds
+    #[arg(long, default_value_t = 5_000)]
+    pub kill_grace_ms: u64,
+}
+
+impl Cli {
+    /// Validates the flags and builds the configuration.
+    pub fn into_config(self) -> anyhow::Result<AgentConfig> {
+        let config = AgentConfig {
+            server_url: self.server,
+            name: self.name,
+            tags: parse_tags(&self.tags)?,
+            root: self.root,
+            max_revisions: usize::try_from(self.max_revisions)?,
+            poll_wait: Duration::from_millis(self.poll_wait_ms),
+            kill_grace: Duration::from_millis(self.kill_grace_ms),
+            ..AgentConfig::default()
+        };
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// Everything [`crate::run`] needs.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    pub server_url: String,
+    pub name: String,
+    pub tags: Vec<Tag>,
+    pub root: PathBuf,
+    /// ≥ 1 (default 5).
+    pub max_revisions: usize,
+    /// Long-poll wait (default 20 s).
+    pub poll_wait: Duration,
+    /// Time between SIGTERM and SIGKILL of a timed-out script (default 5 s).
+    pub kill_grace: Duration,
+    /// How long a script's output is still read after it exited (default 1 s).
+    pub drain_window: Duration,
+    pub extract_limits: ExtractLimits,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        Self {
+            server_url: String::new(),
+            name: String::new(),
+            tags: Vec::new(),
+            root: PathBuf::new(),
+            max_revisions: 5,
+            poll_wait: Duration::from_secs(20),
+            kill_grace: Duration::from_secs(5),
+            drain_window: Duration::from_secs(1),
+            extract_limits: ExtractLimits::default(),
+        }
+    }
+}
+
+impl AgentConfig {
+    /// Checks the invariants `run` relies on.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.max_revisions >= 1, "--max-revisions must be at least 1");
+        anyhow::ensure!(!self.name.trim().is_empty(), "--name must not be empty");
+        anyhow::ensure!(!self.server_url.trim().is_empty(), "--server must not be empty");
+        anyhow::ensure!(!self.root.as_os_str().is_empty(), "--root must not be empty");
+        Ok(())
+    }
+}
+
+/// Parses `k=v[,k=v…]` (an empty string is no tags; a value may contain `=`).
+pub fn parse_tags(text: &str) -> anyhow::Result<Vec<Tag>> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').ok_or_else(|| anyhow::anyhow!("tag {pair:?} is not k=v"))?;
+            anyhow::ensure!(!key.trim().is_empty(), "tag {pair:?} has an empty key");
+            Ok(Tag { key: key.trim().to_owned(), value: value.trim().to_owned() })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn flags_parse() {
+        let cli = Cli::try_parse_from([
+            "cutover-agent",
+            "--server",
+            "http://127.0.0.1:1",
+            "--name",
+            "host-1",
+            "--tags",
+            "env=prod,role=web=1",
+            "--root",
+            "/tmp/x",
+            "--kill-grace-ms",
+            "100",
+        ])
+        .unwrap();
+        let config = cli.into_config().unwrap();
+        assert_eq!(config.tags[1], Tag { key: "role".into(), value: "web=1".into() });
+        assert_eq!(config.max_revisions, 5);
+        assert_eq!(config.poll_wait, Duration::from_secs(20));
+        assert_eq!(config.kill_grace, Duration::from_millis(100));
+        let zero = Cli::try_parse_from([
+            "cutover-agent", "--server", "http://x", "--name", "n", "--root", "/r", "--max-revisions", "0",
+        ]);
+        assert!(zero.is_err());
+        assert!(parse_tags("novalue").is_err());
+        assert!(parse_tags("").unwrap().is_empty());
+    }
+}

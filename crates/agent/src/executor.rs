@@ -1,0 +1,322 @@
+//! Runs one host command (one lifecycle event) and turns the result into CodeDeploy diagnostics.
+//!
+//! [`Executor::run_event`] is the whole per-event behaviour, with no network and no retries, which is what the
+//! integration tests drive:
+//! - `DownloadBundle` → [`crate::bundle`]; `Install` → [`crate::install`];
+//! - events that take scripts → the AppSpec's scripts for the event, run one after another, the first failure
+//!   stopping the event. ApplicationStop, BeforeBlockTraffic and AfterBlockTraffic take the AppSpec and scripts of
+//!   the group's last successful install (a no-op when there is none, e.g. on the first deployment); the others
+//!   take them from the current deployment's `deployment-archive`;
+//! - any other event (BlockTraffic, AllowTraffic, Start, End, names this agent does not know) succeeds as a no-op.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use cutover_api_types::agent::{CompleteRequest, Diagnostics, HostCommand};
+use cutover_domain::appspec::{AppSpec, Os};
+use cutover_domain::lifecycle::{LifecycleEvent, ScriptSource};
+use serde::{Deserialize, Serialize};
+
+use crate::archive::ExtractLimits;
+use crate::bundle::{self, Fetch};
+use crate::error::{Error, SUCCESS};
+use crate::eventlog::EventLog;
+use crate::install;
+use crate::layout::Layout;
+use crate::script::{self, ScriptRun};
+use crate::util::now_ms;
+
+/// AppSpec file names looked up at the revision root, in order.
+pub const APPSPEC_FILE_NAMES: [&str; 2] = ["appspec.yml", "appspec.yaml"];
+
+/// Tunables of event execution.
+#[derive(Debug, Clone)]
+pub struct ExecutorOptions {
+    /// Revisions kept per deployment group (≥ 1), besides the current one.
+    pub max_revisions: usize,
+    /// Time between SIGTERM and SIGKILL of a timed-out script's process group.
+    pub kill_grace: Duration,
+    /// How long a script's output is still read after it exited, when a background process keeps it open.
+    pub drain_window: Duration,
+    pub extract_limits: ExtractLimits,
+}
+
+impl Default for ExecutorOptions {
+    fn default() -> Self {
+        Self {
+            max_revisions: 5,
+            kill_grace: Duration::from_secs(5),
+            drain_window: Duration::from_secs(1),
+            extract_limits: ExtractLimits::default(),
+        }
+    }
+}
+
+/// The result of one event, as reported to the server (and kept on disk).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventOutcome {
+    pub succeeded: bool,
+    pub diagnostics: Diagnostics,
+    /// The event's log (capped at 1 MiB).
+    pub log: String,
+    pub start_time_ms: i64,
+    pub end_time_ms: i64,
+}
+
+impl EventOutcome {
+    /// `Succeeded` or `Failed`.
+    pub fn status(&self) -> &'static str {
+        if self.succeeded { "Succeeded" } else { "Failed" }
+    }
+
+    /// A failed outcome that did not come from running the event (e.g. after an agent restart).
+    pub fn failure(error_code: &str, message: &str) -> Self {
+        let now = now_ms();
+        Self {
+            succeeded: false,
+            diagnostics: Diagnostics {
+                error_code: error_code.to_owned(),
+                script_name: String::new(),
+                message: message.to_owned(),
+                log_tail: String::new(),
+            },
+            log: String::new(),
+            start_time_ms: now,
+            end_time_ms: now,
+        }
+    }
+
+    /// The `POST /agent/v1/complete` body for this outcome.
+    pub fn to_complete_request(&self, instance_name: &str, command_id: &str) -> CompleteRequest {
+        CompleteRequest {
+            instance_name: instance_name.to_owned(),
+            command_id: command_id.to_owned(),
+            status: self.status().to_owned(),
+            diagnostics: self.diagnostics.clone(),
+            start_time_ms: self.start_time_ms,
+            end_time_ms: self.end_time_ms,
+            log: self.log.clone(),
+        }
+    }
+}
+
+/// Runs lifecycle events on this host.
+#[derive(Clone)]
+pub struct Executor {
+    layout: Layout,
+    fetch: Arc<dyn Fetch>,
+    options: ExecutorOptions,
+}
+
+impl std::fmt::Debug for Executor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executor").field("layout", &self.layout).field("options", &self.options).finish()
+    }
+}
+
+impl Executor {
+    pub fn new(layout: Layout, fetch: Arc<dyn Fetch>, options: ExecutorOptions) -> Self {
+        Self { layout, fetch, options }
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Runs one command to completion and returns its outcome. Never panics on bad input; every failure becomes
+    /// a failed outcome with CodeDeploy diagnostics.
+    pub async fn run_event(&self, command: &HostCommand) -> EventOutcome {
+        let start_time_ms = now_ms();
+        let deployment = &command.deployment;
+        let event = command.lifecycle_event.parse::<LifecycleEvent>().ok();
+        let deployment_dir = self.layout.deployment_dir(&deployment.deployment_group_id, &deployment.deployment_id);
+        let scripts_log = event.filter(|e| e.accepts_scripts()).map(|_| Layout::scripts_log(&deployment_dir));
+        let log = EventLog::new(&deployment.deployment_id, &self.layout.deployments_log(), scripts_log);
+        tracing::info!(command_id = %command.command_id, event = %command.lifecycle_event, "running command");
+
+        let result = match event {
+            Some(LifecycleEvent::DownloadBundle) => {
+                bundle::download_bundle(
+                    &self.layout,
+                    self.fetch.as_ref(),
+                    command,
+                    self.options.max_revisions.max(1),
+                    self.options.extract_limits,
+                    &log,
+                )
+                .await
+            }
+            Some(LifecycleEvent::Install) => self.install(command, &deployment_dir, &log).await,
+            Some(event) if event.accepts_scripts() => self.run_hooks(command, event, &deployment_dir, &log).await,
+            _ => {
+                log.line(&format!("[agent] {}: nothing to do on the host", command.lifecycle_event));
+                Ok(())
+            }
+        };
+
+        let end_time_ms = now_ms();
+        let (succeeded, mut diagnostics) = match &result {
+            Ok(()) => (true, Diagnostics { error_code: SUCCESS.into(), message: "Succeeded".into(), ..Default::default() }),
+            Err(error) => {
+                log.line(&format!("[agent] {} failed: {error}", command.lifecycle_event));
+                (
+                    false,
+                    Diagnostics {
+                        error_code: error.error_code().into(),
+                        script_name: error.script_name().unwrap_or_default().into(),
+                        message: error.to_string(),
+                        log_tail: String::new(),
+                    },
+                )
+            }
+        };
+        diagnostics.log_tail = log.tail();
+        match &result {
+            Ok(()) => tracing::info!(command_id = %command.command_id, "command succeeded"),
+            Err(error) => tracing::warn!(command_id = %command.command_id, %error, "command failed"),
+        }
+        EventOutcome { succeeded, diagnostics, log: log.contents(), start_time_ms, end_time_ms }
+    }
+
+    async fn install(&self, command: &HostCommand, deployment_dir: &Path, log: &EventLog) -> Result<(), Error> {
+        let archive = Layout::archive_dir(deployment_dir);
+        if !archive.is_dir() {
+            return Err(Error::Install(format!(
+                "The deployment archive {} does not exist; DownloadBundle must succeed before Install",
+                archive.display()
+            )));
+        }
+        let layout = self.layout.clone();
+        let group_id = command.deployment.deployment_group_id.clone();
+        let deployment_behavior = command.deployment.file_exists_behavior.clone();
+        let deployment_dir = deployment_dir.to_path_buf();
+        let log = log.clone();
+        tokio::task::spawn_blocking(move || {
+            let appspec = load_appspec(&archive)?;
+            let behavior = install::effective_file_exists_behavior(&appspec, deployment_behavior.as_deref())?;
+            log.line(&format!("[agent] Installing with file_exists_behavior {}", behavior.as_str()));
+            install::install(&layout, &group_id, &deployment_dir, &appspec, behavior, &log).map(|_| ())
+        })
+        .await
+        .map_err(|e| Error::Install(format!("internal error while installing: {e}")))?
+    }
+
+    async fn run_hooks(
+        &self,
+        command: &HostCommand,
+        event: LifecycleEvent,
+        deployment_dir: &Path,
+        log: &EventLog,
+    ) -> Result<(), Error> {
+        let group_id = &command.deployment.deployment_group_id;
+        let source_dir = match event.script_source() {
+            ScriptSource::Current => {
+                let archive = Layout::archive_dir(deployment_dir);
+                if !archive.is_dir() {
+                    return Err(Error::Install(format!(
+                        "The deployment archive {} does not exist; DownloadBundle must succeed before {event}",
+                        archive.display()
+                    )));
+                }
+                deployment_dir.to_path_buf()
+            }
+            ScriptSource::LastSuccessfulInstall => {
+                let pointer = self.layout.last_successful_install_file(group_id);
+                let previous = Layout::read_install_pointer(&pointer)
+                    .map_err(|e| Error::io(format!("cannot read {}", pointer.display()), e))?;
+                match previous.filter(|dir| Layout::archive_dir(dir).is_dir()) {
+                    Some(dir) => dir,
+                    None => {
+                        tracing::info!(%event, "no previous successful install of the group; nothing to run");
+                        return Ok(());
+                    }
+                }
+            }
+        };
+        let archive = Layout::archive_dir(&source_dir);
+        let archive_for_parse = archive.clone();
+        let appspec = tokio::task::spawn_blocking(move || load_appspec(&archive_for_parse))
+            .await
+            .map_err(|e| Error::AppSpec(format!("internal error while reading the AppSpec: {e}")))??;
+        let scripts = appspec.scripts(event);
+        if scripts.is_empty() {
+            return Ok(());
+        }
+        log.line(&format!("LifecycleEvent - {event}"));
+        let env = hook_environment(command, event);
+        for hook in scripts {
+            let path = script_path(&archive, &hook.location)?;
+            let run = ScriptRun {
+                location: hook.location.clone(),
+                path,
+                timeout: Duration::from_secs(hook.timeout_secs.max(1)),
+                runas: hook.runas.clone(),
+                sudo: hook.sudo,
+                env: env.clone(),
+                kill_grace: self.options.kill_grace,
+                drain_window: self.options.drain_window,
+            };
+            script::run(&run, log).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads and validates the revision's AppSpec (`appspec.yml`, else `appspec.yaml`).
+pub fn load_appspec(archive: &Path) -> Result<AppSpec, Error> {
+    let Some(path) = APPSPEC_FILE_NAMES.iter().map(|name| archive.join(name)).find(|path| path.is_file()) else {
+        return Err(Error::AppSpec(format!(
+            "The revision in {} has no appspec.yml (or appspec.yaml) at its root",
+            archive.display()
+        )));
+    };
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let appspec = cutover_domain::appspec::parse(&text).map_err(|diagnostics| {
+        let lines: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+        Error::AppSpec(format!("The AppSpec file {} is invalid:\n{}", path.display(), lines.join("\n")))
+    })?;
+    if appspec.os != Os::Linux {
+        return Err(Error::AppSpec(format!(
+            "The AppSpec file {} targets os: windows, but this agent runs on Linux",
+            path.display()
+        )));
+    }
+    Ok(appspec)
+}
+
+/// The absolute path of a hook script; a location that climbs out of the revision is refused.
+fn script_path(archive: &Path, location: &str) -> Result<PathBuf, Error> {
+    let relative = Path::new(location.trim_start_matches('/'));
+    if relative.components().any(|c| matches!(c, Component::ParentDir)) || relative.as_os_str().is_empty() {
+        return Err(Error::AppSpec(format!("The script location {location} points outside the revision")));
+    }
+    Ok(archive.join(relative))
+}
+
+/// CodeDeploy's hook variables for `command`.
+fn hook_environment(command: &HostCommand, event: LifecycleEvent) -> Vec<(String, String)> {
+    let deployment = &command.deployment;
+    let revision = &deployment.revision;
+    let mut env = vec![
+        ("LIFECYCLE_EVENT".to_owned(), event.as_str().to_owned()),
+        ("DEPLOYMENT_ID".to_owned(), deployment.deployment_id.clone()),
+        ("APPLICATION_NAME".to_owned(), deployment.application_name.clone()),
+        ("DEPLOYMENT_GROUP_NAME".to_owned(), deployment.deployment_group_name.clone()),
+        ("DEPLOYMENT_GROUP_ID".to_owned(), deployment.deployment_group_id.clone()),
+    ];
+    let optional = [
+        ("BUNDLE_BUCKET", &revision.bucket),
+        ("BUNDLE_KEY", &revision.key),
+        ("BUNDLE_VERSION", &revision.version),
+        ("BUNDLE_ETAG", &revision.etag),
+        ("BUNDLE_COMMIT", &revision.commit_id),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+            env.push((name.to_owned(), value.to_owned()));
+        }
+    }
+    env
+}

@@ -1,0 +1,204 @@
+//! Whole deployments across several hosts: files, modes, owners, hook environment, event order, batches, failures.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+use cutover_api_types::codedeploy::{self as wire, Operation};
+use cutover_harness::{Bundle, Cluster, ClusterOptions};
+
+use crate::{DEPLOY_TIMEOUT, RECORD_HOOK, appspec_all_hooks, hook_lines, is_root};
+
+const IN_PLACE_EVENTS: [&str; 7] =
+    ["ApplicationStop", "DownloadBundle", "BeforeInstall", "Install", "AfterInstall", "ApplicationStart", "ValidateService"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hosts_install_files_and_run_every_hook_in_order() {
+    let cluster = Cluster::start(ClusterOptions { agents: 3, ..Default::default() }).await;
+    cluster.create_app_and_group("web", "prod", "CodeDeployDefault.OneAtATime").await;
+    let owner = if is_root() { "    owner: nobody\n" } else { "" };
+    let permissions = format!(
+        "permissions:\n  - object: /srv/web\n    pattern: \"*.sh\"\n    mode: 750\n{owner}    type:\n      - file\n"
+    );
+    let appspec = appspec_all_hooks(
+        "files:\n  - source: site\n    destination: /srv/web\n  - source: conf/web.conf\n    destination: /etc/web\n",
+        &permissions,
+    );
+    let env_hook = format!(
+        "{RECORD_HOOK}\nenv | grep -E '^(LIFECYCLE_EVENT|DEPLOYMENT_ID|APPLICATION_NAME|DEPLOYMENT_GROUP_NAME|DEPLOYMENT_GROUP_ID|BUNDLE_BUCKET|BUNDLE_KEY|BUNDLE_ETAG)=' | sort > \"$CUTOVER_TEST_HOST_DIR/env-$LIFECYCLE_EVENT\""
+    );
+    let bundle = Bundle::new()
+        .file("appspec.yml", &appspec, 0o644)
+        .file("site/index.html", "<h1>v1</h1>\n", 0o644)
+        .file("site/run.sh", "#!/bin/sh\necho run\n", 0o644)
+        .file("conf/web.conf", "port=8080\n", 0o600)
+        .script("scripts/record.sh", &env_hook);
+    let revision = cluster.push_bundle("web", bundle.tgz(), "tgz").await;
+    let id = cluster.deploy("web", "prod", &revision, serde_json::json!({})).await;
+    let info = cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
+    assert_eq!(info.status.as_deref(), Some("Succeeded"), "{info:?}\n{}", cluster.logs());
+    let overview = info.deployment_overview.expect("overview");
+    assert_eq!((overview.succeeded, overview.failed, overview.skipped, overview.pending, overview.in_progress), (Some(3), Some(0), Some(0), Some(0), Some(0)));
+
+    let group_id = {
+        let out: wire::GetDeploymentGroupOutput = cluster
+            .client
+            .call(Operation::GetDeploymentGroup, &serde_json::json!({"applicationName": "web", "deploymentGroupName": "prod"}))
+            .await
+            .expect("group");
+        out.deployment_group_info.and_then(|info| info.deployment_group_id).expect("group id")
+    };
+    let mut windows = Vec::new();
+    for agent in &cluster.agents {
+        // Files, with the archive's modes and the AppSpec's permissions.
+        assert_eq!(std::fs::read_to_string(agent.dest("/srv/web/index.html")).expect("index.html"), "<h1>v1</h1>\n");
+        let run = std::fs::metadata(agent.dest("/srv/web/run.sh")).expect("run.sh");
+        assert_eq!(run.permissions().mode() & 0o7777, 0o750, "permissions mode applied to *.sh");
+        let conf = std::fs::metadata(agent.dest("/etc/web/web.conf")).expect("web.conf");
+        assert_eq!(conf.permissions().mode() & 0o7777, 0o600, "archive mode kept");
+        if is_root() {
+            assert_eq!(run.uid(), 65534, "owner nobody applied");
+        }
+        // First deployment: ApplicationStop has no earlier revision, so its scripts do not run.
+        let lines = hook_lines(agent);
+        let expected: Vec<String> =
+            ["BeforeInstall", "AfterInstall", "ApplicationStart", "ValidateService"].iter().map(|e| format!("{e} {id}")).collect();
+        assert_eq!(lines, expected, "hooks on {}", agent.name);
+        // The environment CodeDeploy gives hooks.
+        let env = std::fs::read_to_string(agent.host_dir.join("env-AfterInstall")).expect("env");
+        let key = revision["s3Location"]["key"].as_str().expect("key");
+        let etag = revision["s3Location"]["eTag"].as_str().expect("etag");
+        assert_eq!(
+            env,
+            format!(
+                "APPLICATION_NAME=web\nBUNDLE_BUCKET=cutover-revisions\nBUNDLE_ETAG={etag}\nBUNDLE_KEY={key}\nDEPLOYMENT_GROUP_ID={group_id}\nDEPLOYMENT_GROUP_NAME=prod\nDEPLOYMENT_ID={id}\nLIFECYCLE_EVENT=AfterInstall\n"
+            )
+        );
+        // Event order and timings as the API reports them.
+        let target = cluster.target(&id, &agent.name).await;
+        assert_eq!(target.status.as_deref(), Some("Succeeded"));
+        let events = target.lifecycle_events.expect("events");
+        let names: Vec<&str> = events.iter().map(|e| e.lifecycle_event_name.as_deref().unwrap_or("")).collect();
+        assert_eq!(names, IN_PLACE_EVENTS);
+        let mut previous_end = 0.0;
+        for event in &events {
+            assert_eq!(event.status.as_deref(), Some("Succeeded"), "{event:?}");
+            let (start, end) = (event.start_time.expect("start"), event.end_time.expect("end"));
+            assert!(start <= end && start + 0.0005 >= previous_end, "event {event:?} overlaps the previous one");
+            previous_end = end;
+            assert_eq!(event.diagnostics.as_ref().and_then(|d| d.error_code.as_deref()), Some("Success"));
+        }
+        windows.push((events[0].start_time.unwrap_or(0.0), previous_end));
+    }
+    // OneAtATime: no two hosts deploy at the same time.
+    windows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for pair in windows.windows(2) {
+        assert!(pair[1].0 + 0.0005 >= pair[0].1, "hosts overlapped under OneAtATime: {windows:?}");
+    }
+
+    // A second deployment runs ApplicationStop from the first revision's scripts.
+    let id2 = cluster.deploy("web", "prod", &revision, serde_json::json!({})).await;
+    let info2 = cluster.wait_deployment(&id2, DEPLOY_TIMEOUT).await;
+    assert_eq!(info2.status.as_deref(), Some("Succeeded"), "{}", cluster.logs());
+    for agent in &cluster.agents {
+        let lines = hook_lines(agent);
+        assert_eq!(lines.len(), 9);
+        assert_eq!(lines[4], format!("ApplicationStop {id2}"));
+        assert_eq!(lines[8], format!("ValidateService {id2}"));
+    }
+}
+
+fn failing_on(hosts: &[&str]) -> String {
+    let mut script = String::from("case \"$CUTOVER_TEST_HOST_DIR\" in\n");
+    for host in hosts {
+        script.push_str(&format!("  */{host}/*) echo \"checking service\"; echo \"validation failed on purpose\" >&2; exit 7;;\n"));
+    }
+    script.push_str("esac\necho healthy\n");
+    script
+}
+
+async fn half_at_a_time(failing: &[&str]) -> (Cluster, String, wire::DeploymentInfo) {
+    let cluster = Cluster::start(ClusterOptions { agents: 5, ..Default::default() }).await;
+    cluster.create_app_and_group("api", "prod", "CodeDeployDefault.HalfAtATime").await;
+    let appspec = "version: 0.0\nos: linux\nfiles:\n  - source: app.txt\n    destination: /srv/api\nhooks:\n  ValidateService:\n    - location: scripts/validate.sh\n      timeout: 30\n";
+    let bundle = Bundle::new()
+        .file("appspec.yml", appspec, 0o644)
+        .file("app.txt", "api\n", 0o644)
+        .script("scripts/validate.sh", &failing_on(failing));
+    let revision = cluster.push_bundle("api", bundle.tgz(), "tgz").await;
+    let id = cluster.deploy("api", "prod", &revision, serde_json::json!({})).await;
+    let info = cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
+    (cluster, id, info)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_at_a_time_tolerates_one_failed_host_and_reports_its_script() {
+    let (cluster, id, info) = half_at_a_time(&["host-3"]).await;
+    // 5 hosts at 50%: at least 3 must stay healthy, so one failure is within budget.
+    assert_eq!(info.status.as_deref(), Some("Succeeded"), "{info:?}\n{}", cluster.logs());
+    let overview = info.deployment_overview.expect("overview");
+    assert_eq!(
+        (overview.pending, overview.in_progress, overview.succeeded, overview.failed, overview.skipped, overview.ready),
+        (Some(0), Some(0), Some(4), Some(1), Some(0), Some(0))
+    );
+    let target = cluster.target(&id, "host-3").await;
+    assert_eq!(target.status.as_deref(), Some("Failed"));
+    let events = target.lifecycle_events.expect("events");
+    let validate = events.iter().find(|e| e.lifecycle_event_name.as_deref() == Some("ValidateService")).expect("ValidateService");
+    assert_eq!(validate.status.as_deref(), Some("Failed"));
+    let diagnostics = validate.diagnostics.as_ref().expect("diagnostics");
+    assert_eq!(diagnostics.error_code.as_deref(), Some("ScriptFailed"));
+    assert_eq!(diagnostics.script_name.as_deref(), Some("scripts/validate.sh"));
+    let message = diagnostics.message.as_deref().unwrap_or("");
+    assert!(message.contains("failed with exit code 7"), "{message}");
+    let tail = diagnostics.log_tail.as_deref().unwrap_or("");
+    assert!(tail.contains("[stdout]checking service") && tail.contains("[stderr]validation failed on purpose"), "{tail}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_at_a_time_stops_when_the_failure_budget_is_spent() {
+    let (cluster, id, info) = half_at_a_time(&["host-2", "host-3"]).await;
+    assert_eq!(info.status.as_deref(), Some("Failed"), "{}", cluster.logs());
+    assert_eq!(info.error_information.as_ref().and_then(|e| e.code.as_deref()), Some("HEALTH_CONSTRAINTS"));
+    let overview = info.deployment_overview.expect("overview");
+    assert_eq!((overview.succeeded, overview.failed, overview.skipped), (Some(1), Some(2), Some(2)));
+    for host in ["host-4", "host-5"] {
+        let target = cluster.target(&id, host).await;
+        assert_eq!(target.status.as_deref(), Some("Skipped"));
+        assert!(target.lifecycle_events.expect("events").iter().all(|e| e.status.as_deref() == Some("Skipped")));
+        assert!(!cluster.agent(host).dest("/srv/api/app.txt").exists(), "{host} must not be touched");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_deployment_to_a_busy_group_is_refused_and_empty_groups_fail() {
+    let cluster = Cluster::start(ClusterOptions { agents: 1, ..Default::default() }).await;
+    cluster.create_app_and_group("busy", "g", "CodeDeployDefault.OneAtATime").await;
+    let bundle = Bundle::new()
+        .file("appspec.yml", "version: 0.0\nos: linux\nhooks:\n  BeforeInstall:\n    - location: wait.sh\n", 0o644)
+        .script("wait.sh", "while [ ! -f \"$CUTOVER_TEST_HOST_DIR/go\" ]; do sleep 0.02; done");
+    let revision = cluster.push_bundle("busy", bundle.tgz(), "tgz").await;
+    let first = cluster.deploy("busy", "g", &revision, serde_json::json!({})).await;
+    let second: Result<wire::CreateDeploymentOutput, _> = cluster
+        .client
+        .call(Operation::CreateDeployment, &serde_json::json!({"applicationName": "busy", "deploymentGroupName": "g", "revision": revision}))
+        .await;
+    let error = second.expect_err("second deployment must be refused");
+    assert_eq!(error.exception(), Some("DeploymentLimitExceededException"));
+    assert!(error.to_string().contains(&first), "{error}");
+    std::fs::write(cluster.agents[0].host_dir.join("go"), "").expect("gate");
+    assert_eq!(cluster.wait_deployment(&first, DEPLOY_TIMEOUT).await.status.as_deref(), Some("Succeeded"));
+
+    // A group whose tags match no instance fails with NO_INSTANCES.
+    let _: wire::CreateDeploymentGroupOutput = cluster
+        .client
+        .call(
+            Operation::CreateDeploymentGroup,
+            &serde_json::json!({"applicationName": "busy", "deploymentGroupName": "nobody", "serviceRoleArn": "r",
+                "onPremisesInstanceTagFilters": [{"Key": "env", "Value": "nowhere", "Type": "KEY_AND_VALUE"}]}),
+        )
+        .await
+        .expect("group");
+    let id = cluster.deploy("busy", "nobody", &revision, serde_json::json!({})).await;
+    let info = cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
+    assert_eq!(info.status.as_deref(), Some("Failed"));
+    assert_eq!(info.error_information.and_then(|e| e.code), Some("NO_INSTANCES".to_owned()));
+}
