@@ -18,8 +18,11 @@ use cutover_client::api::ApiClient;
 /// Returns the path of a workspace binary built next to the running test executable.
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
-    // target/<profile>/deps/<test-exe> → target/<profile>/<name>
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    // target/<profile>/deps/<test-exe> or target/<profile>/<bin> → target/<profile>/<name>
+    let mut dir = exe.parent().expect("exe dir");
+    if dir.ends_with("deps") {
+        dir = dir.parent().expect("target dir");
+    }
     let path = dir.join(name);
     assert!(path.exists(), "{} not found: run `cargo build --bins` before the tests", path.display());
     path
