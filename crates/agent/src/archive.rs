@@ -198,6 +198,7 @@ struct Planned {
     mtime: Option<u64>,
 }
 
+#[derive(Debug)]
 struct Plan {
     entries: Vec<Planned>,
 }
@@ -399,9 +400,7 @@ struct TarItem {
 
 fn tar_kind(item: &TarItem) -> Result<Kind, ArchiveError> {
     let et = item.entry_type;
-    let link = || {
-        item.link.clone().ok_or_else(|| ArchiveError::entry(&item.name, "link entry without a link target"))
-    };
+    let link = || item.link.clone().ok_or_else(|| ArchiveError::entry(&item.name, "link entry without a link target"));
     Ok(if et.is_dir() || (et.is_file() && item.name.ends_with(b"/")) {
         Kind::Dir
     } else if et.is_file() || et.is_contiguous() {
@@ -570,7 +569,6 @@ fn same_kind(a: &Kind, b: &Kind) -> bool {
 const S_IFMT: u32 = 0o170_000;
 const S_IFDIR: u32 = 0o040_000;
 const S_IFREG: u32 = 0o100_000;
-const S_IFLNK: u32 = 0o120_000;
 
 fn open_zip(archive: &Path) -> Result<zip::ZipArchive<BufReader<File>>, ArchiveError> {
     let file = File::open(archive).map_err(|e| ArchiveError::io(format!("cannot open {}", archive.display()), e))?;
@@ -602,9 +600,10 @@ fn validate_zip(archive: &Path, limits: &ExtractLimits) -> Result<Plan, ArchiveE
                 return Err(ArchiveError::entry(&name, "symlink target too long"));
             }
             let mut target = Vec::new();
-            (&mut file).take(MAX_LINK_TARGET + 1).read_to_end(&mut target).map_err(|e| {
-                ArchiveError::entry(&name, format!("cannot read the symlink target: {e}"))
-            })?;
+            (&mut file)
+                .take(MAX_LINK_TARGET + 1)
+                .read_to_end(&mut target)
+                .map_err(|e| ArchiveError::entry(&name, format!("cannot read the symlink target: {e}")))?;
             Kind::Symlink { target }
         } else if file_type != 0 && file_type != S_IFREG && file_type != S_IFDIR {
             return Err(ArchiveError::entry(&name, "device, FIFO and socket entries are not allowed"));

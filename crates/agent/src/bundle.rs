@@ -90,9 +90,8 @@ impl Fetch for LocalFetch {
 }
 
 fn copy_hashing(source: &Path, dest: &Path) -> Result<Fetched, Error> {
-    let mut input = fs::File::open(source).map_err(|e| {
-        Error::Download(AgentClientError::Io { path: source.display().to_string(), source: e })
-    })?;
+    let mut input = fs::File::open(source)
+        .map_err(|e| Error::Download(AgentClientError::Io { path: source.display().to_string(), source: e }))?;
     let mut output = fs::File::create(dest).map_err(|e| Error::io(format!("cannot create {}", dest.display()), e))?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 256 * 1024];
@@ -194,8 +193,8 @@ pub(crate) fn extract_into_archive(
     deployment_dir: &Path,
     limits: &ExtractLimits,
 ) -> Result<archive::ExtractStats, Error> {
-    let format =
-        BundleFormat::detect(bundle, bundle_type).map_err(|e| Error::io(format!("cannot read {}", bundle.display()), e))?;
+    let format = BundleFormat::detect(bundle, bundle_type)
+        .map_err(|e| Error::io(format!("cannot read {}", bundle.display()), e))?;
     let staging = deployment_dir.join(format!(
         ".deployment-archive.staging-{}-{}",
         std::process::id(),
@@ -229,7 +228,8 @@ fn unwrap_single_directory(staging: &Path) -> io::Result<PathBuf> {
     let inner = first.path();
     for entry in fs::read_dir(&inner)? {
         let entry = entry?;
-        if entry.file_type()?.is_file() && entry.file_name().to_string_lossy().to_ascii_lowercase().contains("appspec") {
+        if entry.file_type()?.is_file() && entry.file_name().to_string_lossy().to_ascii_lowercase().contains("appspec")
+        {
             return Ok(inner);
         }
     }

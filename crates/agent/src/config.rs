@@ -2,7 +2,7 @@
 //!
 //! The flags are a contract other scripts depend on:
 //! `cutover-agent --server URL --name NAME [--tags k=v[,k=v…]] --root DIR [--max-revisions N] [--poll-wait-ms MS]
-//! [--kill-grace-ms MS]`.
+//! [--kill-grace-ms MS] [--destination-root DIR]`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,7 +15,7 @@ use crate::archive::ExtractLimits;
 #[derive(Debug, Clone, clap::Parser)]
 #[command(name = "cutover-agent", version, about)]
 pub struct Cli {
-    /// Server URL, e.g. http://deploy.example.com:8080
+    /// Server URL, e.g. `http://deploy.example.com:8080`
     #[arg(long)]
     pub server: String,
     /// Name of this instance (registered as an on-premises instance)
@@ -36,6 +36,9 @@ pub struct Cli {
     /// Time between SIGTERM and SIGKILL of a timed-out script's process group, in milliseconds
     #[arg(long, default_value_t = 5_000)]
     pub kill_grace_ms: u64,
+    /// Prefix for every AppSpec destination and permission object (simulates several hosts on one machine)
+    #[arg(long)]
+    pub destination_root: Option<PathBuf>,
 }
 
 impl Cli {
@@ -49,6 +52,7 @@ impl Cli {
             max_revisions: usize::try_from(self.max_revisions)?,
             poll_wait: Duration::from_millis(self.poll_wait_ms),
             kill_grace: Duration::from_millis(self.kill_grace_ms),
+            destination_root: self.destination_root,
             ..AgentConfig::default()
         };
         config.validate()?;
@@ -72,6 +76,8 @@ pub struct AgentConfig {
     /// How long a script's output is still read after it exited (default 1 s).
     pub drain_window: Duration,
     pub extract_limits: ExtractLimits,
+    /// Prefix for AppSpec destinations and permission objects (`--destination-root`); `None` is `/`.
+    pub destination_root: Option<PathBuf>,
 }
 
 impl Default for AgentConfig {
@@ -86,6 +92,7 @@ impl Default for AgentConfig {
             kill_grace: Duration::from_secs(5),
             drain_window: Duration::from_secs(1),
             extract_limits: ExtractLimits::default(),
+            destination_root: None,
         }
     }
 }
@@ -142,7 +149,15 @@ mod tests {
         assert_eq!(config.poll_wait, Duration::from_secs(20));
         assert_eq!(config.kill_grace, Duration::from_millis(100));
         let zero = Cli::try_parse_from([
-            "cutover-agent", "--server", "http://x", "--name", "n", "--root", "/r", "--max-revisions", "0",
+            "cutover-agent",
+            "--server",
+            "http://x",
+            "--name",
+            "n",
+            "--root",
+            "/r",
+            "--max-revisions",
+            "0",
         ]);
         assert!(zero.is_err());
         assert!(parse_tags("novalue").is_err());

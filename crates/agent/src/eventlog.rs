@@ -15,9 +15,9 @@ use std::time::SystemTime;
 use crate::util::{tail_str, utc_millis, utc_seconds};
 
 /// Largest event log sent to the server.
-pub const MAX_EVENT_LOG: usize = 1024 * 1024;
+pub(crate) const MAX_EVENT_LOG: usize = 1024 * 1024;
 /// Size of `Diagnostics.log_tail`.
-pub const LOG_TAIL: usize = 4096;
+pub(crate) const LOG_TAIL: usize = 4096;
 
 const HEAD_CAP: usize = MAX_EVENT_LOG / 2;
 const TAIL_CAP: usize = MAX_EVENT_LOG / 2 - 128;
@@ -84,10 +84,13 @@ impl EventLog {
     /// The event's log, capped at [`MAX_EVENT_LOG`]: its head and its tail when it was longer.
     pub(crate) fn contents(&self) -> String {
         let inner = self.lock();
-        if inner.omitted == 0 {
-            format!("{}{}", inner.head, inner.tail)
+        // The tail buffer grows to twice its cap between trims; only its last TAIL_CAP bytes are sent.
+        let tail = tail_str(&inner.tail, TAIL_CAP);
+        let omitted = inner.omitted + (inner.tail.len() - tail.len()) as u64;
+        if omitted == 0 {
+            format!("{}{tail}", inner.head)
         } else {
-            format!("{}\n... [{} bytes omitted] ...\n{}", inner.head, inner.omitted, inner.tail)
+            format!("{}\n... [{omitted} bytes omitted] ...\n{tail}", inner.head)
         }
     }
 

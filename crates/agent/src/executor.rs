@@ -2,12 +2,17 @@
 //!
 //! [`Executor::run_event`] is the whole per-event behaviour, with no network and no retries, which is what the
 //! integration tests drive:
-//! - `DownloadBundle` → [`crate::bundle`]; `Install` → [`crate::install`];
+//! - `DownloadBundle` → [`crate::bundle`]; `Install` → the `install` module;
 //! - events that take scripts → the AppSpec's scripts for the event, run one after another, the first failure
 //!   stopping the event. ApplicationStop, BeforeBlockTraffic and AfterBlockTraffic take the AppSpec and scripts of
 //!   the group's last successful install (a no-op when there is none, e.g. on the first deployment); the others
 //!   take them from the current deployment's `deployment-archive`;
 //! - any other event (BlockTraffic, AllowTraffic, Start, End, names this agent does not know) succeeds as a no-op.
+//!
+//! Hook output always goes to the *current* deployment's `logs/scripts.log`, also when the scripts come from the last
+//! successful install (the CodeDeploy agent writes those into the older revision's log, where nobody looks).
+//! Blue/green rollbacks would take some hooks from other revisions (§3.2); the protocol does not carry the
+//! deployment type yet, so every deployment uses the normal mapping.
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -40,6 +45,8 @@ pub struct ExecutorOptions {
     /// How long a script's output is still read after it exited, when a background process keeps it open.
     pub drain_window: Duration,
     pub extract_limits: ExtractLimits,
+    /// Prefix of every AppSpec destination and permission object (`--destination-root`); `None` is `/`.
+    pub destination_root: Option<PathBuf>,
 }
 
 impl Default for ExecutorOptions {
@@ -49,6 +56,7 @@ impl Default for ExecutorOptions {
             kill_grace: Duration::from_secs(5),
             drain_window: Duration::from_secs(1),
             extract_limits: ExtractLimits::default(),
+            destination_root: None,
         }
     }
 }
@@ -157,7 +165,9 @@ impl Executor {
 
         let end_time_ms = now_ms();
         let (succeeded, mut diagnostics) = match &result {
-            Ok(()) => (true, Diagnostics { error_code: SUCCESS.into(), message: "Succeeded".into(), ..Default::default() }),
+            Ok(()) => {
+                (true, Diagnostics { error_code: SUCCESS.into(), message: "Succeeded".into(), ..Default::default() })
+            }
             Err(error) => {
                 log.line(&format!("[agent] {} failed: {error}", command.lifecycle_event));
                 (
@@ -191,12 +201,14 @@ impl Executor {
         let group_id = command.deployment.deployment_group_id.clone();
         let deployment_behavior = command.deployment.file_exists_behavior.clone();
         let deployment_dir = deployment_dir.to_path_buf();
+        let destination_root = self.options.destination_root.clone();
         let log = log.clone();
         tokio::task::spawn_blocking(move || {
             let appspec = load_appspec(&archive)?;
             let behavior = install::effective_file_exists_behavior(&appspec, deployment_behavior.as_deref())?;
             log.line(&format!("[agent] Installing with file_exists_behavior {}", behavior.as_str()));
-            install::install(&layout, &group_id, &deployment_dir, &appspec, behavior, &log).map(|_| ())
+            install::install(&layout, &group_id, &deployment_dir, &appspec, behavior, destination_root.as_deref(), &log)
+                .map(|_| ())
         })
         .await
         .map_err(|e| Error::Install(format!("internal error while installing: {e}")))?
@@ -271,8 +283,7 @@ pub fn load_appspec(archive: &Path) -> Result<AppSpec, Error> {
             archive.display()
         )));
     };
-    let text =
-        std::fs::read_to_string(&path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
     let appspec = cutover_domain::appspec::parse(&text).map_err(|diagnostics| {
         let lines: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
         Error::AppSpec(format!("The AppSpec file {} is invalid:\n{}", path.display(), lines.join("\n")))

@@ -14,6 +14,9 @@
 //!    and files are written to a temporary name and renamed over the destination, so an existing symlink at the
 //!    destination is replaced rather than written through. Modes and mtimes are preserved.
 //! 5. `<DGID>_last_successful_install` is pointed at this deployment.
+//!
+//! With `--destination-root R`, every AppSpec destination and permission object `/p` becomes `R/p`, so several
+//! simulated hosts can share one machine; messages show the real (prefixed) paths.
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
@@ -92,6 +95,7 @@ pub(crate) fn install(
     deployment_dir: &Path,
     appspec: &AppSpec,
     behavior: FileExistsBehavior,
+    destination_root: Option<&Path>,
     log: &EventLog,
 ) -> Result<InstallSummary, Error> {
     let mut summary = InstallSummary::default();
@@ -101,7 +105,7 @@ pub(crate) fn install(
     summary.cleaned_up = cleanup(&cleanup_file, log)?;
 
     let archive = Layout::archive_dir(deployment_dir);
-    let mut planner = Planner::new(archive, behavior);
+    let mut planner = Planner::new(archive, behavior, destination_root.map(Path::to_path_buf));
     for mapping in &appspec.files {
         planner.add_mapping(&mapping.source, &mapping.destination)?;
     }
@@ -182,6 +186,8 @@ fn cleanup(cleanup_file: &Path, log: &EventLog) -> Result<usize, Error> {
 struct Planner {
     archive: PathBuf,
     behavior: FileExistsBehavior,
+    /// Prefix of every destination and permission object (`--destination-root`).
+    destination_root: Option<PathBuf>,
     instructions: Vec<Instruction>,
     /// Copy destinations in plan order, and their sources.
     copy_order: Vec<PathBuf>,
@@ -193,10 +199,11 @@ struct Planner {
 }
 
 impl Planner {
-    fn new(archive: PathBuf, behavior: FileExistsBehavior) -> Self {
+    fn new(archive: PathBuf, behavior: FileExistsBehavior, destination_root: Option<PathBuf>) -> Self {
         Self {
             archive,
             behavior,
+            destination_root,
             instructions: Vec::new(),
             copy_order: Vec::new(),
             copy_targets: HashMap::new(),
@@ -215,8 +222,12 @@ impl Planner {
         let absolute_source = if relative.is_empty() { self.archive.clone() } else { self.archive.join(relative) };
         let destination = clean_path(Path::new(destination));
         if !destination.is_absolute() {
-            return Err(Error::Install(format!("The files destination {} is not an absolute path", destination.display())));
+            return Err(Error::Install(format!(
+                "The files destination {} is not an absolute path",
+                destination.display()
+            )));
         }
+        let destination = self.on_host(&destination);
         let metadata = fs::metadata(&absolute_source)
             .map_err(|_| Error::Install(format!("The files source {source} does not exist in the revision")))?;
         if metadata.is_dir() {
@@ -318,12 +329,20 @@ impl Planner {
         Ok(())
     }
 
+    /// Where an absolute AppSpec path lands on this host: below `--destination-root` when one is set.
+    fn on_host(&self, path: &Path) -> PathBuf {
+        match &self.destination_root {
+            Some(root) => root.join(path.strip_prefix("/").unwrap_or(path)),
+            None => path.to_path_buf(),
+        }
+    }
+
     fn relative(&self, source: &Path) -> String {
         source.strip_prefix(&self.archive).unwrap_or(source).display().to_string()
     }
 
     fn add_permission(&mut self, permission: &Permission) -> Result<(), Error> {
-        let object = clean_path(Path::new(&permission.object));
+        let object = self.on_host(&clean_path(Path::new(&permission.object)));
         let has_files = permission.types.contains(&ObjectType::File);
         let has_directories = permission.types.contains(&ObjectType::Directory);
         if self.copy_targets.contains_key(&object) {
@@ -345,10 +364,7 @@ impl Planner {
                 )));
             }
             if let Some(acl) = permission.acls.iter().find(|acl| is_default_acl(acl)) {
-                return Err(Error::Install(format!(
-                    "Attempt to set default acl {acl} on file {}",
-                    object.display()
-                )));
+                return Err(Error::Install(format!("Attempt to set default acl {acl} on file {}", object.display())));
             }
             return self.set_permissions(&object, permission);
         }
@@ -441,10 +457,7 @@ fn expand_braces(pattern: &str) -> Vec<String> {
     let Some(open) = pattern.find('{') else { return vec![pattern.to_owned()] };
     let Some(close) = pattern[open..].find('}').map(|i| open + i) else { return vec![pattern.to_owned()] };
     let (prefix, rest) = (&pattern[..open], &pattern[close + 1..]);
-    pattern[open + 1..close]
-        .split(',')
-        .flat_map(|option| expand_braces(&format!("{prefix}{option}{rest}")))
-        .collect()
+    pattern[open + 1..close].split(',').flat_map(|option| expand_braces(&format!("{prefix}{option}{rest}"))).collect()
 }
 
 /// `*` matches any run of characters; everything else is literal.
@@ -498,7 +511,9 @@ fn execute(instructions: &[Instruction], cleanup_file: &Path, summary: &mut Inst
                     summary.directories_created += 1;
                 }
                 Err(error) if error.kind() == io::ErrorKind::AlreadyExists && directory.is_dir() => {}
-                Err(error) => return Err(Error::io(format!("cannot create the directory {}", directory.display()), error)),
+                Err(error) => {
+                    return Err(Error::io(format!("cannot create the directory {}", directory.display()), error));
+                }
             },
             Instruction::Chmod { mode, file } => {
                 chmod(file, mode)?;
@@ -579,7 +594,10 @@ fn chown(file: &Path, owner: Option<&str>, group: Option<&str>) -> Result<(), Er
                 .ok()
                 .flatten()
                 .ok_or_else(|| {
-                    Error::Install(format!("Unable to change the owner of {}: user {name} does not exist", file.display()))
+                    Error::Install(format!(
+                        "Unable to change the owner of {}: user {name} does not exist",
+                        file.display()
+                    ))
                 })?
                 .uid
                 .as_raw(),
@@ -592,7 +610,10 @@ fn chown(file: &Path, owner: Option<&str>, group: Option<&str>) -> Result<(), Er
                 .ok()
                 .flatten()
                 .ok_or_else(|| {
-                    Error::Install(format!("Unable to change the group of {}: group {name} does not exist", file.display()))
+                    Error::Install(format!(
+                        "Unable to change the group of {}: group {name} does not exist",
+                        file.display()
+                    ))
                 })?
                 .gid
                 .as_raw(),
@@ -614,8 +635,9 @@ fn setfacl(file: &Path, acl: &[String]) -> Result<(), Error> {
         .permissions()
         .mode();
     let entries = full_acl(acl, mode);
-    run_tool(&tool, &[OsStr::new("--set"), OsStr::new(&entries.join(",")), file.as_os_str()])
-        .map_err(|reason| Error::Install(format!("Unable to set the ACLs {} on {}: {reason}", acl.join(","), file.display())))
+    run_tool(&tool, &[OsStr::new("--set"), OsStr::new(&entries.join(",")), file.as_os_str()]).map_err(|reason| {
+        Error::Install(format!("Unable to set the ACLs {} on {}: {reason}", acl.join(","), file.display()))
+    })
 }
 
 /// Adds the base entries (`user::`, `group::`, `other::`) that `setfacl --set` requires, from the current mode.
@@ -654,7 +676,8 @@ fn semanage(file: &Path, context: &ContextJson) -> Result<PathBuf, Error> {
     let semanage = find_tool("semanage").ok_or_else(|| unavailable("semanage"))?;
     let restorecon = find_tool("restorecon").ok_or_else(|| unavailable("restorecon"))?;
     let real = fs::canonicalize(file).map_err(|e| Error::io(format!("cannot resolve {}", file.display()), e))?;
-    let mut args: Vec<&OsStr> = vec![OsStr::new("fcontext"), OsStr::new("-a"), OsStr::new("-t"), OsStr::new(&context.type_)];
+    let mut args: Vec<&OsStr> =
+        vec![OsStr::new("fcontext"), OsStr::new("-a"), OsStr::new("-t"), OsStr::new(&context.type_)];
     if let Some(user) = &context.user {
         args.extend([OsStr::new("-s"), OsStr::new(user)]);
     }

@@ -14,7 +14,7 @@
 //!   .cutover/commands/<command>.json         results of completed commands (Cutover only; see `state`)
 //! ```
 //!
-//! Deployment and group ids come from the server; they are passed through [`sanitize_file_name`] before they
+//! Deployment and group ids come from the server; they are sanitised (`[A-Za-z0-9._-]` only) before they
 //! become path components, so an id can never name a path outside the root.
 
 use std::fs;
@@ -127,12 +127,7 @@ impl Layout {
     /// Applies `max_revisions` at the start of DownloadBundle: lists the group's deployment directories except the
     /// current one; if there are `count >= max_revisions`, removes the `count - max_revisions + 1` oldest (by
     /// mtime), never the last successful install. Returns the directories removed.
-    pub fn prune_revisions(
-        &self,
-        group_id: &str,
-        current: &Path,
-        max_revisions: usize,
-    ) -> io::Result<Vec<PathBuf>> {
+    pub fn prune_revisions(&self, group_id: &str, current: &Path, max_revisions: usize) -> io::Result<Vec<PathBuf>> {
         let group_dir = self.group_dir(group_id);
         let protected = Self::read_install_pointer(&self.last_successful_install_file(group_id))?;
         let mut dirs: Vec<(SystemTime, PathBuf)> = Vec::new();

@@ -44,6 +44,7 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> any
             kill_grace: config.kill_grace,
             drain_window: config.drain_window,
             extract_limits: config.extract_limits,
+            destination_root: config.destination_root.clone(),
         },
     );
     let mut agent = Agent {
@@ -53,6 +54,7 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> any
         executor,
         shutdown: Shutdown::new(shutdown),
         instance_name: config.name.clone(),
+        commands_since_prune: PRUNE_EVERY,
         config,
     };
     agent.run().await
@@ -66,7 +68,11 @@ struct Agent<F: Future<Output = ()>> {
     tracking: Tracking,
     shutdown: Shutdown<F>,
     instance_name: String,
+    commands_since_prune: usize,
 }
+
+/// Commands between two prunings of the command store (which keeps the last [`CommandStore::KEEP`]).
+const PRUNE_EVERY: usize = 20;
 
 impl<F: Future<Output = ()>> Agent<F> {
     async fn run(&mut self) -> anyhow::Result<()> {
@@ -74,6 +80,10 @@ impl<F: Future<Output = ()>> Agent<F> {
             return Ok(());
         }
         self.recover().await;
+        if let Err(error) = self.store.prune() {
+            tracing::warn!(%error, "cannot prune stored command results");
+        }
+        self.commands_since_prune = 0;
         let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(2));
         while !self.shutdown.fired() {
             let request = PollRequest {
@@ -229,8 +239,13 @@ impl<F: Future<Output = ()>> Agent<F> {
             self.tracking.end(&path);
         }
         self.report(&stored).await;
-        if let Err(error) = self.store.prune() {
-            tracing::warn!(%error, "cannot prune stored command results");
+        // Pruning lists the whole store: do it once every PRUNE_EVERY commands, not on the dispatch path of each.
+        self.commands_since_prune += 1;
+        if self.commands_since_prune >= PRUNE_EVERY {
+            self.commands_since_prune = 0;
+            if let Err(error) = self.store.prune() {
+                tracing::warn!(%error, "cannot prune stored command results");
+            }
         }
     }
 

@@ -132,9 +132,12 @@ pub(crate) async fn run(script: &ScriptRun, log: &EventLog) -> Result<(), Error>
     let status = status.unwrap_or_else(|| ExitStatus::from_raw(0));
     match (status.code(), status.signal()) {
         (Some(0), _) => Ok(()),
-        (Some(code), _) => {
-            Err(Error::ScriptFailed { script: script.location.clone(), runas: script.runas.clone(), code, signal: None })
-        }
+        (Some(code), _) => Err(Error::ScriptFailed {
+            script: script.location.clone(),
+            runas: script.runas.clone(),
+            code,
+            signal: None,
+        }),
         (None, signal) => Err(Error::ScriptFailed {
             script: script.location.clone(),
             runas: script.runas.clone(),
@@ -153,19 +156,15 @@ fn prepare(script: &ScriptRun) -> Result<(), Error> {
     }
     let mode = metadata.permissions().mode();
     if mode & 0o111 == 0 {
-        fs::set_permissions(&script.path, fs::Permissions::from_mode(mode | 0o111)).map_err(|_| {
-            Error::ScriptNotExecutable { script: script.location.clone(), path: script.path.clone() }
-        })?;
+        fs::set_permissions(&script.path, fs::Permissions::from_mode(mode | 0o111))
+            .map_err(|_| Error::ScriptNotExecutable { script: script.location.clone(), path: script.path.clone() })?;
     }
     Ok(())
 }
 
 fn build_command(script: &ScriptRun) -> Result<tokio::process::Command, Error> {
-    let start_error = |reason: String| Error::ScriptStart {
-        script: script.location.clone(),
-        runas: script.runas.clone(),
-        reason,
-    };
+    let start_error =
+        |reason: String| Error::ScriptStart { script: script.location.clone(), runas: script.runas.clone(), reason };
     let mut command = if script.sudo {
         let mut command = tokio::process::Command::new("sudo");
         command.arg("-n");
@@ -193,11 +192,7 @@ fn build_command(script: &ScriptRun) -> Result<tokio::process::Command, Error> {
         let c_name = CString::new(user_name.as_bytes()).map_err(|_| start_error("invalid user name".into()))?;
         let groups = nix::unistd::getgrouplist(&c_name, user.gid)
             .map_err(|e| start_error(format!("cannot list the groups of {user_name}: {e}")))?;
-        command
-            .env("HOME", &user.dir)
-            .env("USER", &user.name)
-            .env("LOGNAME", &user.name)
-            .env("SHELL", &user.shell);
+        command.env("HOME", &user.dir).env("USER", &user.name).env("LOGNAME", &user.name).env("SHELL", &user.shell);
         switch_user(&mut command, user.uid, user.gid, groups);
     }
     Ok(command)
@@ -282,9 +277,26 @@ async fn terminate(
     Error::ScriptTimedOut { script: script.location.clone(), timeout_secs: script.timeout.as_secs() }
 }
 
-/// True when no process (zombies included) is left in the group.
+/// True when no live process is left in the group. Zombies do not count: a background child orphaned by the script
+/// stays a zombie until init reaps it, which may take a while, and there is nothing left to kill.
 fn group_is_gone(pgid: Pid) -> bool {
-    pgid.as_raw() <= 1 || matches!(killpg(pgid, None), Err(Errno::ESRCH))
+    if pgid.as_raw() <= 1 || matches!(killpg(pgid, None), Err(Errno::ESRCH)) {
+        return true;
+    }
+    let Ok(entries) = fs::read_dir("/proc") else { return false };
+    !entries.flatten().any(|entry| {
+        let name = entry.file_name();
+        if !name.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else { return false };
+        // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'.
+        let Some(rest) = stat.rfind(')').map(|index| &stat[index + 1..]) else { return false };
+        let mut fields = rest.split_whitespace();
+        let state = fields.next().unwrap_or("Z");
+        let pgrp = fields.nth(1).and_then(|field| field.parse::<i32>().ok());
+        pgrp == Some(pgid.as_raw()) && state != "Z" && state != "X"
+    })
 }
 
 /// Signals the script's process group (never the agent's own group, whatever the pid).

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::executor::EventOutcome;
 use crate::layout::Layout;
-use crate::util::{sanitize_file_name, write_atomic};
+use crate::util::{sanitize_file_name, write_replacing};
 
 /// Message of a command interrupted by an agent restart (the CodeDeploy agent's, word for word).
 pub const RESTART_FAILURE_MESSAGE: &str = "Failed: Failing in-progress lifecycle event after an agent restart.";
@@ -67,11 +67,12 @@ impl CommandStore {
         }
     }
 
-    /// Stores (or replaces) an outcome, durably.
+    /// Stores (or replaces) an outcome. A new outcome is written durably (fsync): it is what keeps the event from
+    /// running again. Marking it reported is not (losing that only causes one more, idempotent, report).
     pub fn put(&self, stored: &StoredCommand) -> io::Result<()> {
         fs::create_dir_all(&self.dir)?;
         let json = serde_json::to_vec(stored).map_err(io::Error::other)?;
-        write_atomic(&self.path_for(&stored.command_id), &json)
+        write_replacing(&self.path_for(&stored.command_id), &json, !stored.reported)
     }
 
     /// Every stored outcome the server has not acknowledged yet, oldest first.
@@ -141,7 +142,8 @@ impl Tracking {
     pub fn begin(&self, deployment_id: &str, command_id: &str) -> io::Result<PathBuf> {
         fs::create_dir_all(&self.dir)?;
         let path = self.dir.join(sanitize_file_name(deployment_id));
-        write_atomic(&path, command_id.as_bytes())?;
+        // Not fsynced (like the CodeDeploy agent): it guards against agent crashes, and costs nothing per command.
+        write_replacing(&path, command_id.as_bytes(), false)?;
         Ok(path)
     }
 

@@ -100,18 +100,6 @@ pub(crate) fn sanitize_file_name(id: &str) -> String {
     name
 }
 
-/// Returns the longest prefix of `text` of at most `max` bytes that ends on a char boundary.
-pub(crate) fn truncate_str(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
-}
-
 /// Returns the longest suffix of `text` of at most `max` bytes that starts on a char boundary.
 pub(crate) fn tail_str(text: &str, max: usize) -> &str {
     if text.len() <= max {
@@ -126,13 +114,20 @@ pub(crate) fn tail_str(text: &str, max: usize) -> &str {
 
 /// Writes `contents` to `path` atomically: a temporary file in the same directory, fsync, then rename.
 pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    write_replacing(path, contents, true)
+}
+
+/// Like [`write_atomic`] without the fsync: atomic for readers and across an agent crash, not across power loss.
+pub(crate) fn write_replacing(path: &Path, contents: &[u8], durable: bool) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(contents)?;
-        file.sync_all()?;
+        if durable {
+            file.sync_all()?;
+        }
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {
@@ -159,7 +154,6 @@ mod tests {
 
     #[test]
     fn truncation_respects_char_boundaries() {
-        assert_eq!(truncate_str("héllo", 2), "h");
         assert_eq!(tail_str("héllo", 4), "llo");
         assert_eq!(tail_str("abc", 10), "abc");
     }

@@ -14,8 +14,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use cutover_api_types::agent::{
-    AgentError, CompleteRequest, CompleteResponse, PREFIX, PollRequest, PollResponse, RegisterRequest,
-    RegisterResponse,
+    AgentError, CompleteRequest, CompleteResponse, PREFIX, PollRequest, PollResponse, RegisterRequest, RegisterResponse,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -96,7 +95,8 @@ impl AgentClient {
     pub fn new(base_url: impl Into<String>) -> Result<Self, AgentClientError> {
         let base_url = base_url.into();
         let trimmed = base_url.trim_end_matches('/').to_owned();
-        if reqwest::Url::parse(&trimmed).is_err() || !(trimmed.starts_with("http://") || trimmed.starts_with("https://"))
+        if reqwest::Url::parse(&trimmed).is_err()
+            || !(trimmed.starts_with("http://") || trimmed.starts_with("https://"))
         {
             return Err(AgentClientError::InvalidUrl { url: base_url, reason: "expected http://host[:port]".into() });
         }
