@@ -144,3 +144,34 @@ pub struct AgentError {
     pub code: String,
     pub message: String,
 }
+
+/// `POST /agent/v1/heartbeat`: sent every few seconds while the agent runs a command, so the server can tell a
+/// long hook from a dead or partitioned host (idle agents are kept alive by their polls).
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct HeartbeatRequest {
+    pub instance_name: String,
+    /// The command being run, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct HeartbeatResponse {
+    /// False when the server no longer expects this command (it was failed or the deployment was stopped).
+    #[serde(default)]
+    pub command_active: bool,
+}
+
+/// `GET /v1/deployments/{deploymentId}/instances/{instanceName}/logs`: the full hook logs the agent uploaded.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct InstanceLogs {
+    pub deployment_id: String,
+    pub instance_name: String,
+    pub events: Vec<EventLog>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct EventLog {
+    pub lifecycle_event: String,
+    pub log: String,
+}

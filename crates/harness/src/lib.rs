@@ -7,6 +7,9 @@
 //!
 //! Waiting is always "poll a condition until a deadline", never a fixed sleep.
 
+pub mod netns;
+pub mod proxy;
+
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -63,6 +66,16 @@ pub struct AgentProc {
     /// `CUTOVER_TEST_HOST_DIR`: scratch space for hook scripts.
     pub host_dir: PathBuf,
     pub log: PathBuf,
+    /// How the agent was started, to restart it the same way.
+    spawn: AgentSpawn,
+}
+
+#[derive(Debug, Clone)]
+struct AgentSpawn {
+    server_url: String,
+    tags: Vec<(String, String)>,
+    extra: Vec<String>,
+    netns: Option<String>,
 }
 
 impl AgentProc {
@@ -91,6 +104,8 @@ pub struct ClusterOptions {
     pub server_args: Vec<String>,
     /// Extra flags for every agent.
     pub agent_args: Vec<String>,
+    /// Address the server listens on (`0.0.0.0:0` when agents run in network namespaces).
+    pub listen: String,
 }
 
 impl Default for ClusterOptions {
@@ -100,6 +115,7 @@ impl Default for ClusterOptions {
             tags: vec![("env".to_owned(), "test".to_owned())],
             server_args: Vec::new(),
             agent_args: vec!["--kill-grace-ms".to_owned(), "500".to_owned()],
+            listen: "127.0.0.1:0".to_owned(),
         }
     }
 }
@@ -146,9 +162,10 @@ impl Cluster {
         let dir = tempfile::Builder::new().prefix("cutover-e2e-").tempdir().expect("tempdir");
         let data_dir = dir.path().join("server");
         std::fs::create_dir_all(&data_dir).expect("data dir");
-        let mut server = start_server(&data_dir, "127.0.0.1:0", &options.server_args, &dir.path().join("server.log"));
+        let mut server = start_server(&data_dir, &options.listen, &options.server_args, &dir.path().join("server.log"));
         wait_listening(&mut server).await;
-        let endpoint = format!("http://{}", server.addr);
+        let port = server.addr.rsplit(':').next().unwrap_or("0").to_owned();
+        let endpoint = format!("http://127.0.0.1:{port}");
         let client = ApiClient::new(&endpoint);
         let mut cluster = Cluster { dir, server, agents: Vec::new(), client, endpoint };
         for idx in 1..=options.agents {
@@ -162,8 +179,21 @@ impl Cluster {
         cluster
     }
 
-    /// Starts one more agent.
+    /// Starts one more agent talking to the server directly.
     pub fn add_agent(&mut self, name: &str, tags: &[(String, String)], extra: &[String]) {
+        let url = self.endpoint.clone();
+        self.add_agent_with(name, tags, extra, &url, None);
+    }
+
+    /// Starts one more agent with the given server URL (e.g. a fault proxy), optionally inside a network namespace.
+    pub fn add_agent_with(
+        &mut self,
+        name: &str,
+        tags: &[(String, String)],
+        extra: &[String],
+        server_url: &str,
+        netns: Option<&str>,
+    ) {
         let base = self.dir.path().join("hosts").join(name);
         let root = base.join("agent-root");
         let dest_root = base.join("fs");
@@ -172,9 +202,31 @@ impl Cluster {
             std::fs::create_dir_all(dir).expect("agent dirs");
         }
         let log = base.join("agent.log");
-        let mut agent = AgentProc { name: name.to_owned(), child: None, root, dest_root, host_dir, log };
-        agent.child = Some(spawn_agent(&agent, &self.endpoint, tags, extra));
+        let spawn = AgentSpawn {
+            server_url: server_url.to_owned(),
+            tags: tags.to_vec(),
+            extra: extra.to_vec(),
+            netns: netns.map(str::to_owned),
+        };
+        let mut agent = AgentProc { name: name.to_owned(), child: None, root, dest_root, host_dir, log, spawn };
+        agent.child = Some(spawn_agent(&agent));
         self.agents.push(agent);
+    }
+
+    /// Kills an agent with SIGKILL.
+    pub fn kill_agent(&mut self, name: &str) {
+        let agent = self.agents.iter_mut().find(|agent| agent.name == name).expect("agent");
+        if let Some(mut child) = agent.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts a killed agent again, the same way, on the same root.
+    pub fn restart_agent(&mut self, name: &str) {
+        let agent = self.agents.iter_mut().find(|agent| agent.name == name).expect("agent");
+        assert!(agent.child.is_none(), "agent {name} is still running");
+        agent.child = Some(spawn_agent(agent));
     }
 
     /// Waits until every named instance is registered.
@@ -298,12 +350,21 @@ impl Cluster {
     }
 }
 
-fn spawn_agent(agent: &AgentProc, endpoint: &str, tags: &[(String, String)], extra: &[String]) -> Child {
+fn spawn_agent(agent: &AgentProc) -> Child {
     let log_file = std::fs::OpenOptions::new().create(true).append(true).open(&agent.log).expect("agent log");
-    let tags = tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
-    Command::new(binary("cutover-agent"))
+    let spawn = &agent.spawn;
+    let tags = spawn.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+    let mut command = match &spawn.netns {
+        Some(netns) => {
+            let mut command = Command::new("ip");
+            command.arg("netns").arg("exec").arg(netns).arg(binary("cutover-agent"));
+            command
+        }
+        None => Command::new(binary("cutover-agent")),
+    };
+    command
         .arg("--server")
-        .arg(endpoint)
+        .arg(&spawn.server_url)
         .arg("--name")
         .arg(&agent.name)
         .arg("--tags")
@@ -312,7 +373,7 @@ fn spawn_agent(agent: &AgentProc, endpoint: &str, tags: &[(String, String)], ext
         .arg(&agent.root)
         .arg("--destination-root")
         .arg(&agent.dest_root)
-        .args(extra)
+        .args(&spawn.extra)
         .env("CUTOVER_TEST_HOST_DIR", &agent.host_dir)
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())

@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use cutover_api_types::agent::{
-    AgentError, BundleSpec, CompleteRequest, CompleteResponse, DeploymentSpec, HostCommand, PollRequest, PollResponse,
-    RegisterRequest, RegisterResponse,
+    AgentError, BundleSpec, CompleteRequest, CompleteResponse, DeploymentSpec, EventLog, HeartbeatRequest,
+    HeartbeatResponse, HostCommand, InstanceLogs, PollRequest, PollResponse, RegisterRequest, RegisterResponse,
 };
 use cutover_domain::lifecycle::LifecycleEvent;
 use cutover_store::{ClaimedEvent, EventDiagnostics, InstanceRow, RecordOutcome, StoreError};
@@ -26,6 +26,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/register", post(register))
         .route("/poll", post(poll))
         .route("/complete", post(complete))
+        .route("/heartbeat", post(heartbeat))
         .route("/bundles/{sha256}", get(bundle))
 }
 
@@ -245,4 +246,47 @@ async fn bundle(State(state): State<AppState>, Path(sha256): Path<String>) -> Re
         Ok(body) => ([("content-type", "application/octet-stream")], body).into_response(),
         Err(_) => AgentApiError(StatusCode::NOT_FOUND, "NoSuchBundle", format!("no bundle with sha256 {sha256}")).into_response(),
     }
+}
+
+async fn heartbeat(State(state): State<AppState>, Json(req): Json<HeartbeatRequest>) -> AgentResult<HeartbeatResponse> {
+    let now = state.inner.clock.now_ms();
+    let mut tx = state.store().begin().await?;
+    tx.touch_instance(&req.instance_name, now).await?;
+    let mut command_active = false;
+    if let Some((deployment_id, instance_name, position)) = req.command_id.as_deref().and_then(parse_command_id)
+        && instance_name == req.instance_name
+    {
+        command_active = tx
+            .target_events(deployment_id, instance_name)
+            .await?
+            .iter()
+            .any(|event| event.position == position && event.status == "InProgress");
+    }
+    tx.commit().await?;
+    Ok(Json(HeartbeatResponse { command_active }))
+}
+
+/// `GET /v1/deployments/{id}/instances/{instance}/logs`: the full logs agents uploaded, per lifecycle event.
+pub(crate) async fn instance_logs(
+    State(state): State<AppState>,
+    Path((deployment_id, instance_name)): Path<(String, String)>,
+) -> AgentResult<InstanceLogs> {
+    let mut tx = state.store().begin().await?;
+    let events = tx.target_events(&deployment_id, &instance_name).await?;
+    if events.is_empty() {
+        return Err(AgentApiError(
+            StatusCode::NOT_FOUND,
+            "DeploymentTargetDoesNotExist",
+            format!("instance {instance_name} is not a target of deployment {deployment_id}"),
+        ));
+    }
+    let logs = tx.event_logs(&deployment_id, &instance_name).await?;
+    let events = logs
+        .into_iter()
+        .filter_map(|(position, log)| {
+            let event = events.iter().find(|event| event.position == position)?;
+            Some(EventLog { lifecycle_event: event.name.clone(), log })
+        })
+        .collect();
+    Ok(Json(InstanceLogs { deployment_id, instance_name, events }))
 }

@@ -42,6 +42,10 @@ pub struct Config {
     /// A lifecycle event that an agent started but never reported fails after this many seconds.
     #[arg(long, default_value_t = 3900)]
     pub event_timeout_secs: u64,
+    /// An agent not heard from (poll or heartbeat) for this many seconds is considered lost: the event it runs or
+    /// should run fails, so a dead or partitioned host costs this long, not an hour.
+    #[arg(long, default_value_t = 45)]
+    pub agent_lease_secs: u64,
     /// Longest time the server holds an agent's long poll.
     #[arg(long, default_value_t = 25_000)]
     pub poll_max_wait_ms: u64,
@@ -59,6 +63,8 @@ pub(crate) struct Inner {
     pub(crate) wakeups: Wakeups,
     pub(crate) clock: Clock,
     pub(crate) config: Config,
+    /// When this process started: agents get a full lease after a server restart before being judged lost.
+    pub(crate) started_at_ms: i64,
 }
 
 impl AppState {
@@ -73,6 +79,7 @@ pub fn app(state: AppState) -> Router {
         .route("/", post(api::handle))
         .route("/healthz", get(|| async { "ok" }))
         .nest("/agent/v1", agent_api::routes())
+        .route("/v1/deployments/{deployment_id}/instances/{instance_name}/logs", get(agent_api::instance_logs))
         .merge(blobs::routes())
         .with_state(state)
 }
@@ -114,7 +121,14 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
         .map_err(|error| anyhow::anyhow!("cannot listen on {}: {error}", config.listen))?;
     let addr: SocketAddr = listener.local_addr()?;
     let state = AppState {
-        inner: Arc::new(Inner { store, blobs, wakeups: Wakeups::default(), clock: Clock, config: config.clone() }),
+        inner: Arc::new(Inner {
+            store,
+            blobs,
+            wakeups: Wakeups::default(),
+            clock: Clock,
+            config: config.clone(),
+            started_at_ms: Clock.now_ms(),
+        }),
     };
     orchestrator::recover(&state).await?;
     let sweeper = tokio::spawn(orchestrator::sweep_forever(state.clone(), Duration::from_millis(500)));

@@ -247,10 +247,26 @@ pub async fn sweep(state: &AppState) -> Result<(), StoreError> {
     let now = state.inner.clock.now_ms();
     let start_timeout = (state.inner.config.event_start_timeout_secs * 1000) as i64;
     let event_timeout = (state.inner.config.event_timeout_secs * 1000) as i64;
+    let lease = (state.inner.config.agent_lease_secs * 1000) as i64;
     let mut touched = Vec::new();
     let mut tx = state.store().begin().await?;
     for (target, event) in tx.open_events_of_running_targets().await? {
-        let message = if event.status == "Pending" && now - target.last_updated > start_timeout {
+        let last_seen = tx.instance(&target.instance_name).await?.and_then(|instance| instance.last_seen);
+        // Only judge an agent by its lease once the event has waited that long, so a server that was itself
+        // down does not fail every host the moment it comes back.
+        let waited = now - event.start_time.unwrap_or(target.last_updated).max(target.last_updated);
+        let up_for = now - state.inner.started_at_ms;
+        let lost = waited > lease && up_for > lease && last_seen.is_none_or(|seen| now - seen > lease);
+        let message = if lost {
+            format!(
+                "The agent on instance {} was lost: not heard from for {} seconds while lifecycle event {} was {}. \
+                 The host is down, the agent is not running, or the network is partitioned.",
+                target.instance_name,
+                last_seen.map_or(lease / 1000, |seen| (now - seen) / 1000),
+                event.name,
+                if event.status == "InProgress" { "running" } else { "waiting for it" }
+            )
+        } else if event.status == "Pending" && now - target.last_updated > start_timeout {
             format!(
                 "The agent on instance {} did not pick up lifecycle event {} within {} seconds. \
                  Check that cutover-agent is running on the host and can reach the server.",

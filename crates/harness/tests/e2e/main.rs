@@ -3,6 +3,7 @@
 //! One test binary (`mod` per area), as cargo, jj and garage do.
 
 mod crash;
+mod faults;
 mod deploy;
 mod hostile;
 mod install;
