@@ -1,1 +1,5 @@
-fn main() {}
+//! `cutover`: the command-line client of a Cutover server. Everything lives in the library; see `cutover::main`.
+
+fn main() -> std::process::ExitCode {
+    cutover::main()
+}

@@ -230,7 +230,7 @@ async fn complete(State(state): State<AppState>, Json(req): Json<CompleteRequest
             }
             tx.put_event_log(deployment_id, instance_name, position, &log).await?;
             tx.commit().await?;
-            orchestrator::advance_logged(&state, deployment_id).await;
+            orchestrator::advance_logged(&state, deployment_id, Some(instance_name)).await;
             Ok(Json(CompleteResponse { accepted: true }))
         }
         RecordOutcome::Duplicate => Ok(Json(CompleteResponse { accepted: true })),

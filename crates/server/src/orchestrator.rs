@@ -7,26 +7,32 @@
 //! transaction that made it runnable has committed), a server killed at any point resumes by calling `advance` on
 //! every unfinished deployment ([`recover`]) without re-running completed events.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use cutover_domain::config::{self, MinimumHealthyHosts};
 use cutover_domain::lifecycle::LifecycleEvent;
 use cutover_domain::planner::{self, Progress, Step};
 use cutover_domain::status::{DeploymentErrorCode, DeploymentStatus};
-use cutover_store::{DeploymentRow, EventDiagnostics, EventRow, GroupInstanceRow, StoreError, TargetRow, Tx};
+use cutover_store::{DeploymentRow, EventDiagnostics, EventRow, GroupInstanceRow, StoreError, Tx};
 
 use crate::AppState;
 use crate::convert::DeploymentOptions;
 
 /// Advances a deployment, logging (not returning) failures: callers are request handlers whose own work is done.
-pub(crate) async fn advance_logged(state: &AppState, deployment_id: &str) {
-    if let Err(error) = advance(state, deployment_id).await {
+pub(crate) async fn advance_logged(state: &AppState, deployment_id: &str, changed: Option<&str>) {
+    if let Err(error) = advance(state, deployment_id, changed).await {
         tracing::error!(message = "Advancing deployment failed.", %deployment_id, %error);
     }
 }
 
 /// Moves a deployment as far as it can go right now.
-pub async fn advance(state: &AppState, deployment_id: &str) -> Result<(), StoreError> {
+///
+/// `changed` names the one target whose events changed (an agent's report), so only its status is re-derived;
+/// `None` re-derives every running target (after a restart, a sweep or a stop). Work per call is proportional to
+/// the number of running targets, not to the size of the deployment: the planner is fed status counts plus the
+/// pending targets it may start, so a deployment to ten thousand hosts does not reread them all per report.
+pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str>) -> Result<(), StoreError> {
     let now = state.inner.clock.now_ms();
     let mut tx = state.store().begin().await?;
     let Some(deployment) = tx.deployment(deployment_id).await? else { return Ok(()) };
@@ -35,23 +41,21 @@ pub async fn advance(state: &AppState, deployment_id: &str) -> Result<(), StoreE
     if status.is_terminal() {
         return Ok(());
     }
-    let mut targets = tx.targets(deployment_id).await?;
-    let events = tx.events(deployment_id).await?;
     let options = DeploymentOptions::from_json(&deployment.options);
 
     let min_healthy = match (status, deployment.min_healthy) {
         (DeploymentStatus::Created, _) | (_, None) => {
+            let n: i64 = tx.target_status_counts(deployment_id).await?.iter().map(|(_, count)| count).sum();
             let rule = minimum_healthy_hosts(&mut tx, &deployment.config_name).await?;
-            match planner::start(targets.len() as u64, &rule) {
+            match planner::start(n as u64, &rule) {
                 Ok(min_healthy) => {
                     tx.start_deployment(deployment_id, min_healthy as i64, now).await?;
                     min_healthy
                 }
                 Err(code) => {
-                    let message = start_failure_message(code, targets.len() as u64, &rule);
-                    let skip: Vec<usize> = (0..targets.len()).collect();
-                    finish(&mut tx, &deployment, &targets, &skip, DeploymentStatus::Failed, Some((code, message)), now)
-                        .await?;
+                    let message = start_failure_message(code, n as u64, &rule);
+                    tx.skip_pending_targets(deployment_id, now).await?;
+                    finish(&mut tx, &deployment, DeploymentStatus::Failed, Some((code, message)), now).await?;
                     tx.commit().await?;
                     return Ok(());
                 }
@@ -60,53 +64,58 @@ pub async fn advance(state: &AppState, deployment_id: &str) -> Result<(), StoreE
         (_, Some(min_healthy)) => min_healthy as u64,
     };
 
-    // Derive the status of each running target from its events.
-    for target in targets.iter_mut().filter(|target| target.status == "InProgress") {
-        let target_events: Vec<&EventRow> =
-            events.iter().filter(|event| event.instance_name == target.instance_name).collect();
-        if let Some(outcome) = target_outcome(&target_events, &options, deployment.stop_requested) {
-            tx.set_target_status(deployment_id, &target.instance_name, outcome, now).await?;
-            target.status = outcome.to_owned();
+    // Derive the status of running targets from their events.
+    let running_events = match changed {
+        Some(instance_name) => match tx.target(deployment_id, instance_name).await? {
+            Some(target) if target.status == "InProgress" => tx.target_events(deployment_id, instance_name).await?,
+            _ => Vec::new(),
+        },
+        None => tx.events_of_targets_in_status(deployment_id, "InProgress").await?,
+    };
+    for chunk in running_events.chunk_by(|a, b| a.instance_name == b.instance_name) {
+        if let Some(outcome) = target_outcome(chunk, &options) {
+            tx.set_target_status(deployment_id, &chunk[0].instance_name, outcome, now).await?;
         }
     }
 
+    let counts = tx.target_status_counts(deployment_id).await?;
+    let count = |status: &str| counts.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n as usize);
     let mut to_wake = Vec::new();
     if deployment.stop_requested {
         // No new host starts; running events finish (scripts are never killed) and the rest is skipped.
-        for target in targets.iter_mut() {
-            match target.status.as_str() {
-                "Pending" => {
-                    tx.skip_pending_events(deployment_id, &target.instance_name).await?;
-                    tx.set_target_status(deployment_id, &target.instance_name, "Skipped", now).await?;
-                    target.status = "Skipped".to_owned();
-                }
-                "InProgress" => tx.skip_pending_events(deployment_id, &target.instance_name).await?,
-                _ => {}
-            }
-        }
-        if !targets.iter().any(|target| target.status == "InProgress") {
+        tx.skip_pending_targets(deployment_id, now).await?;
+        tx.skip_all_pending_events(deployment_id).await?;
+        if count("InProgress") == 0 {
             let message = "The deployment was stopped by a user request.".to_owned();
-            finish(&mut tx, &deployment, &targets, &[], DeploymentStatus::Stopped, Some((DeploymentErrorCode::ManualStop, message)), now)
+            finish(&mut tx, &deployment, DeploymentStatus::Stopped, Some((DeploymentErrorCode::ManualStop, message)), now)
                 .await?;
         }
     } else {
-        let progress: Vec<Progress> = targets.iter().map(|target| progress_of(&target.status)).collect();
+        // The planner only needs how many targets are in each state and the order of the pending ones.
+        let done = count("Succeeded") + count("Failed") + count("InProgress") + count("Skipped");
+        let mut progress = Vec::with_capacity(done + count("Pending"));
+        progress.extend(std::iter::repeat_n(Progress::Succeeded, count("Succeeded")));
+        progress.extend(std::iter::repeat_n(Progress::Failed, count("Failed")));
+        progress.extend(std::iter::repeat_n(Progress::InProgress, count("InProgress")));
+        progress.extend(std::iter::repeat_n(Progress::Skipped, count("Skipped")));
+        progress.extend(std::iter::repeat_n(Progress::Pending, count("Pending")));
         match planner::step(min_healthy, &progress) {
             Step::Dispatch(indices) => {
-                for idx in indices {
-                    let target = &targets[idx];
+                let pending = tx.targets_in_status(deployment_id, "Pending", indices.len() as i64).await?;
+                for target in pending {
                     tx.set_target_status(deployment_id, &target.instance_name, "InProgress", now).await?;
-                    to_wake.push(target.instance_name.clone());
+                    to_wake.push(target.instance_name);
                 }
             }
             Step::Wait => {}
             Step::Succeeded => {
-                finish(&mut tx, &deployment, &targets, &[], DeploymentStatus::Succeeded, None, now).await?;
+                finish(&mut tx, &deployment, DeploymentStatus::Succeeded, None, now).await?;
             }
-            Step::Failed { code, skip } => {
+            Step::Failed { code, .. } => {
+                // The planner skips exactly the targets still pending.
                 let message = failure_message(code);
-                finish(&mut tx, &deployment, &targets, &skip, DeploymentStatus::Failed, Some((code, message)), now)
-                    .await?;
+                tx.skip_pending_targets(deployment_id, now).await?;
+                finish(&mut tx, &deployment, DeploymentStatus::Failed, Some((code, message)), now).await?;
             }
         }
     }
@@ -129,7 +138,7 @@ async fn minimum_healthy_hosts(tx: &mut Tx, config_name: &str) -> Result<Minimum
 }
 
 /// The status a running target reaches once none of its events is open; None while one is.
-fn target_outcome(events: &[&EventRow], options: &DeploymentOptions, stop_requested: bool) -> Option<&'static str> {
+fn target_outcome(events: &[EventRow], options: &DeploymentOptions) -> Option<&'static str> {
     if events.iter().any(|event| event.status == "Pending" || event.status == "InProgress") {
         return None;
     }
@@ -147,55 +156,40 @@ fn target_outcome(events: &[&EventRow], options: &DeploymentOptions, stop_reques
         // Skipped events mean the target was cut short (a failure, or a stop while it ran).
         _ => false,
     });
-    let _ = stop_requested;
     Some(if ok { "Succeeded" } else { "Failed" })
 }
 
-fn progress_of(status: &str) -> Progress {
-    match status {
-        "InProgress" => Progress::InProgress,
-        "Succeeded" => Progress::Succeeded,
-        "Failed" => Progress::Failed,
-        "Skipped" => Progress::Skipped,
-        _ => Progress::Pending,
-    }
-}
-
-/// Ends a deployment: skips the given targets, records instance health for the group, releases the group.
+/// Ends a deployment: records instance health for the group and releases the group.
 async fn finish(
     tx: &mut Tx,
     deployment: &DeploymentRow,
-    targets: &[TargetRow],
-    skip: &[usize],
     status: DeploymentStatus,
     error: Option<(DeploymentErrorCode, String)>,
     now: i64,
 ) -> Result<(), StoreError> {
-    for &idx in skip {
-        if let Some(target) = targets.get(idx) {
-            tx.skip_pending_events(&deployment.id, &target.instance_name).await?;
-            tx.set_target_status(&deployment.id, &target.instance_name, "Skipped", now).await?;
-        }
-    }
     let revision_key = crate::convert::revision_key_from_json(&deployment.revision);
-    for (idx, target) in targets.iter().enumerate() {
-        let succeeded = target.status == "Succeeded" && !skip.contains(&idx);
-        let attempted = succeeded || target.status == "Failed";
-        if !attempted {
-            continue;
+    let previous: HashMap<String, Option<String>> = tx
+        .group_instances(&deployment.deployment_group_id)
+        .await?
+        .into_iter()
+        .map(|row| (row.instance_name, row.revision_key))
+        .collect();
+    for target_status in ["Succeeded", "Failed"] {
+        let succeeded = target_status == "Succeeded";
+        for target in tx.targets_in_status(&deployment.id, target_status, i64::MAX).await? {
+            let revision_key = if succeeded {
+                Some(revision_key.clone())
+            } else {
+                previous.get(&target.instance_name).cloned().flatten()
+            };
+            tx.upsert_group_instance(&GroupInstanceRow {
+                deployment_group_id: deployment.deployment_group_id.clone(),
+                instance_name: target.instance_name.clone(),
+                healthy: succeeded,
+                revision_key,
+            })
+            .await?;
         }
-        let previous = tx
-            .group_instances(&deployment.deployment_group_id)
-            .await?
-            .into_iter()
-            .find(|row| row.instance_name == target.instance_name);
-        tx.upsert_group_instance(&GroupInstanceRow {
-            deployment_group_id: deployment.deployment_group_id.clone(),
-            instance_name: target.instance_name.clone(),
-            healthy: succeeded,
-            revision_key: if succeeded { Some(revision_key.clone()) } else { previous.and_then(|row| row.revision_key) },
-        })
-        .await?;
     }
     let error_ref = error.as_ref().map(|(code, message)| (code.as_str(), message.as_str()));
     tx.set_deployment_status(&deployment.id, status.as_str(), error_ref, Some(now)).await?;
@@ -237,7 +231,7 @@ pub async fn recover(state: &AppState) -> Result<(), StoreError> {
     };
     for id in ids {
         tracing::info!(message = "Resuming deployment.", deployment_id = %id);
-        advance(state, &id).await?;
+        advance(state, &id, None).await?;
     }
     Ok(())
 }
@@ -250,10 +244,10 @@ pub async fn sweep(state: &AppState) -> Result<(), StoreError> {
     let lease = (state.inner.config.agent_lease_secs * 1000) as i64;
     let mut touched = Vec::new();
     let mut tx = state.store().begin().await?;
-    for (target, event) in tx.open_events_of_running_targets().await? {
-        let last_seen = tx.instance(&target.instance_name).await?.and_then(|instance| instance.last_seen);
-        // Only judge an agent by its lease once the event has waited that long, so a server that was itself
-        // down does not fail every host the moment it comes back.
+    let cutoff = now - lease.min(start_timeout).min(event_timeout);
+    for (target, event, last_seen) in tx.stale_open_events(cutoff).await? {
+        // Only judge an agent by its lease once the event has waited that long, and once this server has been up
+        // that long, so a server that was itself down does not fail every host the moment it comes back.
         let waited = now - event.start_time.unwrap_or(target.last_updated).max(target.last_updated);
         let up_for = now - state.inner.started_at_ms;
         let lost = waited > lease && up_for > lease && last_seen.is_none_or(|seen| now - seen > lease);
@@ -298,7 +292,7 @@ pub async fn sweep(state: &AppState) -> Result<(), StoreError> {
     tx.commit().await?;
     touched.dedup();
     for id in touched {
-        advance(state, &id).await?;
+        advance(state, &id, None).await?;
     }
     Ok(())
 }

@@ -483,29 +483,46 @@ impl Tx {
         .bind(row.complete_time)
         .execute(self.conn())
         .await?;
-        for (position, instance_name) in targets.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO deployment_targets (deployment_id, instance_name, position, status, last_updated) \
-                 VALUES ($1, $2, $3, 'Pending', $4)",
-            )
-            .bind(&row.id)
-            .bind(instance_name)
-            .bind(position as i64)
-            .bind(row.create_time)
-            .execute(self.conn())
-            .await?;
-            for (event_position, name) in events.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO lifecycle_events (deployment_id, instance_name, position, name, status) \
-                     VALUES ($1, $2, $3, $4, 'Pending')",
-                )
-                .bind(&row.id)
-                .bind(instance_name)
-                .bind(event_position as i64)
-                .bind(name)
-                .execute(self.conn())
-                .await?;
+        // Multi-row inserts: a deployment to thousands of hosts is one statement per few hundred rows.
+        for (chunk_idx, chunk) in targets.chunks(200).enumerate() {
+            let mut sql = String::from(
+                "INSERT INTO deployment_targets (deployment_id, instance_name, position, status, last_updated) VALUES ",
+            );
+            let mut n = 0;
+            for idx in 0..chunk.len() {
+                if idx > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("(${}, ${}, ${}, 'Pending', ${})", n + 1, n + 2, n + 3, n + 4));
+                n += 4;
             }
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for (idx, instance_name) in chunk.iter().enumerate() {
+                let position = (chunk_idx * 200 + idx) as i64;
+                query = query.bind(row.id.clone()).bind(instance_name.clone()).bind(position).bind(row.create_time);
+            }
+            query.execute(self.conn()).await?;
+        }
+        let pairs: Vec<(&String, usize, &String)> = targets
+            .iter()
+            .flat_map(|instance_name| events.iter().enumerate().map(move |(position, name)| (instance_name, position, name)))
+            .collect();
+        for chunk in pairs.chunks(200) {
+            let mut sql =
+                String::from("INSERT INTO lifecycle_events (deployment_id, instance_name, position, name, status) VALUES ");
+            let mut n = 0;
+            for idx in 0..chunk.len() {
+                if idx > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("(${}, ${}, ${}, ${}, 'Pending')", n + 1, n + 2, n + 3, n + 4));
+                n += 4;
+            }
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for (instance_name, position, name) in chunk {
+                query = query.bind(row.id.clone()).bind((*instance_name).clone()).bind(*position as i64).bind((*name).clone());
+            }
+            query.execute(self.conn()).await?;
         }
         Ok(())
     }
@@ -612,6 +629,79 @@ impl Tx {
 
     pub async fn request_stop(&mut self, id: &str) -> Result<()> {
         sqlx::query("UPDATE deployments SET stop_requested = 1 WHERE id = $1").bind(id).execute(self.conn()).await?;
+        Ok(())
+    }
+
+    /// Number of targets per status.
+    pub async fn target_status_counts(&mut self, deployment_id: &str) -> Result<Vec<(String, i64)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT status, COUNT(*) FROM deployment_targets WHERE deployment_id = $1 GROUP BY status",
+        )
+        .bind(deployment_id)
+        .fetch_all(self.conn())
+        .await?;
+        Ok(rows)
+    }
+
+    /// Targets in one status, in dispatch order, at most `limit`.
+    pub async fn targets_in_status(&mut self, deployment_id: &str, status: &str, limit: i64) -> Result<Vec<TargetRow>> {
+        let rows = sqlx::query(
+            "SELECT * FROM deployment_targets WHERE deployment_id = $1 AND status = $2 ORDER BY position LIMIT $3",
+        )
+        .bind(deployment_id)
+        .bind(status)
+        .bind(limit)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(rows::target).collect()
+    }
+
+    pub async fn target(&mut self, deployment_id: &str, instance_name: &str) -> Result<Option<TargetRow>> {
+        let row = sqlx::query("SELECT * FROM deployment_targets WHERE deployment_id = $1 AND instance_name = $2")
+            .bind(deployment_id)
+            .bind(instance_name)
+            .fetch_optional(self.conn())
+            .await?;
+        row.as_ref().map(rows::target).transpose()
+    }
+
+    /// Events of every target in one status, ordered by target then position.
+    pub async fn events_of_targets_in_status(&mut self, deployment_id: &str, status: &str) -> Result<Vec<EventRow>> {
+        let rows = sqlx::query(
+            "SELECT e.* FROM lifecycle_events e JOIN deployment_targets t \
+             ON t.deployment_id = e.deployment_id AND t.instance_name = e.instance_name \
+             WHERE e.deployment_id = $1 AND t.status = $2 ORDER BY e.instance_name, e.position",
+        )
+        .bind(deployment_id)
+        .bind(status)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(rows::event).collect()
+    }
+
+    /// Marks every Pending target Skipped, with all its events.
+    pub async fn skip_pending_targets(&mut self, deployment_id: &str, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE lifecycle_events SET status = 'Skipped' WHERE deployment_id = $1 AND status = 'Pending' \
+             AND instance_name IN (SELECT instance_name FROM deployment_targets WHERE deployment_id = $1 AND status = 'Pending')",
+        )
+        .bind(deployment_id)
+        .execute(self.conn())
+        .await?;
+        sqlx::query("UPDATE deployment_targets SET status = 'Skipped', last_updated = $1 WHERE deployment_id = $2 AND status = 'Pending'")
+            .bind(now)
+            .bind(deployment_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Marks every Pending event of the deployment Skipped (a stop: running events finish, nothing new starts).
+    pub async fn skip_all_pending_events(&mut self, deployment_id: &str) -> Result<()> {
+        sqlx::query("UPDATE lifecycle_events SET status = 'Skipped' WHERE deployment_id = $1 AND status = 'Pending'")
+            .bind(deployment_id)
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 
@@ -802,31 +892,38 @@ impl Tx {
         Ok(res.rows_affected() == 1)
     }
 
-    /// Targets that are InProgress in an InProgress deployment, with their first open event; for the sweeper.
-    pub async fn open_events_of_running_targets(&mut self) -> Result<Vec<(TargetRow, EventRow)>> {
+    /// Open events that have waited since before `cutoff` and are the next (or running) event of their target, in
+    /// running deployments, with their target and the instance's `last_seen`; the sweeper judges these.
+    pub async fn stale_open_events(&mut self, cutoff: i64) -> Result<Vec<(TargetRow, EventRow, Option<i64>)>> {
         let rows = sqlx::query(
-            "SELECT e.* FROM lifecycle_events e JOIN deployment_targets t \
-             ON t.deployment_id = e.deployment_id AND t.instance_name = e.instance_name \
+            "SELECT e.*, t.position AS target_position, t.status AS target_status, t.last_updated AS target_last_updated, \
+             i.last_seen AS instance_last_seen \
+             FROM lifecycle_events e \
+             JOIN deployment_targets t ON t.deployment_id = e.deployment_id AND t.instance_name = e.instance_name \
              JOIN deployments d ON d.id = e.deployment_id \
-             WHERE t.status = 'InProgress' AND d.status = 'InProgress' AND e.status IN ('Pending', 'InProgress') \
-             ORDER BY e.deployment_id, e.instance_name, e.position",
+             LEFT JOIN instances i ON i.name = e.instance_name \
+             WHERE t.status = 'InProgress' AND d.status = 'InProgress' \
+             AND ((e.status = 'InProgress' AND e.start_time < $1) OR (e.status = 'Pending' AND t.last_updated < $1)) \
+             AND NOT EXISTS (SELECT 1 FROM lifecycle_events p WHERE p.deployment_id = e.deployment_id \
+                 AND p.instance_name = e.instance_name AND p.position < e.position AND p.status IN ('Pending', 'InProgress')) \
+             ORDER BY e.deployment_id, e.instance_name",
         )
+        .bind(cutoff)
         .fetch_all(self.conn())
         .await?;
-        let mut res: Vec<(TargetRow, EventRow)> = Vec::new();
+        let mut res = Vec::new();
         for row in &rows {
+            use sqlx::Row;
             let event = rows::event(row)?;
-            if res.last().is_some_and(|(_, last)| {
-                last.deployment_id == event.deployment_id && last.instance_name == event.instance_name
-            }) {
-                continue;
-            }
-            let target = sqlx::query("SELECT * FROM deployment_targets WHERE deployment_id = $1 AND instance_name = $2")
-                .bind(&event.deployment_id)
-                .bind(&event.instance_name)
-                .fetch_one(self.conn())
-                .await?;
-            res.push((rows::target(&target)?, event));
+            let target = TargetRow {
+                deployment_id: event.deployment_id.clone(),
+                instance_name: event.instance_name.clone(),
+                position: row.try_get("target_position")?,
+                status: row.try_get("target_status")?,
+                last_updated: row.try_get("target_last_updated")?,
+            };
+            let last_seen: Option<i64> = row.try_get("instance_last_seen")?;
+            res.push((target, event, last_seen));
         }
         Ok(res)
     }

@@ -124,7 +124,7 @@ pub(crate) async fn create(state: AppState, input: wire::CreateDeploymentInput) 
     tx.mark_revision_used(&app.id, &revision_key, now).await?;
     tx.commit().await?;
     tracing::info!(message = "Deployment created.", deployment_id = %id, targets = targets.len());
-    orchestrator::advance(&state, &id).await?;
+    orchestrator::advance(&state, &id, None).await?;
     Ok(wire::CreateDeploymentOutput { deployment_id: Some(id) })
 }
 
@@ -319,7 +319,7 @@ pub(crate) async fn stop(state: AppState, input: wire::StopDeploymentInput) -> A
         tx.request_stop(id).await?;
         tx.commit().await?;
     }
-    orchestrator::advance(&state, id).await?;
+    orchestrator::advance(&state, id, None).await?;
     let mut tx = state.store().begin().await?;
     let row = deployment(&mut tx, id).await?;
     Ok(if row.status == "Stopped" {

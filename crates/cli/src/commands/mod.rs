@@ -1,0 +1,84 @@
+//! The commands, one module per group, and the API client wrapper they share.
+
+pub(crate) mod appspec;
+pub(crate) mod deploy;
+pub(crate) mod dev;
+pub(crate) mod manage;
+pub(crate) mod push;
+pub(crate) mod read;
+
+use cutover_api_types::codedeploy::Operation;
+use cutover_client::api::ApiClient;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::cli::{Cli, Command};
+use crate::error::{CliError, CliResult};
+
+/// Runs one parsed command line.
+pub(crate) async fn run(cli: Cli) -> CliResult<()> {
+    let api = Api::new(&cli.endpoint);
+    match cli.command {
+        Command::Push(args) => push::run(&api, args).await,
+        Command::Deploy(args) => deploy::run(&api, args).await,
+        Command::CreateApplication(args) => manage::create_application(&api, args).await,
+        Command::CreateDeploymentGroup(args) => manage::create_deployment_group(&api, args).await,
+        Command::CreateDeploymentConfig(args) => manage::create_deployment_config(&api, args).await,
+        Command::StopDeployment(args) => manage::stop_deployment(&api, args).await,
+        Command::Applications(command) => read::applications(&api, command).await,
+        Command::Groups(command) => read::groups(&api, command).await,
+        Command::Deployments(command) => read::deployments(&api, command).await,
+        Command::Instances(command) => read::instances(&api, command).await,
+        Command::Appspec(command) => appspec::run(command),
+        Command::Dev(args) => dev::run(args).await,
+    }
+}
+
+/// The API client, with errors already turned into [`CliError`]s.
+#[derive(Clone)]
+pub(crate) struct Api {
+    client: ApiClient,
+}
+
+impl Api {
+    pub(crate) fn new(endpoint: &str) -> Api {
+        Api { client: ApiClient::new(endpoint) }
+    }
+
+    pub(crate) fn endpoint(&self) -> &str {
+        self.client.endpoint()
+    }
+
+    pub(crate) fn client(&self) -> &ApiClient {
+        &self.client
+    }
+
+    /// Calls one operation.
+    pub(crate) async fn call<I: Serialize, O: DeserializeOwned>(
+        &self,
+        operation: Operation,
+        input: &I,
+    ) -> CliResult<O> {
+        Ok(self.client.call(operation, input).await?)
+    }
+
+    /// Calls one operation and returns its output both as the server sent it and decoded.
+    pub(crate) async fn call_raw<I: Serialize, O: DeserializeOwned>(
+        &self,
+        operation: Operation,
+        input: &I,
+    ) -> CliResult<(serde_json::Value, O)> {
+        let raw: serde_json::Value = self.call(operation, input).await?;
+        let decoded = serde_json::from_value(raw.clone()).map_err(|error| {
+            CliError::user(format!("unexpected answer to {}: {error}", operation.name()))
+                .hint("is the endpoint a cutover-server? Check --endpoint / CUTOVER_ENDPOINT")
+        })?;
+        Ok((raw, decoded))
+    }
+}
+
+/// Quotes a word for a POSIX shell if it needs it (for the commands we suggest).
+pub(crate) fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+%".contains(&b));
+    if plain { word.to_owned() } else { format!("'{}'", word.replace('\'', r"'\''")) }
+}
