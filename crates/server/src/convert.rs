@@ -71,6 +71,9 @@ pub(crate) struct DeploymentOptions {
     pub rollback_info: Option<wire::RollbackInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment_style: Option<wire::DeploymentStyle>,
+    /// StopDeployment's `autoRollbackEnabled`, which decides rollback for that stop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_auto_rollback: Option<bool>,
 }
 
 impl DeploymentOptions {

@@ -55,8 +55,12 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
                 Err(code) => {
                     let message = start_failure_message(code, n as u64, &rule);
                     tx.skip_pending_targets(deployment_id, now).await?;
-                    finish(&mut tx, &deployment, DeploymentStatus::Failed, Some((code, message)), now).await?;
+                    let rollback =
+                        finish(state, &mut tx, &deployment, DeploymentStatus::Failed, Some((code, message)), now).await?;
                     tx.commit().await?;
+                    if let Some(rollback) = rollback {
+                        Box::pin(advance(state, &rollback, None)).await?;
+                    }
                     return Ok(());
                 }
             }
@@ -81,14 +85,22 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
     let counts = tx.target_status_counts(deployment_id).await?;
     let count = |status: &str| counts.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n as usize);
     let mut to_wake = Vec::new();
+    let mut rollback = None;
     if deployment.stop_requested {
         // No new host starts; running events finish (scripts are never killed) and the rest is skipped.
         tx.skip_pending_targets(deployment_id, now).await?;
         tx.skip_all_pending_events(deployment_id).await?;
         if count("InProgress") == 0 {
             let message = "The deployment was stopped by a user request.".to_owned();
-            finish(&mut tx, &deployment, DeploymentStatus::Stopped, Some((DeploymentErrorCode::ManualStop, message)), now)
-                .await?;
+            rollback = finish(
+                state,
+                &mut tx,
+                &deployment,
+                DeploymentStatus::Stopped,
+                Some((DeploymentErrorCode::ManualStop, message)),
+                now,
+            )
+            .await?;
         }
     } else {
         // The planner only needs how many targets are in each state and the order of the pending ones.
@@ -109,19 +121,22 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
             }
             Step::Wait => {}
             Step::Succeeded => {
-                finish(&mut tx, &deployment, DeploymentStatus::Succeeded, None, now).await?;
+                rollback = finish(state, &mut tx, &deployment, DeploymentStatus::Succeeded, None, now).await?;
             }
             Step::Failed { code, .. } => {
                 // The planner skips exactly the targets still pending.
                 let message = failure_message(code);
                 tx.skip_pending_targets(deployment_id, now).await?;
-                finish(&mut tx, &deployment, DeploymentStatus::Failed, Some((code, message)), now).await?;
+                rollback = finish(state, &mut tx, &deployment, DeploymentStatus::Failed, Some((code, message)), now).await?;
             }
         }
     }
     tx.commit().await?;
     for instance_name in to_wake {
         state.inner.wakeups.wake(&instance_name);
+    }
+    if let Some(rollback) = rollback {
+        Box::pin(advance(state, &rollback, None)).await?;
     }
     Ok(())
 }
@@ -159,14 +174,16 @@ fn target_outcome(events: &[EventRow], options: &DeploymentOptions) -> Option<&'
     Some(if ok { "Succeeded" } else { "Failed" })
 }
 
-/// Ends a deployment: records instance health for the group and releases the group.
+/// Ends a deployment: records instance health for the group, releases the group, and starts an automatic
+/// rollback when one is configured for this outcome; returns the rollback's id.
 async fn finish(
+    state: &AppState,
     tx: &mut Tx,
     deployment: &DeploymentRow,
     status: DeploymentStatus,
     error: Option<(DeploymentErrorCode, String)>,
     now: i64,
-) -> Result<(), StoreError> {
+) -> Result<Option<String>, StoreError> {
     let revision_key = crate::convert::revision_key_from_json(&deployment.revision);
     let previous: HashMap<String, Option<String>> = tx
         .group_instances(&deployment.deployment_group_id)
@@ -196,7 +213,113 @@ async fn finish(
     let succeeded_revision = (status == DeploymentStatus::Succeeded).then_some(deployment.revision.as_str());
     tx.release_group(&deployment.deployment_group_id, &deployment.id, succeeded_revision).await?;
     tracing::info!(message = "Deployment finished.", deployment_id = %deployment.id, status = %status.as_str());
-    Ok(())
+    let code = error.as_ref().map(|(code, _)| *code);
+    start_rollback(state, tx, deployment, status, code, now).await
+}
+
+/// Creates the automatic rollback of a failed or stopped deployment, if its configuration asks for one: a new
+/// deployment (creator `codeDeployRollback`) of the group's last successful revision to the same instances, linked
+/// both ways through `rollbackInfo`. Must run after the group was released, in the same transaction.
+async fn start_rollback(
+    state: &AppState,
+    tx: &mut Tx,
+    deployment: &DeploymentRow,
+    status: DeploymentStatus,
+    code: Option<DeploymentErrorCode>,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    // A rollback that fails is not rolled back again: that could loop between two bad revisions.
+    if deployment.creator == "codeDeployRollback" {
+        return Ok(None);
+    }
+    let event = match (status, code) {
+        (DeploymentStatus::Failed, _) => "DEPLOYMENT_FAILURE",
+        (DeploymentStatus::Stopped, Some(DeploymentErrorCode::AlarmActive)) => "DEPLOYMENT_STOP_ON_ALARM",
+        (DeploymentStatus::Stopped, _) => "DEPLOYMENT_STOP_ON_REQUEST",
+        _ => return Ok(None),
+    };
+    let mut options = DeploymentOptions::from_json(&deployment.options);
+    let configured = options.auto_rollback_configuration.as_ref().is_some_and(|config| {
+        config.enabled == Some(true) && config.events.iter().flatten().any(|configured| configured == event)
+    });
+    let enabled = match (event, options.stop_auto_rollback) {
+        ("DEPLOYMENT_STOP_ON_REQUEST", Some(requested)) => requested,
+        _ => configured,
+    };
+    if !enabled {
+        return Ok(None);
+    }
+    let group = tx.deployment_group_by_id(&deployment.deployment_group_id).await?;
+    let last_good = match group.as_ref().and_then(|group| group.last_successful_deployment_id.clone()) {
+        Some(id) if id != deployment.id => tx.deployment(&id).await?,
+        _ => None,
+    };
+    let Some(last_good) = last_good else {
+        options.rollback_info = Some(cutover_api_types::codedeploy::RollbackInfo {
+            rollback_deployment_id: None,
+            rollback_triggering_deployment_id: None,
+            rollback_message: Some(
+                "No rollback was made: the deployment group has no earlier successful revision to go back to.".to_owned(),
+            ),
+        });
+        tx.set_deployment_options(&deployment.id, &options.to_json()).await?;
+        return Ok(None);
+    };
+    let id = state.inner.clock.deployment_id();
+    let last_options = DeploymentOptions::from_json(&last_good.options);
+    let rollback_options = DeploymentOptions {
+        description: Some(format!("Automatic rollback of {} ({event})", deployment.id)),
+        ignore_application_stop_failures: options.ignore_application_stop_failures,
+        file_exists_behavior: last_options.file_exists_behavior.clone(),
+        update_outdated_instances_only: false,
+        auto_rollback_configuration: options.auto_rollback_configuration.clone(),
+        rollback_info: Some(cutover_api_types::codedeploy::RollbackInfo {
+            rollback_deployment_id: None,
+            rollback_triggering_deployment_id: Some(deployment.id.clone()),
+            rollback_message: Some(format!(
+                "Rolls back deployment {} to the revision of the last successful deployment {}.",
+                deployment.id, last_good.id
+            )),
+        }),
+        deployment_style: options.deployment_style.clone(),
+        stop_auto_rollback: None,
+    };
+    let row = DeploymentRow {
+        id: id.clone(),
+        application_id: deployment.application_id.clone(),
+        application_name: deployment.application_name.clone(),
+        deployment_group_id: deployment.deployment_group_id.clone(),
+        deployment_group_name: deployment.deployment_group_name.clone(),
+        config_name: deployment.config_name.clone(),
+        status: "Created".to_owned(),
+        creator: "codeDeployRollback".to_owned(),
+        revision: last_good.revision.clone(),
+        bundle: last_good.bundle.clone(),
+        previous_revision: group.and_then(|group| group.target_revision),
+        options: rollback_options.to_json(),
+        min_healthy: None,
+        error_code: None,
+        error_message: None,
+        stop_requested: false,
+        create_time: now,
+        start_time: None,
+        complete_time: None,
+    };
+    // The same instances as the failed deployment, in the same order.
+    let targets: Vec<String> = tx.targets(&deployment.id).await?.into_iter().map(|target| target.instance_name).collect();
+    let events: Vec<String> = LifecycleEvent::IN_PLACE.iter().map(|event| event.as_str().to_owned()).collect();
+    tx.insert_deployment(&row, &targets, &events).await?;
+    if !tx.claim_group_for_deployment(&deployment.deployment_group_id, &id).await? {
+        return Err(StoreError::Conflict(format!("group {} is busy; cannot start rollback", deployment.deployment_group_name)));
+    }
+    options.rollback_info = Some(cutover_api_types::codedeploy::RollbackInfo {
+        rollback_deployment_id: Some(id.clone()),
+        rollback_triggering_deployment_id: None,
+        rollback_message: Some(format!("Automatically rolled back by deployment {id} ({event}).")),
+    });
+    tx.set_deployment_options(&deployment.id, &options.to_json()).await?;
+    tracing::info!(message = "Rollback created.", deployment_id = %id, rolls_back = %deployment.id, %event);
+    Ok(Some(id))
 }
 
 fn start_failure_message(code: DeploymentErrorCode, n: u64, rule: &MinimumHealthyHosts) -> String {

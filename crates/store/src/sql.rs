@@ -627,6 +627,12 @@ impl Tx {
         Ok(())
     }
 
+    /// Replaces a deployment's options document (the server owns its content).
+    pub async fn set_deployment_options(&mut self, id: &str, options: &str) -> Result<()> {
+        sqlx::query("UPDATE deployments SET options = $1 WHERE id = $2").bind(options).bind(id).execute(self.conn()).await?;
+        Ok(())
+    }
+
     pub async fn request_stop(&mut self, id: &str) -> Result<()> {
         sqlx::query("UPDATE deployments SET stop_requested = 1 WHERE id = $1").bind(id).execute(self.conn()).await?;
         Ok(())

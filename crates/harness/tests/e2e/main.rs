@@ -8,6 +8,7 @@ mod faults;
 mod deploy;
 mod hostile;
 mod install;
+mod rollback;
 mod scripts;
 
 use std::time::Duration;

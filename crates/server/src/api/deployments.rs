@@ -85,6 +85,7 @@ pub(crate) async fn create(state: AppState, input: wire::CreateDeploymentInput) 
         auto_rollback_configuration: input.auto_rollback_configuration.clone().or(settings.auto_rollback_configuration.clone()),
         rollback_info: None,
         deployment_style: settings.deployment_style.clone(),
+        stop_auto_rollback: None,
     };
     let revision_json = serde_json::to_string(&revision)?;
     let row = DeploymentRow {
@@ -317,6 +318,11 @@ pub(crate) async fn stop(state: AppState, input: wire::StopDeploymentInput) -> A
             return Err(ApiError::new("DeploymentAlreadyCompletedException", format!("The deployment {id} is already completed.")));
         }
         tx.request_stop(id).await?;
+        if let Some(rollback) = input.auto_rollback_enabled {
+            let mut options = DeploymentOptions::from_json(&row.options);
+            options.stop_auto_rollback = Some(rollback);
+            tx.set_deployment_options(id, &options.to_json()).await?;
+        }
         tx.commit().await?;
     }
     orchestrator::advance(&state, id, None).await?;
@@ -504,4 +510,21 @@ pub(crate) async fn batch_get_instances(
         instances_summary: Some(res),
         error_message: (!missing.is_empty()).then(|| format!("Instances not in the deployment: {}", missing.join(", "))),
     })
+}
+
+pub(crate) async fn continue_deployment(state: AppState, input: wire::ContinueDeploymentInput) -> ApiResult<()> {
+    let id = required(&input.deployment_id, "DeploymentIdRequiredException", "deploymentId")?;
+    match input.deployment_wait_type.as_deref() {
+        None | Some("READY_WAIT" | "TERMINATION_WAIT") => {}
+        Some(other) => {
+            return Err(ApiError::new("InvalidDeploymentWaitTypeException", format!("deploymentWaitType {other:?} is not READY_WAIT or TERMINATION_WAIT")));
+        }
+    }
+    let mut tx = state.store().begin().await?;
+    let row = deployment(&mut tx, id).await?;
+    if matches!(row.status.as_str(), "Succeeded" | "Failed" | "Stopped") {
+        return Err(ApiError::new("DeploymentAlreadyCompletedException", format!("The deployment {id} is already completed.")));
+    }
+    // In-place deployments never wait for a go-ahead; only blue/green ones enter Ready.
+    Err(ApiError::new("DeploymentIsNotInReadyStateException", format!("The deployment {id} is not in the Ready state (it is {}).", row.status)))
 }

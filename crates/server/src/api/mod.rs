@@ -81,6 +81,7 @@ async fn dispatch(state: AppState, headers: &HeaderMap, body: Bytes) -> ApiResul
         Op::BatchGetDeployments => run(state, body, deployments::batch_get).await,
         Op::ListDeployments => run(state, body, deployments::list).await,
         Op::StopDeployment => run(state, body, deployments::stop).await,
+        Op::ContinueDeployment => run(state, body, deployments::continue_deployment).await,
         Op::ListDeploymentTargets => run(state, body, deployments::list_targets).await,
         Op::GetDeploymentTarget => run(state, body, deployments::get_target).await,
         Op::BatchGetDeploymentTargets => run(state, body, deployments::batch_get_targets).await,
