@@ -11,3 +11,4 @@ pub mod lifecycle;
 pub mod planner;
 pub mod status;
 pub mod tags;
+pub mod time;

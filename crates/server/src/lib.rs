@@ -44,8 +44,12 @@ pub struct Config {
     pub event_timeout_secs: u64,
     /// An agent not heard from (poll or heartbeat) for this many seconds is considered lost: the event it runs or
     /// should run fails, so a dead or partitioned host costs this long, not an hour.
-    #[arg(long, default_value_t = 45)]
+    #[arg(long, default_value_t = 30)]
     pub agent_lease_secs: u64,
+    /// A deployment still in progress this many seconds after it started fails with TIMEOUT (CodeDeploy's limit
+    /// for in-place deployments is 8 hours).
+    #[arg(long, default_value_t = 8 * 3600)]
+    pub deployment_timeout_secs: u64,
     /// Longest time the server holds an agent's long poll.
     #[arg(long, default_value_t = 25_000)]
     pub poll_max_wait_ms: u64,

@@ -375,11 +375,12 @@ pub async fn sweep(state: &AppState) -> Result<(), StoreError> {
         let up_for = now - state.inner.started_at_ms;
         let lost = waited > lease && up_for > lease && last_seen.is_none_or(|seen| now - seen > lease);
         let message = if lost {
+            let since = last_seen.map_or_else(|| "it registered".to_owned(), cutover_domain::time::rfc3339_ms);
             format!(
-                "The agent on instance {} was lost: not heard from for {} seconds while lifecycle event {} was {}. \
-                 The host is down, the agent is not running, or the network is partitioned.",
+                "The agent on instance {} is unreachable since {since} (no poll or heartbeat for more than {} s) while \
+                 lifecycle event {} was {}. The host is down, the agent is not running, or the network is partitioned.",
                 target.instance_name,
-                last_seen.map_or(lease / 1000, |seen| (now - seen) / 1000),
+                lease / 1000,
                 event.name,
                 if event.status == "InProgress" { "running" } else { "waiting for it" }
             )
@@ -416,6 +417,50 @@ pub async fn sweep(state: &AppState) -> Result<(), StoreError> {
     touched.dedup();
     for id in touched {
         advance(state, &id, None).await?;
+    }
+    let deadline = now - (state.inner.config.deployment_timeout_secs * 1000) as i64;
+    let expired = {
+        let mut tx = state.store().begin().await?;
+        tx.deployments_started_before(deadline).await?
+    };
+    for id in expired {
+        expire(state, &id).await?;
+    }
+    Ok(())
+}
+
+/// Ends a deployment that ran past its deadline: running events fail, the rest is skipped, status Failed/TIMEOUT.
+async fn expire(state: &AppState, deployment_id: &str) -> Result<(), StoreError> {
+    let now = state.inner.clock.now_ms();
+    let limit = state.inner.config.deployment_timeout_secs;
+    let mut tx = state.store().begin().await?;
+    let Some(deployment) = tx.deployment(deployment_id).await? else { return Ok(()) };
+    if deployment.status != "InProgress" {
+        return Ok(());
+    }
+    let diagnostics = EventDiagnostics {
+        error_code: "UnknownError".to_owned(),
+        script_name: String::new(),
+        message: format!("The deployment exceeded its time limit of {limit} seconds; this event was still running."),
+        log_tail: String::new(),
+    };
+    tx.fail_running_events(deployment_id, &diagnostics, now).await?;
+    tx.skip_all_pending_events(deployment_id).await?;
+    tx.skip_pending_targets(deployment_id, now).await?;
+    let options = DeploymentOptions::from_json(&deployment.options);
+    let events = tx.events_of_targets_in_status(deployment_id, "InProgress").await?;
+    for chunk in events.chunk_by(|a, b| a.instance_name == b.instance_name) {
+        if let Some(outcome) = target_outcome(chunk, &options) {
+            tx.set_target_status(deployment_id, &chunk[0].instance_name, outcome, now).await?;
+        }
+    }
+    let message = format!("The deployment timed out: it was still in progress {limit} seconds after it started.");
+    let rollback =
+        finish(state, &mut tx, &deployment, DeploymentStatus::Failed, Some((DeploymentErrorCode::Timeout, message)), now)
+            .await?;
+    tx.commit().await?;
+    if let Some(rollback) = rollback {
+        advance(state, &rollback, None).await?;
     }
     Ok(())
 }

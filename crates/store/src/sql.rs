@@ -592,6 +592,33 @@ impl Tx {
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
+    /// Ids of InProgress deployments that started before `cutoff`.
+    pub async fn deployments_started_before(&mut self, cutoff: i64) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT id FROM deployments WHERE status = 'InProgress' AND start_time < $1 ORDER BY start_time")
+                .bind(cutoff)
+                .fetch_all(self.conn())
+                .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// Fails every InProgress event of a deployment with the given diagnostics (a deployment deadline passed).
+    pub async fn fail_running_events(&mut self, deployment_id: &str, diagnostics: &EventDiagnostics, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE lifecycle_events SET status = 'Failed', end_time = $1, error_code = $2, script_name = $3, \
+             message = $4, log_tail = $5 WHERE deployment_id = $6 AND status = 'InProgress'",
+        )
+        .bind(now)
+        .bind(&diagnostics.error_code)
+        .bind(&diagnostics.script_name)
+        .bind(&diagnostics.message)
+        .bind(&diagnostics.log_tail)
+        .bind(deployment_id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
     /// Moves a Created deployment to InProgress with its computed minimum of healthy hosts.
     pub async fn start_deployment(&mut self, id: &str, min_healthy: i64, now: i64) -> Result<()> {
         sqlx::query(

@@ -202,3 +202,71 @@ async fn a_second_deployment_to_a_busy_group_is_refused_and_empty_groups_fail() 
     assert_eq!(info.status.as_deref(), Some("Failed"));
     assert_eq!(info.error_information.and_then(|e| e.code), Some("NO_INSTANCES".to_owned()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_create_deployment_calls_start_exactly_one() {
+    let cluster = Cluster::start(ClusterOptions { agents: 1, ..Default::default() }).await;
+    cluster.create_app_and_group("race", "g", "CodeDeployDefault.AllAtOnce").await;
+    let bundle = Bundle::new().file("appspec.yml", "version: 0.0\nos: linux\n", 0o644);
+    let revision = cluster.push_bundle("race", bundle.tgz(), "tgz").await;
+    let calls = (0..8).map(|_| {
+        let client = cluster.client.clone();
+        let revision = revision.clone();
+        tokio::spawn(async move {
+            client
+                .call::<_, wire::CreateDeploymentOutput>(
+                    Operation::CreateDeployment,
+                    &serde_json::json!({"applicationName": "race", "deploymentGroupName": "g", "revision": revision}),
+                )
+                .await
+        })
+    });
+    let mut started = Vec::new();
+    let mut refused = 0;
+    for call in calls {
+        match call.await.expect("join") {
+            Ok(out) => started.push(out.deployment_id.expect("id")),
+            Err(error) => {
+                // A refused call either raced the active deployment or came after it finished.
+                assert_eq!(error.exception(), Some("DeploymentLimitExceededException"), "{error}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(!started.is_empty() && started.len() + refused == 8);
+    // At no point were two deployments of the group active: each started one began after the previous ended.
+    let mut windows = Vec::new();
+    for id in &started {
+        let info = cluster.wait_deployment(id, DEPLOY_TIMEOUT).await;
+        assert_eq!(info.status.as_deref(), Some("Succeeded"));
+        windows.push((info.create_time.expect("create"), info.complete_time.expect("complete")));
+    }
+    windows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for pair in windows.windows(2) {
+        assert!(pair[1].0 >= pair[0].1, "two deployments were active at once: {windows:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployment_past_its_deadline_fails_with_timeout() {
+    let server_args = vec!["--deployment-timeout-secs".to_owned(), "1".to_owned()];
+    let cluster = Cluster::start(ClusterOptions { agents: 1, server_args, ..Default::default() }).await;
+    cluster.create_app_and_group("late", "g", "CodeDeployDefault.AllAtOnce").await;
+    let bundle = Bundle::new()
+        .file("appspec.yml", "version: 0.0\nos: linux\nhooks:\n  BeforeInstall:\n    - location: wait.sh\n", 0o644)
+        .script("wait.sh", "while [ ! -f \"$CUTOVER_TEST_HOST_DIR/go\" ]; do sleep 0.02; done");
+    let revision = cluster.push_bundle("late", bundle.tgz(), "tgz").await;
+    let id = cluster.deploy("late", "g", &revision, serde_json::json!({})).await;
+    let info = cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
+    std::fs::write(cluster.agents[0].host_dir.join("go"), "").expect("go");
+    assert_eq!(info.status.as_deref(), Some("Failed"));
+    assert_eq!(info.error_information.and_then(|e| e.code), Some("TIMEOUT".to_owned()));
+    let events = cluster.target(&id, "host-1").await.lifecycle_events.expect("events");
+    let statuses: Vec<&str> = events.iter().map(|e| e.status.as_deref().unwrap_or("")).collect();
+    assert_eq!(statuses, ["Succeeded", "Succeeded", "Failed", "Skipped", "Skipped", "Skipped", "Skipped"]);
+    let message = events[2].diagnostics.as_ref().and_then(|d| d.message.clone()).unwrap_or_default();
+    assert!(message.contains("time limit of 1 seconds"), "{message}");
+    // The group is free for the next deployment.
+    let next = cluster.deploy("late", "g", &revision, serde_json::json!({})).await;
+    assert_eq!(cluster.wait_deployment(&next, DEPLOY_TIMEOUT).await.status.as_deref(), Some("Succeeded"));
+}

@@ -184,7 +184,7 @@ async fn agent_killed_for_good_is_declared_lost_after_its_lease() {
     let events = cluster.target(&id, "host-1").await.lifecycle_events.expect("events");
     let after_install = events.iter().find(|e| e.lifecycle_event_name.as_deref() == Some("AfterInstall")).expect("event");
     let message = after_install.diagnostics.as_ref().and_then(|d| d.message.clone()).unwrap_or_default();
-    assert!(message.contains("was lost") && message.contains("AfterInstall"), "{message}");
+    assert!(message.contains("is unreachable since") && message.contains("AfterInstall"), "{message}");
     open_gate(&cluster.agents[0]);
     assert_nothing_lost(&cluster, &id, &["v1"]).await;
 }
