@@ -42,6 +42,8 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
         return Ok(());
     }
     let options = DeploymentOptions::from_json(&deployment.options);
+    let triggers = has_triggers(&mut tx, &deployment.deployment_group_id).await?;
+    let group_id = deployment.deployment_group_id.clone();
 
     let min_healthy = match (status, deployment.min_healthy) {
         (DeploymentStatus::Created, _) | (_, None) => {
@@ -50,6 +52,9 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
             match planner::start(n as u64, &rule) {
                 Ok(min_healthy) => {
                     tx.start_deployment(deployment_id, min_healthy as i64, now).await?;
+                    if triggers {
+                        tx.enqueue_trigger_event(deployment_id, &group_id, "DeploymentStart", None, "InProgress", now).await?;
+                    }
                     min_healthy
                 }
                 Err(code) => {
@@ -79,6 +84,10 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
     for chunk in running_events.chunk_by(|a, b| a.instance_name == b.instance_name) {
         if let Some(outcome) = target_outcome(chunk, &options) {
             tx.set_target_status(deployment_id, &chunk[0].instance_name, outcome, now).await?;
+            if triggers {
+                let event = if outcome == "Succeeded" { "InstanceSuccess" } else { "InstanceFailure" };
+                tx.enqueue_trigger_event(deployment_id, &group_id, event, Some(&chunk[0].instance_name), outcome, now).await?;
+            }
         }
     }
 
@@ -116,6 +125,10 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
                 let pending = tx.targets_in_status(deployment_id, "Pending", indices.len() as i64).await?;
                 for target in pending {
                     tx.set_target_status(deployment_id, &target.instance_name, "InProgress", now).await?;
+                    if triggers {
+                        tx.enqueue_trigger_event(deployment_id, &group_id, "InstanceStart", Some(&target.instance_name), "InProgress", now)
+                            .await?;
+                    }
                     to_wake.push(target.instance_name);
                 }
             }
@@ -139,6 +152,14 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
         Box::pin(advance(state, &rollback, None)).await?;
     }
     Ok(())
+}
+
+/// Whether the group has triggers; events are only queued for groups that have some.
+async fn has_triggers(tx: &mut Tx, group_id: &str) -> Result<bool, StoreError> {
+    let Some(group) = tx.deployment_group_by_id(group_id).await? else { return Ok(false) };
+    let settings: cutover_api_types::codedeploy::DeploymentGroupInfo =
+        serde_json::from_str(&group.spec).map_err(|error| StoreError::Corrupt(format!("group {}: {error}", group.name)))?;
+    Ok(settings.trigger_configurations.is_some_and(|triggers| !triggers.is_empty()))
 }
 
 async fn minimum_healthy_hosts(tx: &mut Tx, config_name: &str) -> Result<MinimumHealthyHosts, StoreError> {
@@ -210,6 +231,15 @@ async fn finish(
     }
     let error_ref = error.as_ref().map(|(code, message)| (code.as_str(), message.as_str()));
     tx.set_deployment_status(&deployment.id, status.as_str(), error_ref, Some(now)).await?;
+    let triggers = has_triggers(tx, &deployment.deployment_group_id).await?;
+    if triggers {
+        let event = match status {
+            DeploymentStatus::Succeeded => "DeploymentSuccess",
+            DeploymentStatus::Stopped => "DeploymentStop",
+            _ => "DeploymentFailure",
+        };
+        tx.enqueue_trigger_event(&deployment.id, &deployment.deployment_group_id, event, None, status.as_str(), now).await?;
+    }
     let succeeded_revision = (status == DeploymentStatus::Succeeded).then_some(deployment.revision.as_str());
     tx.release_group(&deployment.deployment_group_id, &deployment.id, succeeded_revision).await?;
     tracing::info!(message = "Deployment finished.", deployment_id = %deployment.id, status = %status.as_str());
@@ -318,6 +348,9 @@ async fn start_rollback(
         rollback_message: Some(format!("Automatically rolled back by deployment {id} ({event}).")),
     });
     tx.set_deployment_options(&deployment.id, &options.to_json()).await?;
+    if has_triggers(tx, &deployment.deployment_group_id).await? {
+        tx.enqueue_trigger_event(&id, &deployment.deployment_group_id, "DeploymentRollback", None, "Created", now).await?;
+    }
     tracing::info!(message = "Rollback created.", deployment_id = %id, rolls_back = %deployment.id, %event);
     Ok(Some(id))
 }

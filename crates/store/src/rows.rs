@@ -275,3 +275,56 @@ pub(crate) fn group_instance(row: &AnyRow) -> Result<GroupInstanceRow> {
         revision_key: row.try_get("revision_key")?,
     })
 }
+
+/// A deployment or instance event for the group's triggers (outbox entry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TriggerEventRow {
+    /// Order of the events (monotonic per database).
+    pub seq: i64,
+    pub deployment_id: String,
+    pub deployment_group_id: String,
+    /// CodeDeploy's trigger event type, e.g. `DeploymentFailure`, `InstanceSuccess`.
+    pub trigger_event: String,
+    pub instance_name: Option<String>,
+    /// Deployment or instance status at the time of the event.
+    pub status: String,
+    pub create_time: i64,
+}
+
+/// One delivery of an event to one trigger, with its retry state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TriggerDeliveryRow {
+    pub seq: i64,
+    pub trigger_name: String,
+    pub target: String,
+    pub payload: String,
+    pub attempts: i64,
+    pub next_attempt: i64,
+    pub delivered_time: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+pub(crate) fn trigger_event(row: &AnyRow) -> Result<TriggerEventRow> {
+    Ok(TriggerEventRow {
+        seq: row.try_get("seq")?,
+        deployment_id: row.try_get("deployment_id")?,
+        deployment_group_id: row.try_get("deployment_group_id")?,
+        trigger_event: row.try_get("trigger_event")?,
+        instance_name: row.try_get("instance_name")?,
+        status: row.try_get("status")?,
+        create_time: row.try_get("create_time")?,
+    })
+}
+
+pub(crate) fn trigger_delivery(row: &AnyRow) -> Result<TriggerDeliveryRow> {
+    Ok(TriggerDeliveryRow {
+        seq: row.try_get("seq")?,
+        trigger_name: row.try_get("trigger_name")?,
+        target: row.try_get("target")?,
+        payload: row.try_get("payload")?,
+        attempts: row.try_get("attempts")?,
+        next_attempt: row.try_get("next_attempt")?,
+        delivered_time: row.try_get("delivered_time")?,
+        last_error: row.try_get("last_error")?,
+    })
+}

@@ -996,3 +996,110 @@ pub struct EventDiagnostics {
     pub message: String,
     pub log_tail: String,
 }
+
+/// Trigger outbox: events written with the state change, expanded into deliveries and retried by a worker.
+impl Tx {
+    /// Appends an event for the group's triggers; `seq` orders events (one writer at a time on SQLite).
+    pub async fn enqueue_trigger_event(
+        &mut self,
+        deployment_id: &str,
+        deployment_group_id: &str,
+        trigger_event: &str,
+        instance_name: Option<&str>,
+        status: &str,
+        now: i64,
+    ) -> Result<()> {
+        let (next,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM trigger_events")
+            .fetch_one(self.conn())
+            .await?;
+        sqlx::query(
+            "INSERT INTO trigger_events (seq, deployment_id, deployment_group_id, trigger_event, instance_name, status, \
+             create_time, expanded) VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
+        )
+        .bind(next)
+        .bind(deployment_id)
+        .bind(deployment_group_id)
+        .bind(trigger_event)
+        .bind(instance_name.map(str::to_owned))
+        .bind(status)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Events not yet expanded into deliveries, oldest first.
+    pub async fn unexpanded_trigger_events(&mut self, limit: i64) -> Result<Vec<TriggerEventRow>> {
+        let rows = sqlx::query("SELECT * FROM trigger_events WHERE expanded = 0 ORDER BY seq LIMIT $1")
+            .bind(limit)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter().map(rows::trigger_event).collect()
+    }
+
+    /// Marks an event expanded (its deliveries, if any, were recorded in the same transaction).
+    pub async fn mark_trigger_event_expanded(&mut self, seq: i64) -> Result<()> {
+        sqlx::query("UPDATE trigger_events SET expanded = 1 WHERE seq = $1").bind(seq).execute(self.conn()).await?;
+        Ok(())
+    }
+
+    /// Records a delivery to make (ignored if it exists: expansion is idempotent).
+    pub async fn insert_trigger_delivery(&mut self, row: &TriggerDeliveryRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO trigger_deliveries (seq, trigger_name, target, payload, attempts, next_attempt, delivered_time, \
+             last_error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (seq, trigger_name) DO NOTHING",
+        )
+        .bind(row.seq)
+        .bind(&row.trigger_name)
+        .bind(&row.target)
+        .bind(&row.payload)
+        .bind(row.attempts)
+        .bind(row.next_attempt)
+        .bind(row.delivered_time)
+        .bind(row.last_error.clone())
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Undelivered deliveries, oldest first.
+    pub async fn pending_trigger_deliveries(&mut self, limit: i64) -> Result<Vec<TriggerDeliveryRow>> {
+        let rows = sqlx::query(
+            "SELECT * FROM trigger_deliveries WHERE delivered_time IS NULL ORDER BY seq, trigger_name LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(rows::trigger_delivery).collect()
+    }
+
+    /// Every delivery (for inspection and tests), oldest first.
+    pub async fn trigger_deliveries(&mut self) -> Result<Vec<TriggerDeliveryRow>> {
+        let rows = sqlx::query("SELECT * FROM trigger_deliveries ORDER BY seq, trigger_name").fetch_all(self.conn()).await?;
+        rows.iter().map(rows::trigger_delivery).collect()
+    }
+
+    /// Records the outcome of one delivery attempt.
+    pub async fn record_trigger_attempt(
+        &mut self,
+        seq: i64,
+        trigger_name: &str,
+        delivered_time: Option<i64>,
+        next_attempt: i64,
+        last_error: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE trigger_deliveries SET attempts = attempts + 1, delivered_time = $1, next_attempt = $2, \
+             last_error = $3 WHERE seq = $4 AND trigger_name = $5",
+        )
+        .bind(delivered_time)
+        .bind(next_attempt)
+        .bind(last_error.map(str::to_owned))
+        .bind(seq)
+        .bind(trigger_name)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+}
+
