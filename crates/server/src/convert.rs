@@ -74,6 +74,12 @@ pub(crate) struct DeploymentOptions {
     /// StopDeployment's `autoRollbackEnabled`, which decides rollback for that stop.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_auto_rollback: Option<bool>,
+    /// Why an alarm stopped the deployment (it then ends Stopped with ALARM_ACTIVE).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_by_alarm: Option<String>,
+    /// CreateDeployment's `overrideAlarmConfiguration`, which replaces the group's alarms for this deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_alarm_configuration: Option<wire::AlarmConfiguration>,
 }
 
 impl DeploymentOptions {

@@ -100,16 +100,11 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
         tx.skip_pending_targets(deployment_id, now).await?;
         tx.skip_all_pending_events(deployment_id).await?;
         if count("InProgress") == 0 {
-            let message = "The deployment was stopped by a user request.".to_owned();
-            rollback = finish(
-                state,
-                &mut tx,
-                &deployment,
-                DeploymentStatus::Stopped,
-                Some((DeploymentErrorCode::ManualStop, message)),
-                now,
-            )
-            .await?;
+            let error = match &options.stopped_by_alarm {
+                Some(reason) => (DeploymentErrorCode::AlarmActive, format!("The deployment was stopped by an alarm: {reason}")),
+                None => (DeploymentErrorCode::ManualStop, "The deployment was stopped by a user request.".to_owned()),
+            };
+            rollback = finish(state, &mut tx, &deployment, DeploymentStatus::Stopped, Some(error), now).await?;
         }
     } else {
         // The planner only needs how many targets are in each state and the order of the pending ones.
@@ -152,6 +147,27 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
         Box::pin(advance(state, &rollback, None)).await?;
     }
     Ok(())
+}
+
+/// Stops a running deployment because an alarm fired (or its state could not be read and that is not ignored):
+/// no new host starts, running events finish, and it ends Stopped with ALARM_ACTIVE, rolling back if configured
+/// for DEPLOYMENT_STOP_ON_ALARM. Returns false when the deployment had already finished or was already stopping.
+pub async fn stop_for_alarm(state: &AppState, deployment_id: &str, reason: &str) -> Result<bool, StoreError> {
+    {
+        let mut tx = state.store().begin().await?;
+        let Some(deployment) = tx.deployment(deployment_id).await? else { return Ok(false) };
+        if deployment.stop_requested || matches!(deployment.status.as_str(), "Succeeded" | "Failed" | "Stopped") {
+            return Ok(false);
+        }
+        let mut options = DeploymentOptions::from_json(&deployment.options);
+        options.stopped_by_alarm = Some(reason.to_owned());
+        tx.set_deployment_options(deployment_id, &options.to_json()).await?;
+        tx.request_stop(deployment_id).await?;
+        tx.commit().await?;
+    }
+    tracing::warn!(message = "Deployment stopped by an alarm.", %deployment_id, %reason);
+    advance(state, deployment_id, None).await?;
+    Ok(true)
 }
 
 /// Whether the group has triggers; events are only queued for groups that have some.
@@ -313,6 +329,8 @@ async fn start_rollback(
         }),
         deployment_style: options.deployment_style.clone(),
         stop_auto_rollback: None,
+        stopped_by_alarm: None,
+        override_alarm_configuration: options.override_alarm_configuration.clone(),
     };
     let row = DeploymentRow {
         id: id.clone(),

@@ -86,6 +86,8 @@ pub(crate) async fn create(state: AppState, input: wire::CreateDeploymentInput) 
         rollback_info: None,
         deployment_style: settings.deployment_style.clone(),
         stop_auto_rollback: None,
+        stopped_by_alarm: None,
+        override_alarm_configuration: input.override_alarm_configuration.clone(),
     };
     let revision_json = serde_json::to_string(&revision)?;
     let row = DeploymentRow {
@@ -238,6 +240,7 @@ pub(crate) async fn info(tx: &mut Tx, row: &DeploymentRow) -> ApiResult<wire::De
         auto_rollback_configuration: options.auto_rollback_configuration.clone(),
         update_outdated_instances_only: Some(options.update_outdated_instances_only),
         rollback_info: options.rollback_info.clone(),
+        override_alarm_configuration: options.override_alarm_configuration.clone(),
         deployment_style: Some(options.deployment_style.clone().unwrap_or(wire::DeploymentStyle {
             deployment_type: Some("IN_PLACE".to_owned()),
             deployment_option: Some("WITHOUT_TRAFFIC_CONTROL".to_owned()),
