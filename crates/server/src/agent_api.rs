@@ -104,6 +104,10 @@ async fn register(State(state): State<AppState>, Json(req): Json<RegisterRequest
         }
     };
     tx.commit().await?;
+    // A host that joins a group with a successful revision receives it right away.
+    if let Err(error) = crate::autoupdate::catch_up_new_instances(&state).await {
+        tracing::error!(message = "Catching up a new instance failed.", instance = %row.name, %error);
+    }
     Ok(Json(RegisterResponse { instance_name: row.name, instance_arn: row.arn }))
 }
 

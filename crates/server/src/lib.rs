@@ -6,6 +6,7 @@
 
 pub mod agent_api;
 pub mod api;
+mod autoupdate;
 pub mod blobs;
 mod clock;
 mod convert;

@@ -95,6 +95,8 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
     let count = |status: &str| counts.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n as usize);
     let mut to_wake = Vec::new();
     let mut rollback = None;
+    let mut succeeded = false;
+    let mut finished = false;
     if deployment.stop_requested {
         // No new host starts; running events finish (scripts are never killed) and the rest is skipped.
         tx.skip_pending_targets(deployment_id, now).await?;
@@ -105,6 +107,7 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
                 None => (DeploymentErrorCode::ManualStop, "The deployment was stopped by a user request.".to_owned()),
             };
             rollback = finish(state, &mut tx, &deployment, DeploymentStatus::Stopped, Some(error), now).await?;
+            finished = true;
         }
     } else {
         // The planner only needs how many targets are in each state and the order of the pending ones.
@@ -130,12 +133,14 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
             Step::Wait => {}
             Step::Succeeded => {
                 rollback = finish(state, &mut tx, &deployment, DeploymentStatus::Succeeded, None, now).await?;
+                succeeded = true;
             }
             Step::Failed { code, .. } => {
                 // The planner skips exactly the targets still pending.
                 let message = failure_message(code);
                 tx.skip_pending_targets(deployment_id, now).await?;
                 rollback = finish(state, &mut tx, &deployment, DeploymentStatus::Failed, Some((code, message)), now).await?;
+                finished = true;
             }
         }
     }
@@ -143,8 +148,15 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
     for instance_name in to_wake {
         state.inner.wakeups.wake(&instance_name);
     }
+    let rollback_started = rollback.is_some();
     if let Some(rollback) = rollback {
         Box::pin(advance(state, &rollback, None)).await?;
+    }
+    if succeeded {
+        Box::pin(crate::autoupdate::update_outdated(state, &group_id)).await?;
+    } else if finished && !rollback_started {
+        // The group is free again: hosts that joined while it was busy get the group's revision now.
+        Box::pin(crate::autoupdate::catch_up_new_instances(state)).await?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //!
 //! One test binary (`mod` per area), as cargo, jj and garage do.
 
+mod autoupdate;
 mod cli;
 mod crash;
 mod faults;
