@@ -10,7 +10,9 @@
 //! 2. **Write** into `dest`, which must not exist yet: it is created only once validation passed, and removed again
 //!    if writing fails. Directories and files come first, then hard links, then symlinks (so no write can go through
 //!    a link), then directory modes and mtimes, deepest first. Files are opened with `O_CREAT|O_EXCL`. Ownership is
-//!    never taken from the archive; permission bits (`0o7777`) and mtimes are.
+//!    never taken from the archive; permission bits (`0o7777`) and mtimes are. A failure of the host's filesystem
+//!    (no space left, quota, ...) is an [`ArchiveError::Write`], told apart from a corrupt archive, so the caller can
+//!    report the real cause.
 //!
 //! Tar headers are read in raw mode and GNU long names, long links and PAX records are merged here, by one parser
 //! for both passes, so the passes cannot disagree about where an entry starts.
@@ -18,7 +20,7 @@
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, FileTimes, OpenOptions};
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Write};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -109,6 +111,15 @@ pub enum ArchiveError {
     /// The archive cannot be parsed.
     #[error("the archive is malformed: {0}")]
     Malformed(String),
+    /// Writing into the destination failed (no space left on the device, quota exceeded, ...): the host's fault, not
+    /// the archive's.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Write {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -124,6 +135,10 @@ impl ArchiveError {
 
     fn io(context: impl Into<String>, source: io::Error) -> Self {
         Self::Io { context: context.into(), source }
+    }
+
+    fn write(action: &'static str, path: &Path, source: io::Error) -> Self {
+        Self::Write { action, path: path.to_path_buf(), source }
     }
 }
 
@@ -160,7 +175,7 @@ pub fn extract(
         }
         BundleFormat::Zip => validate_zip(archive, limits)?,
     };
-    fs::create_dir(dest).map_err(|e| ArchiveError::io(format!("cannot create {}", dest.display()), e))?;
+    fs::create_dir(dest).map_err(|source| ArchiveError::write("create", dest, source))?;
     let result = match format {
         BundleFormat::Tar | BundleFormat::Tgz => write_tar(archive, format, limits, &plan, dest),
         BundleFormat::Zip => write_zip(archive, &plan, dest),
@@ -642,31 +657,31 @@ fn write_zip(archive: &Path, plan: &Plan, dest: &Path) -> Result<ExtractStats, A
 struct Writer<'a> {
     dest: &'a Path,
     stats: ExtractStats,
+    buffer: Vec<u8>,
 }
 
 impl<'a> Writer<'a> {
     fn new(dest: &'a Path) -> Self {
-        Self { dest, stats: ExtractStats::default() }
+        Self { dest, stats: ExtractStats::default(), buffer: vec![0; 256 * 1024] }
     }
 
     fn write(&mut self, planned: &Planned, data: &mut dyn Read) -> Result<(), ArchiveError> {
         let target = self.dest.join(&planned.path);
-        let fail = |what: &str, e: io::Error| ArchiveError::entry(&planned.name, format!("cannot {what}: {e}"));
         match &planned.kind {
             Kind::Dir => {
-                fs::create_dir_all(&target).map_err(|e| fail("create the directory", e))?;
+                fs::create_dir_all(&target).map_err(|e| ArchiveError::write("create the directory", &target, e))?;
             }
             Kind::File { size } => {
                 if let Some(parent) = target.parent() {
-                    fs::create_dir_all(parent).map_err(|e| fail("create the parent directory", e))?;
+                    fs::create_dir_all(parent).map_err(|e| ArchiveError::write("create the directory", parent, e))?;
                 }
                 let mut file = OpenOptions::new()
                     .write(true)
                     .create_new(true)
                     .mode(0o600)
                     .open(&target)
-                    .map_err(|e| fail("create the file", e))?;
-                let copied = io::copy(&mut data.take(size + 1), &mut file).map_err(|e| fail("write the file", e))?;
+                    .map_err(|e| ArchiveError::write("create", &target, e))?;
+                let copied = self.copy(planned, &mut data.take(size + 1), &mut file, &target)?;
                 if copied != *size {
                     return Err(ArchiveError::entry(
                         &planned.name,
@@ -674,7 +689,7 @@ impl<'a> Writer<'a> {
                     ));
                 }
                 file.set_permissions(fs::Permissions::from_mode(planned.mode))
-                    .map_err(|e| fail("set the file mode", e))?;
+                    .map_err(|e| ArchiveError::write("set the mode of", &target, e))?;
                 if let Some(mtime) = planned.mtime {
                     let _ = file.set_times(FileTimes::new().set_modified(UNIX_EPOCH + Duration::from_secs(mtime)));
                 }
@@ -687,14 +702,34 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
+    /// Copies an entry's data. Unlike `io::copy`, tells a read error (a corrupt archive) from a write error (a full
+    /// disk), which need different messages.
+    fn copy(
+        &mut self,
+        planned: &Planned,
+        data: &mut dyn Read,
+        file: &mut File,
+        target: &Path,
+    ) -> Result<u64, ArchiveError> {
+        let mut copied = 0u64;
+        loop {
+            let n = match data.read(&mut self.buffer) {
+                Ok(0) => return Ok(copied),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ArchiveError::entry(&planned.name, format!("cannot read its data: {e}"))),
+            };
+            file.write_all(&self.buffer[..n]).map_err(|e| ArchiveError::write("write", target, e))?;
+            copied += n as u64;
+        }
+    }
+
     fn finish(mut self, plan: &Plan) -> Result<ExtractStats, ArchiveError> {
         let dest = self.dest;
         let parent_of = |planned: &Planned| -> Result<PathBuf, ArchiveError> {
             let target = dest.join(&planned.path);
             if let Some(parent) = target.parent() {
-                fs::create_dir_all(parent).map_err(|e| {
-                    ArchiveError::entry(&planned.name, format!("cannot create the parent directory: {e}"))
-                })?;
+                fs::create_dir_all(parent).map_err(|e| ArchiveError::write("create the directory", parent, e))?;
             }
             Ok(target)
         };
@@ -702,7 +737,7 @@ impl<'a> Writer<'a> {
             if let Kind::Hardlink { target } = &planned.kind {
                 let link = parent_of(planned)?;
                 fs::hard_link(dest.join(target), &link)
-                    .map_err(|e| ArchiveError::entry(&planned.name, format!("cannot create the hard link: {e}")))?;
+                    .map_err(|e| ArchiveError::write("create the hard link", &link, e))?;
                 self.stats.hardlinks += 1;
             }
         }
@@ -710,7 +745,7 @@ impl<'a> Writer<'a> {
             if let Kind::Symlink { target } = &planned.kind {
                 let link = parent_of(planned)?;
                 std::os::unix::fs::symlink(OsStr::from_bytes(target), &link)
-                    .map_err(|e| ArchiveError::entry(&planned.name, format!("cannot create the symlink: {e}")))?;
+                    .map_err(|e| ArchiveError::write("create the symlink", &link, e))?;
                 self.stats.symlinks += 1;
             }
         }
@@ -736,7 +771,7 @@ impl<'a> Writer<'a> {
                 let _ = dir.set_times(FileTimes::new().set_modified(UNIX_EPOCH + Duration::from_secs(mtime)));
             }
             fs::set_permissions(&target, fs::Permissions::from_mode(planned.mode))
-                .map_err(|e| ArchiveError::entry(&planned.name, format!("cannot set the directory mode: {e}")))?;
+                .map_err(|e| ArchiveError::write("set the mode of", &target, e))?;
             self.stats.directories += 1;
         }
         Ok(self.stats)

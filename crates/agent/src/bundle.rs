@@ -3,7 +3,15 @@
 //!
 //! Where the bytes come from is behind [`Fetch`]: [`HttpFetch`] downloads from the server (or any http URL) with
 //! [`AgentClient`]; [`LocalFetch`] copies a local file, which is what tests (and an offline mode) use. Both hash
-//! while writing, and the hash is checked before a single byte is extracted.
+//! while writing, and the hash is checked before a single byte is extracted. A bundle whose hash does not match
+//! (corrupted or truncated in transit or at rest) is deleted and downloaded once more, then the event fails.
+//!
+//! When writing fails (typically a full disk), the event fails with [`Error::Write`] (`No space left on device while
+//! downloading the bundle to <path>` / `... while extracting the bundle into <dir>`), and everything this event
+//! wrote is removed again to give the space back: `bundle.tar`, the staging directory, this deployment's
+//! `deployment-archive`, and the deployment directory itself if nothing else (logs) is in it. Nothing of other
+//! deployments is touched: the previous revision, its `deployment-archive` and the install pointers stay as they
+//! were, and `_most_recent_install` is written only once the new revision is complete.
 
 use std::fs;
 use std::future::Future;
@@ -17,7 +25,7 @@ use cutover_api_types::agent::HostCommand;
 use cutover_client::agent::{AgentClient, AgentClientError};
 use sha2::{Digest, Sha256};
 
-use crate::archive::{self, BundleFormat, ExtractLimits};
+use crate::archive::{self, ArchiveError, BundleFormat, ExtractLimits};
 use crate::error::Error;
 use crate::eventlog::EventLog;
 use crate::layout::Layout;
@@ -66,6 +74,9 @@ impl Fetch for HttpFetch {
                         tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
                         attempt += 1;
                     }
+                    Err(AgentClientError::Io { path, source }) => {
+                        return Err(Error::write(format!("downloading the bundle to {path}"), source));
+                    }
                     Err(error) => return Err(Error::Download(error)),
                 }
             }
@@ -92,7 +103,8 @@ impl Fetch for LocalFetch {
 fn copy_hashing(source: &Path, dest: &Path) -> Result<Fetched, Error> {
     let mut input = fs::File::open(source)
         .map_err(|e| Error::Download(AgentClientError::Io { path: source.display().to_string(), source: e }))?;
-    let mut output = fs::File::create(dest).map_err(|e| Error::io(format!("cannot create {}", dest.display()), e))?;
+    let writing = || format!("downloading the bundle to {}", dest.display());
+    let mut output = fs::File::create(dest).map_err(|e| Error::write(writing(), e))?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 256 * 1024];
     let mut bytes = 0u64;
@@ -104,12 +116,16 @@ fn copy_hashing(source: &Path, dest: &Path) -> Result<Fetched, Error> {
             Err(e) => return Err(Error::io(format!("cannot read {}", source.display()), e)),
         };
         hasher.update(&buffer[..n]);
-        output.write_all(&buffer[..n]).map_err(|e| Error::io(format!("cannot write {}", dest.display()), e))?;
+        output.write_all(&buffer[..n]).map_err(|e| Error::write(writing(), e))?;
         bytes += n as u64;
     }
-    output.sync_all().map_err(|e| Error::io(format!("cannot sync {}", dest.display()), e))?;
+    output.sync_all().map_err(|e| Error::write(writing(), e))?;
     Ok(Fetched { sha256: hex::encode(hasher.finalize()), bytes })
 }
+
+/// Downloads of a bundle whose SHA-256 does not match before the event fails: a second one recovers from
+/// corruption in transit; corruption at rest fails again, quickly.
+const CHECKSUM_ATTEMPTS: u32 = 2;
 
 /// Runs DownloadBundle for `command`.
 pub(crate) async fn download_bundle(
@@ -121,19 +137,40 @@ pub(crate) async fn download_bundle(
     log: &EventLog,
 ) -> Result<(), Error> {
     let deployment = &command.deployment;
+    let deployment_dir = layout.deployment_dir(&deployment.deployment_group_id, &deployment.deployment_id);
+    let result = fetch_and_extract(layout, fetch, command, &deployment_dir, max_revisions, limits, log).await;
+    if let Err(error) = &result {
+        if matches!(error, Error::Write { .. }) {
+            remove_partial(&deployment_dir, log);
+        }
+        // Only succeeds when nothing (not even a log) is left in it.
+        let _ = fs::remove_dir(&deployment_dir);
+    }
+    result
+}
+
+async fn fetch_and_extract(
+    layout: &Layout,
+    fetch: &dyn Fetch,
+    command: &HostCommand,
+    deployment_dir: &Path,
+    max_revisions: usize,
+    limits: ExtractLimits,
+    log: &EventLog,
+) -> Result<(), Error> {
+    let deployment = &command.deployment;
     let group_id = &deployment.deployment_group_id;
-    let deployment_dir = layout.deployment_dir(group_id, &deployment.deployment_id);
 
     let removed = layout
-        .prune_revisions(group_id, &deployment_dir, max_revisions)
+        .prune_revisions(group_id, deployment_dir, max_revisions)
         .map_err(|e| Error::io("cannot prune old revisions", e))?;
     for dir in removed {
         log.line(&format!("[agent] Removed the old revision {} (max revisions {max_revisions})", dir.display()));
     }
 
-    fs::create_dir_all(&deployment_dir)
-        .map_err(|e| Error::io(format!("cannot create {}", deployment_dir.display()), e))?;
-    let bundle = Layout::bundle_file(&deployment_dir);
+    fs::create_dir_all(deployment_dir)
+        .map_err(|e| Error::write(format!("creating {}", deployment_dir.display()), e))?;
+    let bundle = Layout::bundle_file(deployment_dir);
     let spec = &deployment.revision;
     let expected = spec.sha256.trim().to_ascii_lowercase();
     if expected.len() != 64 || !expected.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -143,31 +180,42 @@ pub(crate) async fn download_bundle(
         )));
     }
 
-    log.line(&format!("[agent] Downloading the bundle from {}", spec.url));
-    let fetched = match fetch.fetch(&spec.url, &bundle).await {
-        Ok(fetched) => fetched,
-        Err(error) => {
-            let _ = fs::remove_file(&bundle);
-            return Err(error);
+    let mut attempt = 1;
+    let fetched = loop {
+        log.line(&format!("[agent] Downloading the bundle from {}", spec.url));
+        let fetched = match fetch.fetch(&spec.url, &bundle).await {
+            Ok(fetched) => fetched,
+            Err(error) => {
+                let _ = fs::remove_file(&bundle);
+                return Err(error);
+            }
+        };
+        if fetched.sha256 == expected {
+            break fetched;
         }
-    };
-    if fetched.sha256 != expected {
         let _ = fs::remove_file(&bundle);
-        return Err(Error::ChecksumMismatch {
+        let mismatch = Error::ChecksumMismatch {
             url: spec.url.clone(),
-            expected,
+            expected: expected.clone(),
             actual: fetched.sha256,
             bytes: fetched.bytes,
-        });
-    }
+        };
+        if attempt >= CHECKSUM_ATTEMPTS {
+            return Err(mismatch);
+        }
+        log.line(&format!("[agent] {mismatch}; downloading it again"));
+        attempt += 1;
+    };
     log.line(&format!("[agent] Downloaded {} bytes, sha256 {} verified", fetched.bytes, fetched.sha256));
 
     let bundle_type = spec.bundle_type.clone();
-    let archive_dir = Layout::archive_dir(&deployment_dir);
-    let dir = deployment_dir.clone();
-    let stats = tokio::task::spawn_blocking(move || extract_into_archive(&bundle, &bundle_type, &dir, &limits))
-        .await
-        .map_err(|e| Error::Install(format!("the extraction task failed: {e}")))??;
+    let archive_dir = Layout::archive_dir(deployment_dir);
+    let dir = deployment_dir.to_path_buf();
+    let extract_log = log.clone();
+    let stats =
+        tokio::task::spawn_blocking(move || extract_into_archive(&bundle, &bundle_type, &dir, &limits, &extract_log))
+            .await
+            .map_err(|e| Error::Install(format!("the extraction task failed: {e}")))??;
     log.line(&format!(
         "[agent] Extracted {} files, {} directories, {} symlinks ({} bytes) into {}",
         stats.files,
@@ -177,34 +225,72 @@ pub(crate) async fn download_bundle(
         archive_dir.display()
     ));
 
+    let pointer = layout.most_recent_install_file(group_id);
     layout
-        .write_install_pointer(&layout.most_recent_install_file(group_id), &deployment_dir)
-        .map_err(|e| Error::io("cannot write the most recent install file", e))?;
+        .write_install_pointer(&pointer, deployment_dir)
+        .map_err(|e| Error::write(format!("writing {}", pointer.display()), e))?;
     Ok(())
 }
+
+/// After a failed write: removes what this DownloadBundle wrote (the bundle, staging directories, the revision),
+/// so that a full disk gets its space back. Logs stay.
+fn remove_partial(deployment_dir: &Path, log: &EventLog) {
+    let mut removed = Vec::new();
+    let bundle = Layout::bundle_file(deployment_dir);
+    if fs::remove_file(&bundle).is_ok() {
+        removed.push(bundle);
+    }
+    let archive_dir = Layout::archive_dir(deployment_dir);
+    let mut dirs = vec![archive_dir];
+    for entry in fs::read_dir(deployment_dir).into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
+            dirs.push(entry.path());
+        }
+    }
+    for dir in dirs {
+        if fs::symlink_metadata(&dir).is_ok() && fs::remove_dir_all(&dir).is_ok() {
+            removed.push(dir);
+        }
+    }
+    for path in removed {
+        log.line(&format!("[agent] Removed {} to free the space it took", path.display()));
+    }
+}
+
+/// Name prefix of the directories bundles are extracted into before being renamed to `deployment-archive`.
+const STAGING_PREFIX: &str = ".deployment-archive.staging-";
 
 static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Extracts `bundle` into a staging directory inside `deployment_dir`, unwraps a single top-level directory that
-/// holds the AppSpec, and renames the result to `deployment-archive` (replacing an older one).
+/// holds the AppSpec, and renames the result to `deployment-archive` (replacing an older one). A failed write is
+/// [`Error::Write`], naming `deployment-archive`; which file could not be written goes to `log`.
 pub(crate) fn extract_into_archive(
     bundle: &Path,
     bundle_type: &str,
     deployment_dir: &Path,
     limits: &ExtractLimits,
+    log: &EventLog,
 ) -> Result<archive::ExtractStats, Error> {
     let format = BundleFormat::detect(bundle, bundle_type)
         .map_err(|e| Error::io(format!("cannot read {}", bundle.display()), e))?;
     let staging = deployment_dir.join(format!(
-        ".deployment-archive.staging-{}-{}",
+        "{STAGING_PREFIX}{}-{}",
         std::process::id(),
         STAGING_COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
     let _ = fs::remove_dir_all(&staging);
-    let stats = archive::extract(bundle, format, &staging, limits)?;
+    let archive_dir = Layout::archive_dir(deployment_dir);
+    let stats = archive::extract(bundle, format, &staging, limits).map_err(|error| match error {
+        ArchiveError::Write { action, path, source } => {
+            let entry = path.strip_prefix(&staging).unwrap_or(&path);
+            log.line(&format!("[agent] Extraction stopped: cannot {action} {}: {source}", entry.display()));
+            Error::write(format!("extracting the bundle into {}", archive_dir.display()), source)
+        }
+        other => Error::Archive(other),
+    })?;
     let result = (|| {
         let root = unwrap_single_directory(&staging)?;
-        let archive_dir = Layout::archive_dir(deployment_dir);
         if fs::symlink_metadata(&archive_dir).is_ok() {
             fs::remove_dir_all(&archive_dir)?;
         }

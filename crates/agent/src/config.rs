@@ -2,7 +2,7 @@
 //!
 //! The flags are a contract other scripts depend on:
 //! `cutover-agent --server URL --name NAME [--tags k=v[,k=v…]] --root DIR [--max-revisions N] [--poll-wait-ms MS]
-//! [--kill-grace-ms MS] [--destination-root DIR]`.
+//! [--kill-grace-ms MS] [--heartbeat-ms MS] [--destination-root DIR]`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,6 +10,9 @@ use std::time::Duration;
 use cutover_api_types::agent::Tag;
 
 use crate::archive::ExtractLimits;
+
+/// Smallest `--heartbeat-ms`: anything faster only loads the server.
+pub const MIN_HEARTBEAT_MS: u64 = 100;
 
 /// `cutover-agent`: runs lifecycle events on this host for a Cutover server.
 #[derive(Debug, Clone, clap::Parser)]
@@ -33,9 +36,13 @@ pub struct Cli {
     /// How long the server may hold a poll when there is no work, in milliseconds
     #[arg(long, default_value_t = 20_000)]
     pub poll_wait_ms: u64,
-    /// Time between SIGTERM and SIGKILL of a timed-out script's process group, in milliseconds
+    /// Time between SIGTERM and SIGKILL of a timed-out script and the processes it started, in milliseconds
     #[arg(long, default_value_t = 5_000)]
     pub kill_grace_ms: u64,
+    /// Time between two heartbeats while a command runs, in milliseconds (at least 100). Keep it well below the
+    /// server's --agent-lease-secs, or the server fails long-running events as lost
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(MIN_HEARTBEAT_MS..))]
+    pub heartbeat_ms: u64,
     /// Prefix for every AppSpec destination and permission object (simulates several hosts on one machine)
     #[arg(long)]
     pub destination_root: Option<PathBuf>,
@@ -52,6 +59,7 @@ impl Cli {
             max_revisions: usize::try_from(self.max_revisions)?,
             poll_wait: Duration::from_millis(self.poll_wait_ms),
             kill_grace: Duration::from_millis(self.kill_grace_ms),
+            heartbeat_interval: Duration::from_millis(self.heartbeat_ms),
             destination_root: self.destination_root,
             ..AgentConfig::default()
         };
@@ -75,6 +83,8 @@ pub struct AgentConfig {
     pub kill_grace: Duration,
     /// How long a script's output is still read after it exited (default 1 s).
     pub drain_window: Duration,
+    /// Time between two heartbeats while a command runs (default 5 s, at least [`MIN_HEARTBEAT_MS`]).
+    pub heartbeat_interval: Duration,
     pub extract_limits: ExtractLimits,
     /// Prefix for AppSpec destinations and permission objects (`--destination-root`); `None` is `/`.
     pub destination_root: Option<PathBuf>,
@@ -91,6 +101,7 @@ impl Default for AgentConfig {
             poll_wait: Duration::from_secs(20),
             kill_grace: Duration::from_secs(5),
             drain_window: Duration::from_secs(1),
+            heartbeat_interval: Duration::from_secs(5),
             extract_limits: ExtractLimits::default(),
             destination_root: None,
         }
@@ -104,6 +115,10 @@ impl AgentConfig {
         anyhow::ensure!(!self.name.trim().is_empty(), "--name must not be empty");
         anyhow::ensure!(!self.server_url.trim().is_empty(), "--server must not be empty");
         anyhow::ensure!(!self.root.as_os_str().is_empty(), "--root must not be empty");
+        anyhow::ensure!(
+            self.heartbeat_interval >= Duration::from_millis(MIN_HEARTBEAT_MS),
+            "--heartbeat-ms must be at least {MIN_HEARTBEAT_MS}"
+        );
         Ok(())
     }
 }
@@ -148,6 +163,13 @@ mod tests {
         assert_eq!(config.max_revisions, 5);
         assert_eq!(config.poll_wait, Duration::from_secs(20));
         assert_eq!(config.kill_grace, Duration::from_millis(100));
+        assert_eq!(config.heartbeat_interval, Duration::from_secs(5));
+        let base = ["cutover-agent", "--server", "http://x", "--name", "n", "--root", "/r"];
+        let fast = Cli::try_parse_from(base.iter().copied().chain(["--heartbeat-ms", "100"])).unwrap();
+        assert_eq!(fast.into_config().unwrap().heartbeat_interval, Duration::from_millis(100));
+        assert!(Cli::try_parse_from(base.iter().copied().chain(["--heartbeat-ms", "99"])).is_err());
+        let too_fast = AgentConfig { heartbeat_interval: Duration::from_millis(10), ..config.clone() };
+        assert!(too_fast.validate().is_err());
         let zero = Cli::try_parse_from([
             "cutover-agent",
             "--server",

@@ -25,7 +25,7 @@ pub enum Error {
     #[error("Unable to set script at specified location: {} as executable", path.display())]
     ScriptNotExecutable { script: String, path: PathBuf },
 
-    /// A hook script ran past its timeout (its process group was terminated).
+    /// A hook script ran past its timeout (it and every process it started were terminated).
     #[error("Script at specified location: {script} failed to complete in {timeout_secs} seconds")]
     ScriptTimedOut { script: String, timeout_secs: u64 },
 
@@ -65,6 +65,16 @@ pub enum Error {
     #[error("{0}")]
     Install(String),
 
+    /// Writing to the host's disk failed: no space left on the device, quota exceeded, read-only filesystem, ...
+    /// The message starts with the cause, e.g. `No space left on device while extracting the bundle into <dir>`.
+    #[error("{} while {action}", cause(source))]
+    Write {
+        /// What the agent was doing: `downloading the bundle to <path>`, `installing <path>`, ...
+        action: String,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// A filesystem operation failed.
     #[error("{context}: {source}")]
     Io {
@@ -72,6 +82,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The OS's description of an I/O error without Rust's ` (os error N)` suffix: `No space left on device`.
+fn cause(error: &std::io::Error) -> String {
+    match error.raw_os_error() {
+        Some(code) => nix::errno::Errno::from_raw(code).desc().to_owned(),
+        None => error.to_string(),
+    }
 }
 
 fn run_as(runas: &Option<String>) -> String {
@@ -92,6 +110,7 @@ impl Error {
             | Self::Archive(_)
             | Self::FileExists { .. }
             | Self::Install(_)
+            | Self::Write { .. }
             | Self::Io { .. } => "UnknownError",
         }
     }
@@ -106,6 +125,11 @@ impl Error {
             | Self::ScriptStart { script, .. } => Some(script),
             _ => None,
         }
+    }
+
+    /// A failed write to the host's disk, while doing `action` (`installing /srv/app/x`).
+    pub(crate) fn write(action: impl Into<String>, source: std::io::Error) -> Self {
+        Self::Write { action: action.into(), source }
     }
 
     /// Wraps an I/O error with what the agent was doing.
@@ -128,5 +152,8 @@ mod tests {
         assert_eq!(timed_out.to_string(), "Script at specified location: s.sh failed to complete in 5 seconds");
         assert_eq!(timed_out.error_code(), "ScriptTimedOut");
         assert_eq!(timed_out.script_name(), Some("s.sh"));
+        let full = Error::write("installing /srv/app/a", std::io::Error::from_raw_os_error(nix::libc::ENOSPC));
+        assert_eq!(full.to_string(), "No space left on device while installing /srv/app/a");
+        assert_eq!(full.error_code(), "UnknownError");
     }
 }

@@ -6,7 +6,8 @@
 //! - events that take scripts → the AppSpec's scripts for the event, run one after another, the first failure
 //!   stopping the event. ApplicationStop, BeforeBlockTraffic and AfterBlockTraffic take the AppSpec and scripts of
 //!   the group's last successful install (a no-op when there is none, e.g. on the first deployment); the others
-//!   take them from the current deployment's `deployment-archive`;
+//!   take them from the current deployment's `deployment-archive`. With [`Executor::run_event_tracked`], the
+//!   command's tracking record names each script while it runs (see [`crate::state::Tracking`]);
 //! - any other event (BlockTraffic, AllowTraffic, Start, End, names this agent does not know) succeeds as a no-op.
 //!
 //! Hook output always goes to the *current* deployment's `logs/scripts.log`, also when the scripts come from the last
@@ -30,6 +31,7 @@ use crate::eventlog::EventLog;
 use crate::install;
 use crate::layout::Layout;
 use crate::script::{self, ScriptRun};
+use crate::state::TrackingRecord;
 use crate::util::now_ms;
 
 /// AppSpec file names looked up at the revision root, in order.
@@ -40,7 +42,7 @@ pub const APPSPEC_FILE_NAMES: [&str; 2] = ["appspec.yml", "appspec.yaml"];
 pub struct ExecutorOptions {
     /// Revisions kept per deployment group (≥ 1), besides the current one.
     pub max_revisions: usize,
-    /// Time between SIGTERM and SIGKILL of a timed-out script's process group.
+    /// Time between SIGTERM and SIGKILL of a timed-out script and the processes it started.
     pub kill_grace: Duration,
     /// How long a script's output is still read after it exited, when a background process keeps it open.
     pub drain_window: Duration,
@@ -135,6 +137,12 @@ impl Executor {
     /// Runs one command to completion and returns its outcome. Never panics on bad input; every failure becomes
     /// a failed outcome with CodeDeploy diagnostics.
     pub async fn run_event(&self, command: &HostCommand) -> EventOutcome {
+        self.run_event_tracked(command, None).await
+    }
+
+    /// [`Executor::run_event`], naming each hook script in `tracking` (the command's tracking record) while it runs,
+    /// so that an agent restarted after a crash can kill it.
+    pub async fn run_event_tracked(&self, command: &HostCommand, tracking: Option<&TrackingRecord>) -> EventOutcome {
         let start_time_ms = now_ms();
         let deployment = &command.deployment;
         let event = command.lifecycle_event.parse::<LifecycleEvent>().ok();
@@ -156,7 +164,9 @@ impl Executor {
                 .await
             }
             Some(LifecycleEvent::Install) => self.install(command, &deployment_dir, &log).await,
-            Some(event) if event.accepts_scripts() => self.run_hooks(command, event, &deployment_dir, &log).await,
+            Some(event) if event.accepts_scripts() => {
+                self.run_hooks(command, event, &deployment_dir, &log, tracking).await
+            }
             _ => {
                 log.line(&format!("[agent] {}: nothing to do on the host", command.lifecycle_event));
                 Ok(())
@@ -220,6 +230,7 @@ impl Executor {
         event: LifecycleEvent,
         deployment_dir: &Path,
         log: &EventLog,
+        tracking: Option<&TrackingRecord>,
     ) -> Result<(), Error> {
         let group_id = &command.deployment.deployment_group_id;
         let source_dir = match event.script_source() {
@@ -269,7 +280,7 @@ impl Executor {
                 kill_grace: self.options.kill_grace,
                 drain_window: self.options.drain_window,
             };
-            script::run(&run, log).await?;
+            script::run(&run, log, tracking).await?;
         }
         Ok(())
     }

@@ -10,10 +10,17 @@
 //!    the deployment's, then DISALLOW). Permissions are then matched against what this install creates (§2.1).
 //! 3. `<DGID>-install.json` is written.
 //! 4. **Execute**, recording every created path in a fresh `<DGID>-cleanup` (a copy's line is written before the
-//!    copy, a mkdir's after it). Copies never follow symlinks: a symlink in the revision is recreated as a symlink,
-//!    and files are written to a temporary name and renamed over the destination, so an existing symlink at the
-//!    destination is replaced rather than written through. Modes and mtimes are preserved.
+//!    copy, a mkdir's after it; a directory whose line cannot be written is removed again). Copies never follow
+//!    symlinks: a symlink in the revision is recreated as a symlink, and files are written to a temporary name and
+//!    renamed over the destination, so an existing symlink at the destination is replaced rather than written
+//!    through. Modes and mtimes are preserved.
 //! 5. `<DGID>_last_successful_install` is pointed at this deployment.
+//!
+//! A failed write (a full disk, most often) fails the event with [`Error::Write`]: `No space left on device while
+//! installing <path>`. As in CodeDeploy, the previous revision's files are gone by then (step 1), but every path
+//! this install created is in the cleanup file, so the next deployment (typically the rollback) removes the
+//! half-installed revision before installing its own; the temporary file of an interrupted copy is removed at once.
+//! `_last_successful_install` still names the previous deployment.
 //!
 //! With `--destination-root R`, every AppSpec destination and permission object `/p` becomes `R/p`, so several
 //! simulated hosts can share one machine; messages show the real (prefixed) paths.
@@ -100,7 +107,7 @@ pub(crate) fn install(
 ) -> Result<InstallSummary, Error> {
     let mut summary = InstallSummary::default();
     fs::create_dir_all(layout.instructions_dir())
-        .map_err(|e| Error::io(format!("cannot create {}", layout.instructions_dir().display()), e))?;
+        .map_err(|e| Error::write(format!("creating {}", layout.instructions_dir().display()), e))?;
     let cleanup_file = layout.cleanup_file(group_id);
     summary.cleaned_up = cleanup(&cleanup_file, log)?;
 
@@ -121,13 +128,14 @@ pub(crate) fn install(
     let json = serde_json::to_vec_pretty(&InstructionsFile { instructions: &planner.instructions })
         .map_err(|e| Error::Install(format!("cannot serialise the install instructions: {e}")))?;
     crate::util::write_atomic(&instructions_path, &json)
-        .map_err(|e| Error::io(format!("cannot write {}", instructions_path.display()), e))?;
+        .map_err(|e| Error::write(format!("writing {}", instructions_path.display()), e))?;
 
     execute(&planner.instructions, &cleanup_file, &mut summary)?;
 
+    let pointer = layout.last_successful_install_file(group_id);
     layout
-        .write_install_pointer(&layout.last_successful_install_file(group_id), deployment_dir)
-        .map_err(|e| Error::io("cannot write the last successful install file", e))?;
+        .write_install_pointer(&pointer, deployment_dir)
+        .map_err(|e| Error::write(format!("writing {}", pointer.display()), e))?;
     log.line(&format!(
         "[agent] Installed {} files ({} directories created, {} existing files retained, {} permission \
          settings applied, {} paths of the previous install cleaned up)",
@@ -491,12 +499,27 @@ fn execute(instructions: &[Instruction], cleanup_file: &Path, summary: &mut Inst
         .truncate(true)
         .write(true)
         .open(cleanup_file)
-        .map_err(|e| Error::io(format!("cannot create {}", cleanup_file.display()), e))?;
+        .map_err(|e| Error::write(format!("writing {}", cleanup_file.display()), e))?;
+    let result = execute_recording(instructions, &mut cleanup, cleanup_file, summary);
+    // Also after a failure: the lines written so far are what the next install must clean up.
+    let synced = cleanup.sync_all().map_err(|e| Error::write(format!("writing {}", cleanup_file.display()), e));
+    result.and(synced)
+}
+
+fn execute_recording(
+    instructions: &[Instruction],
+    cleanup: &mut File,
+    cleanup_file: &Path,
+    summary: &mut InstallSummary,
+) -> Result<(), Error> {
+    // Unbuffered, one write per line: a line is in the file before the path it names is created.
     let mut record = |line: &[u8]| -> Result<(), Error> {
         let mut buffer = Vec::with_capacity(line.len() + 1);
         buffer.extend_from_slice(line);
         buffer.push(b'\n');
-        cleanup.write_all(&buffer).map_err(|e| Error::io(format!("cannot write {}", cleanup_file.display()), e))
+        cleanup.write_all(&buffer).map_err(|e| {
+            Error::write(format!("recording {} in {}", String::from_utf8_lossy(line), cleanup_file.display()), e)
+        })
     };
     for instruction in instructions {
         match instruction {
@@ -507,13 +530,16 @@ fn execute(instructions: &[Instruction], cleanup_file: &Path, summary: &mut Inst
             }
             Instruction::Mkdir { directory } => match fs::create_dir(directory) {
                 Ok(()) => {
-                    record(directory.as_os_str().as_bytes())?;
+                    // Recorded after the mkdir, since a directory that already existed must not be recorded; one
+                    // that cannot be recorded is removed again (it is still empty).
+                    if let Err(error) = record(directory.as_os_str().as_bytes()) {
+                        let _ = fs::remove_dir(directory);
+                        return Err(error);
+                    }
                     summary.directories_created += 1;
                 }
                 Err(error) if error.kind() == io::ErrorKind::AlreadyExists && directory.is_dir() => {}
-                Err(error) => {
-                    return Err(Error::io(format!("cannot create the directory {}", directory.display()), error));
-                }
+                Err(error) => return Err(Error::write(format!("installing {}", directory.display()), error)),
             },
             Instruction::Chmod { mode, file } => {
                 chmod(file, mode)?;
@@ -536,15 +562,15 @@ fn execute(instructions: &[Instruction], cleanup_file: &Path, summary: &mut Inst
             }
         }
     }
-    cleanup.sync_all().map_err(|e| Error::io(format!("cannot sync {}", cleanup_file.display()), e))
+    Ok(())
 }
 
-/// Copies one file or symlink without following links, replacing `destination` atomically.
+/// Copies one file or symlink without following links, replacing `destination` atomically. On failure nothing is
+/// left at the temporary name, and `destination` is as it was.
 fn copy_entry(source: &Path, destination: &Path) -> Result<(), Error> {
-    let fail = |what: &str, e: io::Error| {
-        Error::io(format!("cannot {what} {} to {}", source.display(), destination.display()), e)
-    };
-    let metadata = fs::symlink_metadata(source).map_err(|e| fail("copy", e))?;
+    let fail = |e: io::Error| Error::write(format!("installing {}", destination.display()), e);
+    let metadata = fs::symlink_metadata(source)
+        .map_err(|e| Error::io(format!("cannot copy {} to {}", source.display(), destination.display()), e))?;
     let parent = destination.parent().unwrap_or_else(|| Path::new("/"));
     let name = destination.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let temporary = parent.join(format!(".{name}.cutover-{}.tmp", std::process::id()));
@@ -570,7 +596,7 @@ fn copy_entry(source: &Path, destination: &Path) -> Result<(), Error> {
     })();
     if let Err(error) = result {
         let _ = fs::remove_file(&temporary);
-        return Err(fail("copy", error));
+        return Err(fail(error));
     }
     Ok(())
 }

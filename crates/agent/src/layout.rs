@@ -10,7 +10,7 @@
 //!   deployment-instructions/<DGID>-cleanup                    what the last Install created, one path per line
 //!   deployment-instructions/<DGID>-install.json               the last Install's instructions
 //!   deployment-logs/codedeploy-agent-deployments.log
-//!   ongoing-deployment/<DID>                 the command id of the command running now
+//!   ongoing-deployment/<DID>                 the command id of the command running now (+ its running script)
 //!   .cutover/commands/<command>.json         results of completed commands (Cutover only; see `state`)
 //! ```
 //!

@@ -4,16 +4,19 @@
 //! is one lifecycle event of one deployment), runs each command, and reports its result with CodeDeploy's
 //! diagnostics. Behaviour follows the CodeDeploy agent (1.8.1): its on-disk layout, its cleanup-file driven
 //! install, which revision each hook's scripts come from, its hook environment and its error messages, with a few
-//! deliberate improvements (safe archive extraction, SHA-256 verified bundles, SIGKILL after the grace period,
-//! scripts that leave output pipes open do not hang an event, no `su`, an event never runs twice).
+//! deliberate improvements (safe archive extraction, SHA-256 verified bundles, a timed-out script is killed with
+//! every process it started, SIGKILL after the grace period, scripts that leave output pipes open do not hang an
+//! event, no `su`, an event never runs twice, heartbeats while a command runs, clear disk-full failures).
 //!
 //! Module map:
-//! - [`runner`] (re-exported as [`run`]): register, crash recovery, poll/run/report loop, shutdown;
+//! - [`runner`] (re-exported as [`run`]): register, crash recovery, poll/run/report loop, heartbeats, shutdown;
 //! - [`executor`]: runs one command ([`executor::Executor::run_event`]), no network; what the tests drive;
 //! - [`bundle`]: DownloadBundle (prune, fetch, verify, extract, unwrap) and the [`bundle::Fetch`] sources;
 //! - [`archive`]: validated two-pass extraction of tar, tgz and zip;
 //! - `install`: the Install event (cleanup file, instructions, copy, permissions);
-//! - `script`: one hook script (process group, timeout, runas, output streaming);
+//! - `script`: one hook script (process group, timeout and kill, runas, output streaming);
+//! - `proctree`: the processes a script started (found through `/proc`), killed with it at its timeout, or after an
+//!   agent restart when the script was orphaned by a crash;
 //! - [`layout`]: the on-disk layout under `--root`; [`state`]: stored command results and tracking files;
 //! - [`config`]: flags and configuration; [`error`]: the event error type and its diagnostics mapping;
 //! - `eventlog`: the per-event log (`scripts.log`, deployments log, what is sent to the server).
@@ -26,6 +29,7 @@ mod eventlog;
 pub mod executor;
 mod install;
 pub mod layout;
+mod proctree;
 pub mod runner;
 mod script;
 pub mod state;

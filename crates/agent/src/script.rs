@@ -11,8 +11,15 @@
 //!   `sudo -n [-u user] --preserve-env=<hook variables> -- <script>` instead.
 //! - stdout and stderr are streamed line by line (lines longer than 16 KiB are split) into the event log as
 //!   `[stdout]…` / `[stderr]…`.
-//! - At the deadline the whole process group gets SIGTERM, then SIGKILL once the kill grace has passed while any
-//!   member is left: `ScriptTimedOut`.
+//! - At the deadline the script and every process descended from it get SIGTERM, also those that left its process
+//!   group with `setsid` and orphans whose parent died (found through `/proc`, see the `proctree` module); once the
+//!   kill grace has passed, the tree is collected again and every survivor gets SIGKILL: `ScriptTimedOut`. Nothing
+//!   else is signalled, e.g. a daemon that an earlier hook started survives. Escaped processes that hold the output
+//!   pipes do not extend the event.
+//! - While the script runs, the running command's tracking record (see [`crate::state::Tracking`]) names it by pid
+//!   and start time, so that an agent restarted after a crash kills it with everything it started. The record stops
+//!   naming it as soon as it exits (or was killed at its timeout), so a restart never kills what an exited script
+//!   left running on purpose (a daemon).
 //! - When the script exits but a background child keeps stdout/stderr open (a daemon started without redirecting
 //!   its output), output is read for at most the drain window, then the event goes on with the script's exit status.
 //!   The pipes keep being drained (and discarded) in the background until the daemon closes them, so the daemon
@@ -28,19 +35,19 @@ use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
 use nix::errno::Errno;
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::{Gid, Pid, Uid, User};
+use nix::sys::signal::Signal;
+use nix::unistd::{Gid, Uid, User};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::error::Error;
 use crate::eventlog::EventLog;
+use crate::proctree::{self, CHECK_INTERVAL, Tree};
+use crate::state::{ScriptProcess, TrackingRecord};
 
 /// Longest line kept in one log record; longer output is split.
 const MAX_LINE: usize = 16 * 1024;
-/// How often the group is checked for survivors during the kill grace.
-const GROUP_CHECK_INTERVAL: Duration = Duration::from_millis(20);
 /// Environment variables never passed to scripts.
 const REMOVED_ENV: [&str; 3] = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_CREDENTIAL_FILE"];
 
@@ -56,7 +63,7 @@ pub(crate) struct ScriptRun {
     pub(crate) sudo: bool,
     /// Hook variables (LIFECYCLE_EVENT, DEPLOYMENT_ID, ...).
     pub(crate) env: Vec<(String, String)>,
-    /// Time between SIGTERM and SIGKILL of a timed-out script's process group.
+    /// Time between SIGTERM and SIGKILL of a timed-out script and the processes it started.
     pub(crate) kill_grace: Duration,
     /// How long output is still read after the script exited.
     pub(crate) drain_window: Duration,
@@ -67,8 +74,9 @@ enum Output {
     Closed,
 }
 
-/// Runs one script to completion (or timeout), streaming its output into `log`.
-pub(crate) async fn run(script: &ScriptRun, log: &EventLog) -> Result<(), Error> {
+/// Runs one script to completion (or timeout), streaming its output into `log`. While it runs, `tracking` (the
+/// running command's tracking record, if any) names it, so that an agent restarted after a crash can kill it.
+pub(crate) async fn run(script: &ScriptRun, log: &EventLog, tracking: Option<&TrackingRecord>) -> Result<(), Error> {
     prepare(script)?;
     log.line(&format!("Script - {}", script.location));
     let mut command = build_command(script)?;
@@ -77,7 +85,17 @@ pub(crate) async fn run(script: &ScriptRun, log: &EventLog) -> Result<(), Error>
         runas: script.runas.clone(),
         reason: describe_spawn_error(script, &error),
     })?;
-    let pgid = Pid::from_raw(child.id().map(|id| id as i32).unwrap_or(0));
+    // Read now, while the script cannot have been reaped: its start time tells it apart from a later process that
+    // reuses its pid.
+    let mut tree = Tree::new(child.id().map(|id| id as i32).unwrap_or(0));
+    // Named in the tracking record while it runs; only with its start time, as a bare pid may name a stranger later.
+    let tracking = match (tracking, tree.root()) {
+        (Some(record), Some((pid, start_time))) => {
+            record.set_script(Some(&ScriptProcess { pid, start_time, boot_id: proctree::boot_id() }));
+            Some(record)
+        }
+        _ => None,
+    };
     let deadline = Instant::now() + script.timeout;
 
     let (sender, mut receiver) = mpsc::channel::<Output>(256);
@@ -107,7 +125,15 @@ pub(crate) async fn run(script: &ScriptRun, log: &EventLog) -> Result<(), Error>
     };
 
     if timed_out {
-        return Err(terminate(script, &mut child, pgid, &mut receiver, &mut open_streams, log).await);
+        let error = terminate(script, &mut child, &mut tree, &mut receiver, &mut open_streams, log).await;
+        if let Some(record) = tracking {
+            record.set_script(None);
+        }
+        return Err(error);
+    }
+    // The script is over: a crash from now on must not kill what it left running on purpose (a daemon).
+    if let Some(record) = tracking {
+        record.set_script(None);
     }
 
     // The script exited: read what is left, but only for the drain window (and never past the deadline).
@@ -227,30 +253,33 @@ fn describe_spawn_error(script: &ScriptRun, error: &io::Error) -> String {
     }
 }
 
-/// Terminates a timed-out script: SIGTERM to the group, SIGKILL after the grace if anything is left.
+/// Terminates a timed-out script and everything it started: SIGTERM to the whole tree, then SIGKILL to whatever is
+/// left of it after the grace.
 async fn terminate(
     script: &ScriptRun,
     child: &mut tokio::process::Child,
-    pgid: Pid,
+    tree: &mut Tree,
     receiver: &mut mpsc::Receiver<Output>,
     open_streams: &mut usize,
     log: &EventLog,
 ) -> Error {
     log.line(&format!(
-        "[agent] {} did not finish within {} seconds; sending SIGTERM to its process group",
+        "[agent] {} did not finish within {} seconds; sending SIGTERM to it and to every process it started",
         script.location,
         script.timeout.as_secs()
     ));
-    signal_group(pgid, Signal::SIGTERM);
+    let members = tree.collect();
+    tree.signal(&members, Signal::SIGTERM);
     let grace_deadline = Instant::now() + script.kill_grace;
     let mut exited = false;
     loop {
-        if exited && group_is_gone(pgid) {
+        // The cheap check first; a full scan only to confirm that nothing new was started meanwhile.
+        if exited && !tree.any_alive() && tree.collect().is_empty() {
             break;
         }
         tokio::select! {
             biased;
-            _ = tokio::time::sleep(GROUP_CHECK_INTERVAL) => {}
+            _ = tokio::time::sleep(CHECK_INTERVAL) => {}
             _ = child.wait(), if !exited => exited = true,
             output = receiver.recv(), if *open_streams > 0 => record(output, log, open_streams),
         }
@@ -258,14 +287,24 @@ async fn terminate(
             break;
         }
     }
-    if !group_is_gone(pgid) {
-        log.line("[agent] processes of the script are still running after the kill grace; sending SIGKILL");
-        signal_group(pgid, Signal::SIGKILL);
+    // Collected again: processes started since the first scan, and orphans whose parent died (found through the
+    // pids, groups and sessions recorded earlier).
+    let survivors = tree.collect();
+    if !survivors.is_empty() {
+        log.line(&format!(
+            "[agent] {} processes of the script are still running after the kill grace; sending SIGKILL",
+            survivors.len()
+        ));
+        let survivors = tree.kill(survivors).await;
+        if !survivors.is_empty() {
+            let pids: Vec<String> = survivors.iter().map(|member| member.pid.to_string()).collect();
+            log.line(&format!("[agent] processes {} survived SIGKILL (uninterruptible sleep?)", pids.join(", ")));
+        }
     }
     if !exited {
         let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
     }
-    // Collect the last lines the group wrote before it died, without waiting for escaped processes.
+    // Collect the last lines the processes wrote before they died, without waiting for anything that escaped.
     let drain_deadline = Instant::now() + Duration::from_millis(100);
     while *open_streams > 0 {
         tokio::select! {
@@ -275,35 +314,6 @@ async fn terminate(
         }
     }
     Error::ScriptTimedOut { script: script.location.clone(), timeout_secs: script.timeout.as_secs() }
-}
-
-/// True when no live process is left in the group. Zombies do not count: a background child orphaned by the script
-/// stays a zombie until init reaps it, which may take a while, and there is nothing left to kill.
-fn group_is_gone(pgid: Pid) -> bool {
-    if pgid.as_raw() <= 1 || matches!(killpg(pgid, None), Err(Errno::ESRCH)) {
-        return true;
-    }
-    let Ok(entries) = fs::read_dir("/proc") else { return false };
-    !entries.flatten().any(|entry| {
-        let name = entry.file_name();
-        if !name.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
-            return false;
-        }
-        let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else { return false };
-        // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'.
-        let Some(rest) = stat.rfind(')').map(|index| &stat[index + 1..]) else { return false };
-        let mut fields = rest.split_whitespace();
-        let state = fields.next().unwrap_or("Z");
-        let pgrp = fields.nth(1).and_then(|field| field.parse::<i32>().ok());
-        pgrp == Some(pgid.as_raw()) && state != "Z" && state != "X"
-    })
-}
-
-/// Signals the script's process group (never the agent's own group, whatever the pid).
-fn signal_group(pgid: Pid, signal: Signal) {
-    if pgid.as_raw() > 1 {
-        let _ = killpg(pgid, signal);
-    }
 }
 
 fn record(output: Option<Output>, log: &EventLog, open_streams: &mut usize) {

@@ -3,12 +3,14 @@
 //! - [`CommandStore`]: the outcome of every command the agent ran (`<root>/.cutover/commands/<id>.json`, the last
 //!   [`CommandStore::KEEP`] kept), with whether the server acknowledged it. A command the server hands out again is
 //!   answered from here instead of being run again, and unacknowledged outcomes are re-reported after a restart.
-//! - [`Tracking`]: `ongoing-deployment/<deployment-id>` holds the id of the command running now (CodeDeploy §8.7).
-//!   A file left by a crashed agent means that command was interrupted: it is reported Failed on start-up.
+//! - [`Tracking`]: `ongoing-deployment/<deployment-id>` holds the id of the command running now (CodeDeploy §8.7)
+//!   and, while one of its hook scripts runs, that script's pid, start time and boot id ([`TrackingRecord`]). A file
+//!   left by a crashed agent means that command was interrupted: on start-up, the script it names is killed with
+//!   every process it started, then the command is reported Failed.
 
 use std::fs;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -21,7 +23,7 @@ use crate::util::{sanitize_file_name, write_replacing};
 /// Message of a command interrupted by an agent restart (the CodeDeploy agent's, word for word).
 pub const RESTART_FAILURE_MESSAGE: &str = "Failed: Failing in-progress lifecycle event after an agent restart.";
 
-/// Tracking files older than this are deleted without reporting (CodeDeploy: 24 h).
+/// Tracking files older than this are deleted without reporting (CodeDeploy: 24 h); their script is still killed.
 pub const TRACKING_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 
 /// The stored result of one command.
@@ -120,11 +122,28 @@ impl CommandStore {
     }
 }
 
+/// The identity of a hook script process, as recorded in a tracking file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptProcess {
+    pub pid: i32,
+    /// Its start time (`/proc/<pid>/stat` field 22, clock ticks after boot): with the pid, it names one process
+    /// only, even once the pid is reused.
+    pub start_time: u64,
+    /// The boot it ran in (`/proc/sys/kernel/random/boot_id`; `None` if unreadable): after a reboot, the same pid
+    /// and start time may name an unrelated process.
+    pub boot_id: Option<String>,
+}
+
 /// A command found in `ongoing-deployment` at start-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interrupted {
     pub deployment_id: String,
     pub command_id: String,
+    /// The hook script the command was running, if it was running one.
+    pub script: Option<ScriptProcess>,
+    /// Older than [`TRACKING_MAX_AGE`]: forgotten without reporting.
+    pub stale: bool,
+    path: PathBuf,
 }
 
 /// The `ongoing-deployment` directory.
@@ -133,32 +152,89 @@ pub struct Tracking {
     dir: PathBuf,
 }
 
+/// The tracking file of the command running now: its command id on the first line (as the CodeDeploy agent writes
+/// it), then `script <pid> <start time> <boot id or ->` while one of its hook scripts runs.
+#[derive(Debug, Clone)]
+pub struct TrackingRecord {
+    path: PathBuf,
+    command_id: String,
+}
+
+impl TrackingRecord {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Names the hook script the command runs now (replacing the previous one), or none (`None`: it exited). A
+    /// failure is only logged: it costs the crash recovery the script's kill, not the event.
+    pub fn set_script(&self, script: Option<&ScriptProcess>) {
+        if let Err(error) = write_replacing(&self.path, render(&self.command_id, script).as_bytes(), false) {
+            tracing::warn!(path = %self.path.display(), %error, "cannot update the tracking file");
+        }
+    }
+}
+
+fn render(command_id: &str, script: Option<&ScriptProcess>) -> String {
+    match script {
+        None => format!("{command_id}\n"),
+        Some(script) => format!(
+            "{command_id}\nscript {} {} {}\n",
+            script.pid,
+            script.start_time,
+            script.boot_id.as_deref().unwrap_or("-")
+        ),
+    }
+}
+
+/// Reads a tracking file: the command id, and the script it names if any. A file holding only a command id (as an
+/// earlier agent wrote it) is valid; an empty one is not.
+fn parse(text: &str) -> Option<(String, Option<ScriptProcess>)> {
+    let mut lines = text.lines();
+    let command_id = lines.next()?.trim();
+    if command_id.is_empty() {
+        return None;
+    }
+    let script = lines.find_map(|line| {
+        let mut fields = line.split_whitespace();
+        if fields.next()? != "script" {
+            return None;
+        }
+        let pid = fields.next()?.parse().ok()?;
+        let start_time = fields.next()?.parse().ok()?;
+        let boot_id = fields.next().filter(|id| *id != "-").map(str::to_owned);
+        Some(ScriptProcess { pid, start_time, boot_id })
+    });
+    Some((command_id.to_owned(), script))
+}
+
 impl Tracking {
     pub fn new(layout: &Layout) -> Self {
         Self { dir: layout.ongoing_dir() }
     }
 
-    /// Records that `command_id` of `deployment_id` is starting. Returns the tracking file.
-    pub fn begin(&self, deployment_id: &str, command_id: &str) -> io::Result<PathBuf> {
+    /// Records that `command_id` of `deployment_id` is starting.
+    pub fn begin(&self, deployment_id: &str, command_id: &str) -> io::Result<TrackingRecord> {
         fs::create_dir_all(&self.dir)?;
         let path = self.dir.join(sanitize_file_name(deployment_id));
         // Not fsynced (like the CodeDeploy agent): it guards against agent crashes, and costs nothing per command.
-        write_replacing(&path, command_id.as_bytes(), false)?;
-        Ok(path)
+        write_replacing(&path, render(command_id, None).as_bytes(), false)?;
+        Ok(TrackingRecord { path, command_id: command_id.to_owned() })
     }
 
-    /// Records that the command of a tracking file is over.
-    pub fn end(&self, path: &PathBuf) {
-        if let Err(error) = fs::remove_file(path)
-            && error.kind() != io::ErrorKind::NotFound
-        {
-            tracing::warn!(path = %path.display(), %error, "cannot remove the tracking file");
-        }
+    /// Records that the command of a tracking record is over.
+    pub fn end(&self, record: &TrackingRecord) {
+        remove(&record.path);
     }
 
-    /// Empties the directory, returning the commands of tracking files younger than [`TRACKING_MAX_AGE`] (most
-    /// recent last).
-    pub fn take_interrupted(&self) -> io::Result<Vec<Interrupted>> {
+    /// Forgets an interrupted command, once it has been dealt with.
+    pub fn forget(&self, interrupted: &Interrupted) {
+        remove(&interrupted.path);
+    }
+
+    /// The commands of the tracking files a previous run left (most recent last). Each file stays until
+    /// [`Tracking::forget`]: a crash during the recovery leaves it for the next start. Other entries (temporary
+    /// files, unreadable or empty files) are removed.
+    pub fn interrupted(&self) -> io::Result<Vec<Interrupted>> {
         let entries = match fs::read_dir(&self.dir) {
             Ok(entries) => entries,
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -175,14 +251,45 @@ impl Tracking {
                 continue;
             }
             let modified = entry.metadata()?.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-            let young = now.duration_since(modified).map(|age| age < TRACKING_MAX_AGE).unwrap_or(true);
-            let command_id = fs::read_to_string(&path).unwrap_or_default().trim().to_owned();
-            if young && !command_id.is_empty() {
-                found.push((modified, Interrupted { deployment_id: name, command_id }));
+            let stale = now.duration_since(modified).is_ok_and(|age| age >= TRACKING_MAX_AGE);
+            match parse(&fs::read_to_string(&path).unwrap_or_default()) {
+                Some((command_id, script)) => {
+                    found.push((modified, Interrupted { deployment_id: name, command_id, script, stale, path }))
+                }
+                None => fs::remove_file(&path)?,
             }
-            fs::remove_file(&path)?;
         }
         found.sort_by_key(|(modified, _)| *modified);
         Ok(found.into_iter().map(|(_, interrupted)| interrupted).collect())
+    }
+}
+
+fn remove(path: &Path) {
+    if let Err(error) = fs::remove_file(path)
+        && error.kind() != io::ErrorKind::NotFound
+    {
+        tracing::warn!(path = %path.display(), %error, "cannot remove the tracking file");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tracking_files_round_trip_with_and_without_a_script() {
+        let script = ScriptProcess { pid: 4242, start_time: 123_456, boot_id: Some("b00t".to_owned()) };
+        assert_eq!(
+            parse(&render("d-1/host-1/AfterInstall", Some(&script))),
+            Some(("d-1/host-1/AfterInstall".to_owned(), Some(script)))
+        );
+        assert_eq!(parse(&render("d-1/host-1/Install", None)), Some(("d-1/host-1/Install".to_owned(), None)));
+        let no_boot = ScriptProcess { pid: 7, start_time: 8, boot_id: None };
+        assert_eq!(parse(&render("c", Some(&no_boot))).and_then(|(_, script)| script), Some(no_boot));
+        // What an earlier agent (and the CodeDeploy agent) writes: the command id alone.
+        assert_eq!(parse("d-1/host-1/AfterInstall"), Some(("d-1/host-1/AfterInstall".to_owned(), None)));
+        assert_eq!(parse("c\nscript x 1 -\n"), Some(("c".to_owned(), None)));
+        assert_eq!(parse(""), None);
+        assert_eq!(parse("\n"), None);
     }
 }

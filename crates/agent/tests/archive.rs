@@ -1,6 +1,6 @@
 //! Safe extraction: hostile tar/tgz/zip archives are refused before anything is written, well-formed ones keep
-//! their modes, mtimes and in-bundle links; DownloadBundle verifies the SHA-256 first and unwraps a single
-//! top-level directory.
+//! their modes, mtimes and in-bundle links; DownloadBundle verifies the SHA-256 first (a flipped byte or a
+//! truncated bundle is refused before anything is written) and unwraps a single top-level directory.
 
 mod common;
 
@@ -228,6 +228,38 @@ async fn download_bundle_refuses_a_checksum_mismatch_before_extracting() {
     assert!(!deployment.archive().exists());
     assert!(!deployment.dir().join("bundle.tar").exists(), "a mismatching download is not kept");
     assert!(!executor.layout().most_recent_install_file(GROUP_ID).exists());
+}
+
+#[tokio::test]
+async fn download_bundle_refuses_a_flipped_or_truncated_bundle_after_one_more_download_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let executor = executor(&dir.path().join("root"));
+    let bytes = good_bundle().tgz();
+    let mut flipped = bytes.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x01;
+    let truncated = bytes[..bytes.len() / 2].to_vec();
+    for (id, damaged) in [("d-flipped", flipped), ("d-truncated", truncated)] {
+        // The deployment announces the hash of the bundle as uploaded; the bytes change afterwards.
+        let deployment = Deployment::new(&executor, dir.path(), id, &bytes, "tgz");
+        std::fs::write(&deployment.bundle, &damaged).expect("damage the bundle");
+        let outcome = deployment.run("DownloadBundle").await;
+        assert!(!outcome.succeeded);
+        assert_eq!(outcome.diagnostics.error_code, "UnknownError");
+        let expected = format!(
+            "The bundle downloaded from {} has SHA-256 {} ({} bytes) but the deployment expects {}; nothing was \
+             extracted",
+            deployment.bundle.display(),
+            common::sha256_hex(&damaged),
+            damaged.len(),
+            deployment.sha256
+        );
+        assert_eq!(outcome.diagnostics.message, expected);
+        assert_eq!(outcome.log.matches("Downloading the bundle").count(), 2, "one bounded retry: {}", outcome.log);
+        assert!(outcome.log.contains("; downloading it again"), "{}", outcome.log);
+        assert_eq!(files_under(&deployment.dir()), Vec::<std::path::PathBuf>::new(), "{id}: something was written");
+        assert!(!executor.layout().most_recent_install_file(GROUP_ID).exists());
+    }
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Hook scripts through `Executor::run_event`: environment, event order and script source, missing and
-//! non-executable scripts, failures with their log tail, timeouts that kill the whole process group, scripts that
-//! leave a background child holding stdout, and `runas`.
+//! non-executable scripts, failures with their log tail, timeouts that kill the whole process tree (also what left
+//! the process group with `setsid`, never an earlier hook's daemon), scripts that leave a background child holding
+//! stdout, and `runas`.
 
 mod common;
 
@@ -8,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Bundle, Deployment, IN_PLACE, executor, is_root, open_tempdir, wait_for};
+use common::{Bundle, Deployment, IN_PLACE, KillOnDrop, executor, is_gone, is_root, open_tempdir, wait_for};
 use nix::errno::Errno;
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
@@ -301,4 +302,53 @@ async fn a_timed_out_script_that_ignores_sigterm_is_killed_after_the_grace() {
     assert!(elapsed < Duration::from_secs(4), "took {elapsed:?}");
     let pgid: i32 = std::fs::read_to_string(&pids).expect("pid").trim().parse().expect("pid");
     wait_group_gone(pgid, Duration::from_secs(10)).await;
+}
+
+#[tokio::test]
+async fn a_timeout_kills_descendants_that_escaped_with_setsid_and_ignore_sigterm_but_not_earlier_daemons() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let executor = executor(&dir.path().join("root"));
+    let daemon_file = dir.path().join("daemon.pid");
+    let pids = dir.path().join("pids");
+    let appspec = "version: 0.0\nos: linux\nhooks:\n  ApplicationStart:\n    - location: start.sh\n      timeout: 30\n  \
+                   ValidateService:\n    - location: stubborn.sh\n      timeout: 1\n";
+    // An earlier hook's daemon: not a descendant of the script that times out later, so it must survive.
+    let start = format!("sleep 1000 > /dev/null 2>&1 < /dev/null &\necho $! > {}", daemon_file.display());
+    // Ignored signals are inherited across fork and exec. `setsid sleep` leaves the script's process group (and
+    // session) but keeps stdout open; the foreground `sh -c` records its own pid, then becomes `sleep`.
+    let stubborn = format!(
+        "trap '' TERM\necho $$ > {pids}\nsetsid sleep 1000 &\necho $! >> {pids}\necho started\n\
+         sh -c 'echo $$ >> {pids}; exec sleep 1000'",
+        pids = pids.display()
+    );
+    let bundle =
+        Bundle::new().file("appspec.yml", appspec, 0o644).script("start.sh", &start).script("stubborn.sh", &stubborn);
+    let deployment = Deployment::new(&executor, dir.path(), "d-escape", &bundle.tgz(), "tgz");
+    deployment.run_ok(&["DownloadBundle", "ApplicationStart"]).await;
+    let daemon: i32 = std::fs::read_to_string(&daemon_file).expect("daemon pid").trim().parse().expect("pid");
+    let _daemon = KillOnDrop(vec![daemon]);
+
+    let started = Instant::now();
+    let outcome = deployment.run("ValidateService").await;
+    let elapsed = started.elapsed();
+    let recorded: Vec<i32> = lines(&pids).iter().map(|line| line.trim().parse().expect("pid")).collect();
+    let _recorded = KillOnDrop(recorded.clone());
+    assert_eq!(outcome.diagnostics.error_code, "ScriptTimedOut", "{:#?}", outcome.diagnostics);
+    assert_eq!(
+        outcome.diagnostics.message,
+        "Script at specified location: stubborn.sh failed to complete in 1 seconds"
+    );
+    assert!(outcome.log.contains("[stdout]started"), "{}", outcome.log);
+    assert!(outcome.log.contains("sending SIGKILL"), "{}", outcome.log);
+    // Timeout 1 s + kill grace 0.3 s + a margin; the escaped `sleep` holding stdout does not extend the event.
+    assert!(elapsed >= Duration::from_millis(1300), "SIGKILL comes only after the grace: {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(4), "took {elapsed:?}");
+
+    assert_eq!(recorded.len(), 3, "script, setsid child, foreground child: {recorded:?}");
+    wait_for("every process of the timed-out script to be gone", Duration::from_secs(10), || {
+        let recorded = recorded.clone();
+        async move { recorded.iter().all(|pid| is_gone(*pid)).then_some(()) }
+    })
+    .await;
+    assert!(!is_gone(daemon), "the daemon of an earlier hook must survive another script's timeout");
 }

@@ -1,5 +1,7 @@
 //! The agent loop (`cutover_agent::run`) against a minimal in-process server speaking the agent protocol:
-//! register, poll, download, complete with retries, no event run twice, crash recovery and graceful shutdown.
+//! register, poll, download, complete with retries, no event run twice, crash recovery (the interrupted command
+//! reported failed, the hook script it orphaned killed with its children), graceful shutdown and heartbeats while a
+//! command runs.
 
 mod common;
 
@@ -8,9 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Bundle, command, sha256_hex, wait_for};
+use common::{Bundle, KillOnDrop, command, is_gone, sha256_hex, wait_for};
 use cutover_agent::AgentConfig;
-use cutover_api_types::agent::{CompleteRequest, HostCommand, PollRequest, RegisterRequest};
+use cutover_api_types::agent::{
+    CompleteRequest, HeartbeatRequest, HeartbeatResponse, HostCommand, PollRequest, RegisterRequest,
+};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, oneshot};
@@ -26,6 +30,12 @@ struct FakeState {
     /// How many upcoming completions to refuse with 503.
     refuse_completes: usize,
     bundles: HashMap<String, Vec<u8>>,
+    /// Polls received.
+    polls: usize,
+    /// Heartbeats received, with when they arrived.
+    heartbeats: Vec<(Instant, HeartbeatRequest)>,
+    /// What heartbeats are answered.
+    command_active: bool,
 }
 
 #[derive(Clone, Default)]
@@ -111,6 +121,7 @@ impl FakeServer {
             }
             "/agent/v1/poll" => {
                 let request: PollRequest = serde_json::from_slice(body).expect("poll");
+                self.state.lock().expect("state").polls += 1;
                 let deadline = tokio::time::Instant::now() + Duration::from_millis(request.wait_ms.min(300));
                 loop {
                     let notified = self.work.notified();
@@ -136,6 +147,13 @@ impl FakeServer {
                 }
                 state.accepted.push(request);
                 ("200 OK", br#"{"accepted":true}"#.to_vec())
+            }
+            "/agent/v1/heartbeat" => {
+                let request: HeartbeatRequest = serde_json::from_slice(body).expect("heartbeat");
+                let mut state = self.state.lock().expect("state");
+                state.heartbeats.push((Instant::now(), request));
+                let response = HeartbeatResponse { command_active: state.command_active };
+                ("200 OK", serde_json::to_vec(&response).expect("json"))
             }
             other => match self.state.lock().expect("state").bundles.get(other) {
                 Some(bytes) => ("200 OK", bytes.clone()),
@@ -278,6 +296,80 @@ async fn an_interrupted_command_is_reported_failed_after_a_restart_and_never_run
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_agent_kills_the_hook_its_crash_orphaned_with_its_children_then_reports_the_event_failed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("root");
+    let pids = dir.path().join("pids");
+    let (server, url) = FakeServer::start().await;
+    let appspec = "version: 0.0\nos: linux\nhooks:\n  AfterInstall:\n    - location: hang.sh\n      timeout: 300\n";
+    // Everything ignores SIGTERM (ignored signals are inherited across fork and exec), so the restarted agent has
+    // to go on to SIGKILL. The `sh -c` exits at once: its `sleep` is orphaned, linked to the script by its group only.
+    let script = format!(
+        "trap '' TERM\necho $$ >> {pids}\nsleep 300 &\necho $! >> {pids}\nsh -c 'sleep 300 & echo $! >> {pids}'\n\
+         sleep 300",
+        pids = pids.display()
+    );
+    let bytes = Bundle::new().file("appspec.yml", appspec, 0o644).script("hang.sh", &script).tgz();
+    let sha = sha256_hex(&bytes);
+    server.state.lock().expect("state").bundles.insert("/bundles/app.tgz".to_owned(), bytes);
+    let (_stop, agent) = start_agent(config(&url, &root));
+    server.push(served_command("DownloadBundle", "d-orphan", &sha));
+    let running = served_command("AfterInstall", "d-orphan", &sha);
+    server.push(running.clone());
+    let recorded: Vec<i32> = wait_for("the script and its two children to start", Duration::from_secs(20), || {
+        let pids = pids.clone();
+        async move {
+            let recorded: Vec<i32> = lines(&pids).iter().filter_map(|line| line.trim().parse().ok()).collect();
+            (recorded.len() == 3).then_some(recorded)
+        }
+    })
+    .await;
+    let _cleanup = KillOnDrop(recorded.clone());
+    let tracking_file = root.join("ongoing-deployment/d-orphan");
+    wait_for("the tracking file to name the running script", Duration::from_secs(20), || {
+        let tracking_file = tracking_file.clone();
+        let script_pid = recorded[0];
+        async move {
+            let text = std::fs::read_to_string(&tracking_file).unwrap_or_default();
+            text.lines().any(|line| line.starts_with(&format!("script {script_pid} "))).then_some(())
+        }
+    })
+    .await;
+
+    // The crash: the agent vanishes without any cleanup; the script and its children keep running.
+    agent.abort();
+    assert!(agent.await.expect_err("aborted").is_cancelled());
+    assert!(tracking_file.exists());
+    assert!(recorded.iter().all(|pid| !is_gone(*pid)), "the hook outlived the agent");
+    // Started after the script, but not by it: the restarted agent must leave it alone.
+    let mut bystander = std::process::Command::new("sleep").arg("300").spawn().expect("spawn sleep");
+    let _bystander = KillOnDrop(vec![bystander.id() as i32]);
+
+    let (stop, agent) = start_agent(config(&url, &root));
+    let report = wait_for("the interrupted command's report", Duration::from_secs(20), || {
+        let server = server.clone();
+        let command_id = running.command_id.clone();
+        async move { server.accepted().into_iter().find(|c| c.command_id == command_id) }
+    })
+    .await;
+    assert_eq!(report.status, "Failed");
+    assert_eq!(report.diagnostics.error_code, "UnknownError");
+    assert_eq!(report.diagnostics.message, "Failed: Failing in-progress lifecycle event after an agent restart.");
+    wait_for("the orphaned script and its children to be gone", Duration::from_secs(10), || {
+        let recorded = recorded.clone();
+        async move { recorded.iter().all(|pid| is_gone(*pid)).then_some(()) }
+    })
+    .await;
+    assert!(bystander.try_wait().expect("try_wait").is_none(), "an unrelated process was killed");
+    bystander.kill().expect("kill sleep");
+    bystander.wait().expect("reap sleep");
+    assert!(!tracking_file.exists());
+
+    stop.send(()).expect("stop");
+    agent.await.expect("join").expect("agent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_finishes_the_running_command_and_reports_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().join("root");
@@ -311,4 +403,92 @@ async fn shutdown_finishes_the_running_command_and_reports_it() {
     assert_eq!(last.command_id, "d-3/host-1/ApplicationStart");
     assert_eq!(last.status, "Succeeded", "{:#?}", last.diagnostics);
     assert!(last.log.contains("[stdout]finished"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeats_are_sent_at_the_configured_rate_while_a_command_runs_and_never_when_idle() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("root");
+    let started_marker = dir.path().join("started");
+    let gate = dir.path().join("gate");
+    let (server, url) = FakeServer::start().await;
+    let appspec = "version: 0.0\nos: linux\nhooks:\n  ApplicationStart:\n    - location: slow.sh\n      timeout: 60\n";
+    let script = format!(
+        "touch {started}\nwhile [ ! -f {gate} ]; do sleep 0.02; done\necho finished",
+        started = started_marker.display(),
+        gate = gate.display()
+    );
+    let bytes = Bundle::new().file("appspec.yml", appspec, 0o644).script("slow.sh", &script).tgz();
+    let sha = sha256_hex(&bytes);
+    server.state.lock().expect("state").bundles.insert("/bundles/app.tgz".to_owned(), bytes);
+    // The server says it no longer expects the result (as after a stop): the script must still run to its end.
+    server.state.lock().expect("state").command_active = false;
+    let interval = Duration::from_millis(100);
+    let (stop, agent) = start_agent(AgentConfig { heartbeat_interval: interval, ..config(&url, &root) });
+    let polls = |server: &FakeServer| server.state.lock().expect("state").polls;
+    let heartbeats = |server: &FakeServer| server.state.lock().expect("state").heartbeats.clone();
+
+    // Idle: polls keep the agent alive, no heartbeats (each empty poll is held 300 ms, three intervals).
+    wait_for("three idle polls", Duration::from_secs(20), || {
+        let server = server.clone();
+        async move { (polls(&server) >= 3).then_some(()) }
+    })
+    .await;
+    assert!(heartbeats(&server).is_empty(), "heartbeats while idle: {}", heartbeats(&server).len());
+
+    server.push(served_command("DownloadBundle", "d-hb", &sha));
+    let running = served_command("ApplicationStart", "d-hb", &sha);
+    server.push(running.clone());
+    wait_for("the script to start", Duration::from_secs(20), || {
+        let marker = started_marker.clone();
+        async move { marker.exists().then_some(()) }
+    })
+    .await;
+    let during = wait_for("six heartbeats while the script runs", Duration::from_secs(20), || {
+        let server = server.clone();
+        let command_id = running.command_id.clone();
+        async move {
+            let beats: Vec<(Instant, HeartbeatRequest)> = heartbeats(&server)
+                .into_iter()
+                .filter(|(_, beat)| beat.command_id.as_deref() == Some(command_id.as_str()))
+                .collect();
+            (beats.len() >= 6).then_some(beats)
+        }
+    })
+    .await;
+    assert!(during.iter().all(|(_, beat)| beat.instance_name == "host-1"));
+    // Five intervals between the first and the sixth beat: neither faster than configured (allowing for jitter in
+    // when requests arrive) nor much slower.
+    let span = during[5].0 - during[0].0;
+    assert!(span >= interval * 5 - Duration::from_millis(150), "six heartbeats within {span:?}");
+    assert!(span <= interval * 5 + Duration::from_secs(2), "six heartbeats took {span:?}");
+
+    std::fs::write(&gate, "").expect("gate");
+    let completed = wait_for("the script's completion", Duration::from_secs(20), || {
+        let server = server.clone();
+        let command_id = running.command_id.clone();
+        async move { server.accepted().into_iter().find(|c| c.command_id == command_id) }
+    })
+    .await;
+    assert_eq!(completed.status, "Succeeded", "{:#?}", completed.diagnostics);
+    assert!(completed.log.contains("[stdout]finished"), "command_active: false must not kill the script");
+
+    // Idle again: once the agent polls, no more heartbeats while three more polls are held.
+    let after = polls(&server);
+    wait_for("the agent to poll again", Duration::from_secs(20), || {
+        let server = server.clone();
+        async move { (polls(&server) > after).then_some(()) }
+    })
+    .await;
+    let count = heartbeats(&server).len();
+    let after = polls(&server);
+    wait_for("three more idle polls", Duration::from_secs(20), || {
+        let server = server.clone();
+        async move { (polls(&server) >= after + 3).then_some(()) }
+    })
+    .await;
+    assert_eq!(heartbeats(&server).len(), count, "heartbeats while idle");
+
+    stop.send(()).expect("stop");
+    agent.await.expect("join").expect("agent");
 }

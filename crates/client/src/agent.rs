@@ -7,6 +7,9 @@
 //! The long poll is a normal `POST` whose request timeout the caller chooses: pass the poll's `wait_ms` plus
 //! [`POLL_MARGIN`], so that a server that holds the request for the whole wait is not mistaken for a dead one.
 //!
+//! [`AgentClient::heartbeat`] keeps the agent's lease alive while it runs a command (idle agents are kept alive by
+//! their polls); it has a shorter timeout than the other calls, see [`HEARTBEAT_TIMEOUT`].
+//!
 //! [`AgentClient::download`] streams a bundle to disk and hands every chunk to a caller-supplied observer, so the
 //! caller hashes the bundle while it downloads (this crate does not depend on a hash implementation).
 
@@ -14,7 +17,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use cutover_api_types::agent::{
-    AgentError, CompleteRequest, CompleteResponse, PREFIX, PollRequest, PollResponse, RegisterRequest, RegisterResponse,
+    AgentError, CompleteRequest, CompleteResponse, HeartbeatRequest, HeartbeatResponse, PREFIX, PollRequest,
+    PollResponse, RegisterRequest, RegisterResponse,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -25,6 +29,10 @@ pub const POLL_MARGIN: Duration = Duration::from_secs(10);
 
 /// Timeout of the short JSON calls (register, complete).
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Timeout of a heartbeat. Shorter than [`CALL_TIMEOUT`]: a heartbeat stuck for long would let the server's agent
+/// lease (45 s by default) run out while the agent waits, instead of trying again with a fresh request.
+pub const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Timeout of establishing a TCP connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -127,6 +135,12 @@ impl AgentClient {
     /// `POST /agent/v1/complete`: reports the result of a command. Idempotent.
     pub async fn complete(&self, request: &CompleteRequest) -> Result<CompleteResponse, AgentClientError> {
         self.post_json("complete", request, CALL_TIMEOUT).await
+    }
+
+    /// `POST /agent/v1/heartbeat`: tells the server this agent is alive and still running `command_id`. The answer
+    /// says whether the server still expects that command's result. Times out after [`HEARTBEAT_TIMEOUT`].
+    pub async fn heartbeat(&self, request: &HeartbeatRequest) -> Result<HeartbeatResponse, AgentClientError> {
+        self.post_json("heartbeat", request, HEARTBEAT_TIMEOUT).await
     }
 
     /// Downloads `url_or_path` (an absolute URL, or a path starting with `/` on this server) into `dest`, calling

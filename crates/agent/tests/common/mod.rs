@@ -1,5 +1,5 @@
 //! Helpers shared by the agent's integration tests: bundles (tar, tgz, zip, hostile raw entries), host commands,
-//! executors over a temp root, and polling with deadlines.
+//! executors over a temp root, polling with deadlines, and checking (and cleaning up) processes that scripts started.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -38,6 +38,12 @@ impl Bundle {
 
     pub fn file(mut self, path: &str, data: &str, mode: u32) -> Self {
         self.items.push(Item::File { path: path.into(), data: data.as_bytes().to_vec(), mode });
+        self
+    }
+
+    /// A file with arbitrary (binary) contents.
+    pub fn bytes(mut self, path: &str, data: Vec<u8>, mode: u32) -> Self {
+        self.items.push(Item::File { path: path.into(), data, mode });
         self
     }
 
@@ -153,6 +159,20 @@ pub fn raw_tar_entry<W: Write>(
     header.set_mtime(1_700_000_000);
     header.set_cksum();
     builder.append(&header, data).expect("raw entry");
+}
+
+/// `len` bytes that do not compress (xorshift64), so a bundle holding them is as large as they are.
+pub fn incompressible(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    let mut bytes = Vec::with_capacity(len + 8);
+    while bytes.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        bytes.extend_from_slice(&state.to_le_bytes());
+    }
+    bytes.truncate(len);
+    bytes
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -279,6 +299,25 @@ where
         }
         assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
         tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// True once `pid` has exited: no such process, or a zombie (nothing left to kill; its new parent reaps it).
+pub fn is_gone(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat.rfind(')').and_then(|i| stat[i + 1..].split_whitespace().next()).is_some_and(|s| s == "Z"),
+    }
+}
+
+/// SIGKILLs the pids that are still alive when dropped, so that a failing test leaves no `sleep 1000` behind.
+pub struct KillOnDrop(pub Vec<i32>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        for pid in self.0.iter().copied().filter(|pid| *pid > 1 && !is_gone(*pid)) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+        }
     }
 }
 
