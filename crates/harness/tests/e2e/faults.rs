@@ -7,14 +7,15 @@ use std::time::{Duration, Instant};
 use cutover_api_types::agent::InstanceLogs;
 use cutover_harness::netns::Netns;
 use cutover_harness::proxy::{Fault, FaultProxy};
-use cutover_harness::{Bundle, Cluster, ClusterOptions, wait_for};
+use cutover_harness::{Bundle, Cluster, ClusterOptions, process_alive, wait_for};
 
 use crate::{DEPLOY_TIMEOUT, RECORD_HOOK, appspec_all_hooks, hook_lines};
 
-/// A bundle whose AfterInstall waits for `$CUTOVER_TEST_HOST_DIR/gate`, so a test can act while a hook runs.
+/// A bundle whose AfterInstall records its pid in `$CUTOVER_TEST_HOST_DIR/pids`, then waits for
+/// `$CUTOVER_TEST_HOST_DIR/gate`, so a test can act while a hook runs.
 fn gated_bundle(version: &str) -> Bundle {
     let hook = format!(
-        "{RECORD_HOOK}\necho \"hook output for $LIFECYCLE_EVENT\"\nif [ \"$LIFECYCLE_EVENT\" = AfterInstall ]; then\n  while [ ! -f \"$CUTOVER_TEST_HOST_DIR/gate\" ]; do sleep 0.02; done\nfi"
+        "{RECORD_HOOK}\necho \"hook output for $LIFECYCLE_EVENT\"\nif [ \"$LIFECYCLE_EVENT\" = AfterInstall ]; then\n  echo $$ >> \"$CUTOVER_TEST_HOST_DIR/pids\"\n  while [ ! -f \"$CUTOVER_TEST_HOST_DIR/gate\" ]; do sleep 0.02; done\nfi"
     );
     Bundle::new()
         .file("appspec.yml", &appspec_all_hooks("files:\n  - source: app\n    destination: /srv/app\n", ""), 0o644)
@@ -25,6 +26,26 @@ fn gated_bundle(version: &str) -> Bundle {
 
 fn open_gate(agent: &cutover_harness::AgentProc) {
     std::fs::write(agent.host_dir.join("gate"), "").expect("gate");
+}
+
+/// The pid of the first AfterInstall hook that ran on `agent` (see [`gated_bundle`]), once the agent's tracking file
+/// names it: from then on, an agent killed and restarted finds the hook again.
+async fn tracked_after_install_pid(agent: &cutover_harness::AgentProc) -> i32 {
+    let pids = agent.host_dir.join("pids");
+    let ongoing = agent.root.join("ongoing-deployment");
+    wait_for("the agent to record the AfterInstall hook it runs", Duration::from_secs(30), || {
+        let pids = pids.clone();
+        let ongoing = ongoing.clone();
+        async move {
+            let pid: i32 = std::fs::read_to_string(&pids).ok()?.lines().next()?.trim().parse().ok()?;
+            let named = std::fs::read_dir(&ongoing).ok()?.flatten().any(|file| {
+                let text = std::fs::read_to_string(file.path()).unwrap_or_default();
+                text.lines().any(|line| line.starts_with(&format!("script {pid} ")))
+            });
+            named.then_some(pid)
+        }
+    })
+    .await
 }
 
 async fn wait_in_after_install(agent: &cutover_harness::AgentProc) {
@@ -146,7 +167,9 @@ async fn agent_killed_mid_hook_reports_the_event_failed_after_restart() {
     let revision = cluster.push_bundle("app", gated_bundle("v1").tgz(), "tgz").await;
     let id = cluster.deploy("app", "g", &revision, serde_json::json!({})).await;
     wait_in_after_install(&cluster.agents[0]).await;
+    let hook_pid = tracked_after_install_pid(&cluster.agents[0]).await;
     cluster.kill_agent("host-1");
+    assert!(process_alive(hook_pid), "the hook outlived the agent");
     let restarted = Instant::now();
     cluster.restart_agent("host-1");
     let info = cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
@@ -157,6 +180,12 @@ async fn agent_killed_mid_hook_reports_the_event_failed_after_restart() {
     let diagnostics = after_install.diagnostics.as_ref().expect("diagnostics");
     assert_eq!(diagnostics.error_code.as_deref(), Some("UnknownError"));
     assert_eq!(diagnostics.message.as_deref(), Some("Failed: Failing in-progress lifecycle event after an agent restart."));
+    // The restarted agent killed the orphaned hook: it is gone while its gate is still closed.
+    wait_for("the orphaned AfterInstall hook to be killed", Duration::from_secs(10), || async move {
+        (!process_alive(hook_pid)).then_some(())
+    })
+    .await;
+    // Harmless now; it would have let the orphan exit on its own.
     open_gate(&cluster.agents[0]);
     assert_nothing_lost(&cluster, &id, &["v1"]).await;
 
