@@ -12,3 +12,4 @@ pub mod planner;
 pub mod status;
 pub mod tags;
 pub mod time;
+pub mod zonal;

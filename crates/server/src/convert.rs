@@ -77,6 +77,9 @@ pub(crate) struct DeploymentOptions {
     /// Why an alarm stopped the deployment (it then ends Stopped with ALARM_ACTIVE).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_by_alarm: Option<String>,
+    /// Zonal deployments: the zone waiting for its bake time, and when the bake ends (epoch ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone_bake: Option<(usize, i64)>,
     /// CreateDeployment's `overrideAlarmConfiguration`, which replaces the group's alarms for this deployment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub override_alarm_configuration: Option<wire::AlarmConfiguration>,
@@ -185,4 +188,22 @@ pub(crate) async fn find_config(
         Some(row) => Ok(Some((config_from_row(&row)?, Some(row)))),
         None => Ok(None),
     }
+}
+
+/// The stored `zonalConfig` of a custom configuration, as sent.
+pub(crate) fn zonal_wire_from_row(row: &DeploymentConfigRow) -> Option<wire::ZonalConfig> {
+    serde_json::from_str::<wire::DeploymentConfigInfo>(&row.spec).ok().and_then(|info| info.zonal_config)
+}
+
+/// The zonal settings of a configuration, if it is zonal (predefined configurations never are).
+pub(crate) fn zonal_from_row(row: &DeploymentConfigRow) -> Option<cutover_domain::zonal::ZonalConfig> {
+    let zonal = zonal_wire_from_row(row)?;
+    let per_zone = zonal.minimum_healthy_hosts_per_zone.as_ref();
+    cutover_domain::zonal::validate(
+        zonal.first_zone_monitor_duration_in_seconds,
+        zonal.monitor_duration_in_seconds,
+        per_zone.and_then(|m| m.type_.as_deref()),
+        per_zone.and_then(|m| m.value),
+    )
+    .ok()
 }

@@ -5,6 +5,8 @@
 //! point and restarted picks up where it left off ([`orchestrator::recover`]).
 
 pub mod agent_api;
+// Triggers and alarms: background workers (see their module docs).
+mod alarms;
 pub mod api;
 mod autoupdate;
 pub mod blobs;
@@ -12,6 +14,7 @@ mod clock;
 mod convert;
 pub mod error;
 pub mod orchestrator;
+mod triggers;
 mod wake;
 
 use std::future::Future;
@@ -51,9 +54,41 @@ pub struct Config {
     /// for in-place deployments is 8 hours).
     #[arg(long, default_value_t = 8 * 3600)]
     pub deployment_timeout_secs: u64,
+    /// Instance tag whose value is a host's zone, for zonal deployment configurations.
+    #[arg(long, default_value = "zone")]
+    pub zone_tag_key: String,
     /// Longest time the server holds an agent's long poll.
     #[arg(long, default_value_t = 25_000)]
     pub poll_max_wait_ms: u64,
+
+    // --- Triggers (triggers.rs) ---
+    /// Key that signs trigger webhooks (`X-Cutover-Signature: sha256=<HMAC-SHA256 of the body>`); the file's content
+    /// without surrounding whitespace. Default: DATA_DIR/trigger-signing-key, generated (mode 0600) on first start.
+    #[arg(long)]
+    pub trigger_signing_key_file: Option<PathBuf>,
+    /// Delay before the first retry of a failed trigger delivery; it doubles with every further attempt.
+    #[arg(long, default_value_t = 1000)]
+    pub trigger_retry_base_ms: u64,
+    /// Longest delay between two attempts at one trigger delivery.
+    #[arg(long, default_value_t = 300_000)]
+    pub trigger_retry_max_ms: u64,
+    /// Time limit of one delivery attempt (a webhook request, or an SMTP command).
+    #[arg(long, default_value_t = 10_000)]
+    pub trigger_timeout_ms: u64,
+    /// SMTP relay (HOST:PORT) for `mailto:` triggers; plain SMTP without authentication, e.g. a local MTA.
+    #[arg(long)]
+    pub smtp_server: Option<String>,
+    /// Sender of trigger e-mails.
+    #[arg(long, default_value = "Cutover <cutover@localhost>")]
+    pub smtp_from: String,
+
+    // --- Alarms (alarms.rs) ---
+    /// Alarm sources that alarmConfiguration names refer to: TOML, or JSON if the name ends in `.json`.
+    #[arg(long)]
+    pub alarm_config: Option<PathBuf>,
+    /// How often the alarms of running deployments are read.
+    #[arg(long, default_value_t = 1000)]
+    pub alarm_poll_ms: u64,
 }
 
 /// Shared state of request handlers and background workers.
@@ -119,6 +154,9 @@ pub async fn shutdown_signal() {
 pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|error| anyhow::anyhow!("cannot create data directory {}: {error}", config.data_dir.display()))?;
+    // Triggers and alarms: configuration errors stop the server before it serves anything.
+    let trigger_setup = triggers::TriggerSetup::load(&config)?;
+    let alarm_sources = alarms::AlarmSources::load(&config)?;
     let store = Store::open_sqlite(&config.data_dir.join("cutover.db")).await?;
     let blobs = blobs::BlobStore::open(config.data_dir.join("blobs"))?;
     let listener = tokio::net::TcpListener::bind(&config.listen)
@@ -137,6 +175,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     };
     orchestrator::recover(&state).await?;
     let sweeper = tokio::spawn(orchestrator::sweep_forever(state.clone(), Duration::from_millis(500)));
+    // Triggers and alarms run apart from requests, so a slow webhook or alarm source never holds up a deployment.
+    let trigger_worker = tokio::spawn(triggers::run(state.clone(), trigger_setup));
+    let alarm_worker = tokio::spawn(alarms::run(state.clone(), alarm_sources));
     // Written after the bind so that a reader never sees a stale address; tests and scripts wait for it.
     let addr_file = config.data_dir.join("listen-addr");
     let tmp = config.data_dir.join("listen-addr.tmp");
@@ -146,6 +187,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     eprintln!("cutover-server listening on http://{addr}");
     axum::serve(listener, app(state.clone())).with_graceful_shutdown(shutdown).await?;
     sweeper.abort();
+    trigger_worker.abort();
+    alarm_worker.abort();
     state.store().close().await;
     Ok(())
 }

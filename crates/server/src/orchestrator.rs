@@ -109,6 +109,30 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
             rollback = finish(state, &mut tx, &deployment, DeploymentStatus::Stopped, Some(error), now).await?;
             finished = true;
         }
+    } else if let Some(zonal) = zonal_config(&mut tx, &deployment.config_name).await? {
+        match zonal_step(&mut tx, &deployment, &options, min_healthy, &zonal, now).await? {
+            ZonalOutcome::Dispatched(instances) => {
+                for instance_name in instances {
+                    if triggers {
+                        tx.enqueue_trigger_event(deployment_id, &group_id, "InstanceStart", Some(&instance_name), "InProgress", now)
+                            .await?;
+                    }
+                    to_wake.push(instance_name);
+                }
+            }
+            ZonalOutcome::Wait => {}
+            ZonalOutcome::Succeeded => {
+                rollback = finish(state, &mut tx, &deployment, DeploymentStatus::Succeeded, None, now).await?;
+                succeeded = true;
+            }
+            ZonalOutcome::Failed(code) => {
+                tx.skip_pending_targets(deployment_id, now).await?;
+                rollback =
+                    finish(state, &mut tx, &deployment, DeploymentStatus::Failed, Some((code, failure_message(code))), now)
+                        .await?;
+                finished = true;
+            }
+        }
     } else {
         // The planner only needs how many targets are in each state and the order of the pending ones.
         let done = count("Succeeded") + count("Failed") + count("InProgress") + count("Skipped");
@@ -180,6 +204,87 @@ pub async fn stop_for_alarm(state: &AppState, deployment_id: &str, reason: &str)
     tracing::warn!(message = "Deployment stopped by an alarm.", %deployment_id, %reason);
     advance(state, deployment_id, None).await?;
     Ok(true)
+}
+
+/// The zonal settings of a deployment's configuration, when it has some.
+async fn zonal_config(tx: &mut Tx, config_name: &str) -> Result<Option<cutover_domain::zonal::ZonalConfig>, StoreError> {
+    if config::find_predefined(config_name).is_some() {
+        return Ok(None);
+    }
+    Ok(tx.deployment_config_by_name(config_name).await?.as_ref().and_then(crate::convert::zonal_from_row))
+}
+
+enum ZonalOutcome {
+    Dispatched(Vec<String>),
+    Wait,
+    Succeeded,
+    Failed(DeploymentErrorCode),
+}
+
+/// One step of a zonal deployment: zones in name order (hosts without a zone last), a bake between zones.
+async fn zonal_step(
+    tx: &mut Tx,
+    deployment: &DeploymentRow,
+    options: &DeploymentOptions,
+    min_healthy: u64,
+    zonal: &cutover_domain::zonal::ZonalConfig,
+    now: i64,
+) -> Result<ZonalOutcome, StoreError> {
+    use cutover_domain::zonal::{self, ZonalStep, ZoneProgress};
+    let mut zone_names: Vec<Option<String>> = Vec::new();
+    let mut zones: Vec<ZoneProgress> = Vec::new();
+    let mut counts = tx.zone_status_counts(&deployment.id).await?;
+    counts.sort_by(|a, b| (a.0.is_none(), &a.0).cmp(&(b.0.is_none(), &b.0)));
+    for (zone, status, count) in counts {
+        if zone_names.last() != Some(&zone) {
+            zone_names.push(zone.clone());
+            zones.push(ZoneProgress::default());
+        }
+        let Some(progress) = zones.last_mut() else { continue };
+        let count = count as u64;
+        match status.as_str() {
+            "Pending" => progress.pending += count,
+            "InProgress" => progress.in_progress += count,
+            "Succeeded" => progress.succeeded += count,
+            "Failed" => progress.failed += count,
+            _ => progress.skipped += count,
+        }
+    }
+    let baked = |zone: usize| options.zone_bake.is_some_and(|(baking, until)| baking == zone && now >= until);
+    let mut step = zonal::step(min_healthy, zonal, &zones, false);
+    if let ZonalStep::Bake { zone, secs } = step {
+        if baked(zone) {
+            step = zonal::step(min_healthy, zonal, &zones, true);
+        } else {
+            if options.zone_bake.is_none_or(|(baking, _)| baking != zone) {
+                // The previous zone just finished: the bake starts now and is persisted, so a restart keeps it.
+                let mut options = options.clone();
+                options.zone_bake = Some((zone, now + (secs as i64) * 1000));
+                tx.set_deployment_options(&deployment.id, &options.to_json()).await?;
+                tracing::info!(message = "Baking before the next zone.", deployment_id = %deployment.id, zone = ?zone_names[zone], secs);
+            }
+            return Ok(ZonalOutcome::Wait);
+        }
+    }
+    Ok(match step {
+        ZonalStep::Dispatch { zone, count } => {
+            if options.zone_bake.is_some() {
+                let mut options = options.clone();
+                options.zone_bake = None;
+                tx.set_deployment_options(&deployment.id, &options.to_json()).await?;
+            }
+            let pending = tx.pending_targets_in_zone(&deployment.id, zone_names[zone].as_deref(), count as i64).await?;
+            let mut names = Vec::new();
+            for target in pending {
+                tx.set_target_status(&deployment.id, &target.instance_name, "InProgress", now).await?;
+                names.push(target.instance_name);
+            }
+            ZonalOutcome::Dispatched(names)
+        }
+        ZonalStep::Bake { .. } | ZonalStep::Wait => ZonalOutcome::Wait,
+        ZonalStep::Succeeded => ZonalOutcome::Succeeded,
+        ZonalStep::Failed { code } => ZonalOutcome::Failed(code),
+    })
 }
 
 /// Whether the group has triggers; events are only queued for groups that have some.
@@ -342,6 +447,7 @@ async fn start_rollback(
         deployment_style: options.deployment_style.clone(),
         stop_auto_rollback: None,
         stopped_by_alarm: None,
+        zone_bake: None,
         override_alarm_configuration: options.override_alarm_configuration.clone(),
     };
     let row = DeploymentRow {
@@ -479,6 +585,22 @@ pub async fn sweep(state: &AppState) -> Result<(), StoreError> {
     tx.commit().await?;
     touched.dedup();
     for id in touched {
+        advance(state, &id, None).await?;
+    }
+    // Zonal deployments waiting out a bake move on once it ends.
+    let baking = {
+        let mut tx = state.store().begin().await?;
+        let mut res = Vec::new();
+        for id in tx.active_deployment_ids().await? {
+            if let Some(row) = tx.deployment(&id).await?
+                && DeploymentOptions::from_json(&row.options).zone_bake.is_some_and(|(_, until)| now >= until)
+            {
+                res.push(id);
+            }
+        }
+        res
+    };
+    for id in baking {
         advance(state, &id, None).await?;
     }
     let deadline = now - (state.inner.config.deployment_timeout_secs * 1000) as i64;

@@ -1103,3 +1103,113 @@ impl Tx {
     }
 }
 
+
+/// Resource tags of applications, deployment groups and deployment configurations, keyed by
+/// `(resource_type, resource_id)`; the server decides what the type and id are.
+impl Tx {
+    /// A resource's tags as `(key, value)` pairs, ordered by key.
+    pub async fn resource_tags(&mut self, resource_type: &str, resource_id: &str) -> Result<Vec<(String, String)>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT tag_key, tag_value FROM resource_tags WHERE resource_type = $1 AND resource_id = $2 ORDER BY tag_key",
+        )
+        .bind(resource_type)
+        .bind(resource_id)
+        .fetch_all(self.conn())
+        .await?;
+        Ok(rows)
+    }
+
+    /// Adds tags to a resource; a key it already has gets the new value.
+    pub async fn put_resource_tags(&mut self, resource_type: &str, resource_id: &str, tags: &[(String, String)]) -> Result<()> {
+        for (key, value) in tags {
+            sqlx::query(
+                "INSERT INTO resource_tags (resource_type, resource_id, tag_key, tag_value) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (resource_type, resource_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
+            )
+            .bind(resource_type)
+            .bind(resource_id)
+            .bind(key)
+            .bind(value)
+            .execute(self.conn())
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Removes the tags with these keys from a resource (keys it does not have are ignored).
+    pub async fn remove_resource_tags(&mut self, resource_type: &str, resource_id: &str, keys: &[String]) -> Result<()> {
+        for key in keys {
+            sqlx::query("DELETE FROM resource_tags WHERE resource_type = $1 AND resource_id = $2 AND tag_key = $3")
+                .bind(resource_type)
+                .bind(resource_id)
+                .bind(key)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Removes every tag of a resource (when the resource is deleted).
+    pub async fn delete_resource_tags(&mut self, resource_type: &str, resource_id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM resource_tags WHERE resource_type = $1 AND resource_id = $2")
+            .bind(resource_type)
+            .bind(resource_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+}
+
+/// Zonal deployments: zones of targets and per-zone progress.
+impl Tx {
+    /// Records the zone of a target (None: the host has no zone tag).
+    pub async fn set_target_zone(&mut self, deployment_id: &str, instance_name: &str, zone: Option<&str>) -> Result<()> {
+        sqlx::query("UPDATE deployment_targets SET zone = $1 WHERE deployment_id = $2 AND instance_name = $3")
+            .bind(zone.map(str::to_owned))
+            .bind(deployment_id)
+            .bind(instance_name)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Target counts per (zone, status).
+    pub async fn zone_status_counts(&mut self, deployment_id: &str) -> Result<Vec<(Option<String>, String, i64)>> {
+        let rows: Vec<(Option<String>, String, i64)> = sqlx::query_as(
+            "SELECT zone, status, COUNT(*) FROM deployment_targets WHERE deployment_id = $1 GROUP BY zone, status",
+        )
+        .bind(deployment_id)
+        .fetch_all(self.conn())
+        .await?;
+        Ok(rows)
+    }
+
+    /// Pending targets of one zone (None: hosts without a zone), in dispatch order, at most `limit`.
+    pub async fn pending_targets_in_zone(&mut self, deployment_id: &str, zone: Option<&str>, limit: i64) -> Result<Vec<TargetRow>> {
+        let rows = match zone {
+            Some(zone) => {
+                sqlx::query(
+                    "SELECT * FROM deployment_targets WHERE deployment_id = $1 AND status = 'Pending' AND zone = $2 \
+                     ORDER BY position LIMIT $3",
+                )
+                .bind(deployment_id)
+                .bind(zone)
+                .bind(limit)
+                .fetch_all(self.conn())
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "SELECT * FROM deployment_targets WHERE deployment_id = $1 AND status = 'Pending' AND zone IS NULL \
+                     ORDER BY position LIMIT $2",
+                )
+                .bind(deployment_id)
+                .bind(limit)
+                .fetch_all(self.conn())
+                .await?
+            }
+        };
+        rows.iter().map(rows::target).collect()
+    }
+}
+

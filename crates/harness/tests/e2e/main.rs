@@ -2,8 +2,10 @@
 //!
 //! One test binary (`mod` per area), as cargo, jj and garage do.
 
+mod alarms;
 mod autoupdate;
 mod cli;
+mod compat_sdk;
 mod crash;
 mod faults;
 mod deploy;
@@ -11,6 +13,8 @@ mod hostile;
 mod install;
 mod rollback;
 mod scripts;
+mod zonal;
+mod triggers;
 
 use std::time::Duration;
 

@@ -14,8 +14,15 @@ pub(crate) async fn create(
     input: wire::CreateDeploymentConfigInput,
 ) -> ApiResult<wire::CreateDeploymentConfigOutput> {
     let name = required(&input.deployment_config_name, "DeploymentConfigNameRequiredException", "deploymentConfigName")?;
-    if input.zonal_config.is_some() {
-        return Err(ApiError::new("InvalidZonalDeploymentConfigurationException", "zonalConfig is not supported yet"));
+    if let Some(zonal) = &input.zonal_config {
+        let per_zone = zonal.minimum_healthy_hosts_per_zone.as_ref();
+        cutover_domain::zonal::validate(
+            zonal.first_zone_monitor_duration_in_seconds,
+            zonal.monitor_duration_in_seconds,
+            per_zone.and_then(|m| m.type_.as_deref()),
+            per_zone.and_then(|m| m.value),
+        )
+        .map_err(|error| ApiError::new("InvalidZonalDeploymentConfigurationException", error.to_string()))?;
     }
     let mhh = input.minimum_healthy_hosts.as_ref();
     let routing = input.traffic_routing_config.as_ref();
@@ -33,7 +40,8 @@ pub(crate) async fn create(
     let config = config::validate_new_config(&request).map_err(|error| ApiError::new(error.exception_name(), error.to_string()))?;
     let id = state.inner.clock.uuid();
     let create_time = state.inner.clock.now_ms();
-    let spec = convert::config_info(&config, None, None);
+    let mut spec = convert::config_info(&config, None, None);
+    spec.zonal_config = input.zonal_config.clone();
     let row = DeploymentConfigRow {
         id: id.clone(),
         name: config.name.clone(),
@@ -59,7 +67,8 @@ pub(crate) async fn get(state: AppState, input: wire::GetDeploymentConfigInput) 
     let (config, row) = convert::find_config(&mut tx, name).await?.ok_or_else(|| {
         ApiError::new("DeploymentConfigDoesNotExistException", format!("The deployment configuration {name} does not exist with the user or AWS account."))
     })?;
-    let info = convert::config_info(&config, row.as_ref().map(|r| r.id.clone()), row.as_ref().map(|r| r.create_time));
+    let mut info = convert::config_info(&config, row.as_ref().map(|r| r.id.clone()), row.as_ref().map(|r| r.create_time));
+    info.zonal_config = row.as_ref().and_then(convert::zonal_wire_from_row);
     Ok(wire::GetDeploymentConfigOutput { deployment_config_info: Some(info) })
 }
 
@@ -79,6 +88,9 @@ pub(crate) async fn delete(state: AppState, input: wire::DeleteDeploymentConfigI
     let mut tx = state.store().begin().await?;
     if tx.deployment_config_use_count(name).await? > 0 {
         return Err(ApiError::new("DeploymentConfigInUseException", format!("The deployment configuration {name} is still in use by a deployment group.")));
+    }
+    if let Some(row) = tx.deployment_config_by_name(name).await? {
+        tx.delete_resource_tags(super::tags::DEPLOYMENT_CONFIG, &row.id).await?;
     }
     tx.delete_deployment_config(name).await?;
     tx.commit().await?;

@@ -13,7 +13,8 @@ use crate::convert::{self, DeploymentOptions, seconds};
 use crate::error::{ApiError, ApiResult};
 use crate::{AppState, orchestrator};
 
-async fn deployment(tx: &mut Tx, id: &str) -> ApiResult<DeploymentRow> {
+/// Loads a deployment by id or answers DeploymentDoesNotExistException.
+pub(crate) async fn deployment(tx: &mut Tx, id: &str) -> ApiResult<DeploymentRow> {
     tx.deployment(id).await?.ok_or_else(|| {
         ApiError::new("DeploymentDoesNotExistException", format!("The deployment {id} does not exist with the user or AWS account."))
     })
@@ -58,14 +59,27 @@ pub(crate) async fn create(state: AppState, input: wire::CreateDeploymentInput) 
     super::revisions::validate(&Some(revision.clone()))?;
     let bundle = resolve_bundle(&mut tx, &revision).await?;
     let config_name = input.deployment_config_name.clone().unwrap_or_else(|| group_row.config_name.clone());
-    match convert::find_config(&mut tx, &config_name).await? {
-        Some((config, _)) if config.compute_platform == cutover_domain::config::ComputePlatform::Server => {}
+    let zonal = match convert::find_config(&mut tx, &config_name).await? {
+        Some((config, row)) if config.compute_platform == cutover_domain::config::ComputePlatform::Server => {
+            row.as_ref().and_then(convert::zonal_from_row).is_some()
+        }
         Some(_) => return Err(ApiError::new("InvalidDeploymentConfigNameException", format!("deployment config {config_name} is not for the Server compute platform"))),
         None => return Err(ApiError::new("DeploymentConfigDoesNotExistException", format!("The deployment configuration {config_name} does not exist with the user or AWS account."))),
-    }
+    };
     let settings: wire::DeploymentGroupInfo = serde_json::from_str(&group_row.spec)?;
     let revision_key = convert::revision_key(&revision);
-    let targets = select_targets(&mut tx, &group_row.id, &settings, &revision_key, input.update_outdated_instances_only.unwrap_or(false)).await?;
+    let mut targets = select_targets(&mut tx, &group_row.id, &settings, &revision_key, input.update_outdated_instances_only.unwrap_or(false)).await?;
+    // Zonal: zone by zone (sorted by name, hosts without a zone last), keeping the health order within a zone.
+    let mut zones: Vec<(String, Option<String>)> = Vec::new();
+    if zonal {
+        for name in &targets {
+            let tags = tx.instance(name).await?.map(|row| convert::tags_from_json(&row.tags)).unwrap_or_default();
+            let zone = tags.into_iter().find(|(key, _)| *key == state.inner.config.zone_tag_key).map(|(_, value)| value);
+            zones.push((name.clone(), zone));
+        }
+        zones.sort_by(|a, b| (a.1.is_none(), &a.1).cmp(&(b.1.is_none(), &b.1)));
+        targets = zones.iter().map(|(name, _)| name.clone()).collect();
+    }
 
     let id = state.inner.clock.deployment_id();
     if !tx.claim_group_for_deployment(&group_row.id, &id).await? {
@@ -87,6 +101,7 @@ pub(crate) async fn create(state: AppState, input: wire::CreateDeploymentInput) 
         deployment_style: settings.deployment_style.clone(),
         stop_auto_rollback: None,
         stopped_by_alarm: None,
+        zone_bake: None,
         override_alarm_configuration: input.override_alarm_configuration.clone(),
     };
     let revision_json = serde_json::to_string(&revision)?;
@@ -113,6 +128,9 @@ pub(crate) async fn create(state: AppState, input: wire::CreateDeploymentInput) 
     };
     let events: Vec<String> = LifecycleEvent::IN_PLACE.iter().map(|event| event.as_str().to_owned()).collect();
     tx.insert_deployment(&row, &targets, &events).await?;
+    for (name, zone) in &zones {
+        tx.set_target_zone(&id, name, zone.as_deref()).await?;
+    }
     // CodeDeploy registers a revision the first time it is deployed.
     tx.upsert_revision(&RevisionRow {
         application_id: app.id.clone(),
@@ -307,7 +325,11 @@ pub(crate) async fn list(state: AppState, input: wire::ListDeploymentsInput) -> 
         filter.created_after = range.start.map(|s| (s * 1000.0) as i64);
         filter.created_before = range.end.map(|s| (s * 1000.0) as i64);
     }
-    let ids: Vec<String> = tx.list_deployments(&filter).await?.into_iter().map(|row| row.id).collect();
+    let mut ids: Vec<String> = tx.list_deployments(&filter).await?.into_iter().map(|row| row.id).collect();
+    // External ids link deployments to CloudFormation stacks; Cutover's deployments have none.
+    if input.external_id.as_deref().is_some_and(|id| !id.is_empty()) {
+        ids.clear();
+    }
     let (page, next_token) = paginate(&ids, &input.next_token)?;
     Ok(wire::ListDeploymentsOutput { deployments: Some(page), next_token })
 }
@@ -389,13 +411,20 @@ pub(crate) async fn list_targets(state: AppState, input: wire::ListDeploymentTar
             "TargetStatus" => {
                 for value in values {
                     if !wire::TARGET_STATUS_VALUES.contains(&value.as_str()) {
-                        return Err(ApiError::new("InvalidInputException", format!("unknown target status {value:?}")));
+                        return Err(ApiError::new("InvalidInstanceStatusException", format!("unknown target status {value:?}")));
                     }
                 }
                 targets.retain(|target| values.contains(&target.status));
             }
-            // In-place deployments have no Blue/Green labels.
-            "ServerInstanceLabel" => targets.retain(|_| values.is_empty()),
+            "ServerInstanceLabel" => {
+                for value in values {
+                    if !wire::TARGET_LABEL_VALUES.contains(&value.as_str()) {
+                        return Err(ApiError::new("InvalidInstanceTypeException", format!("unknown instance label {value:?} (Blue or Green)")));
+                    }
+                }
+                // In-place deployments have no Blue/Green labels.
+                targets.retain(|_| values.is_empty());
+            }
             other => return Err(ApiError::new("InvalidTargetFilterNameException", format!("unknown target filter {other:?}"))),
         }
     }
@@ -469,6 +498,15 @@ pub(crate) async fn list_instances(state: AppState, input: wire::ListDeploymentI
             }
         }
         targets.retain(|target| statuses.contains(&target.status));
+    }
+    if let Some(types) = input.instance_type_filter.as_ref().filter(|t| !t.is_empty()) {
+        for instance_type in types {
+            if !wire::INSTANCE_TYPE_VALUES.contains(&instance_type.as_str()) {
+                return Err(ApiError::new("InvalidInstanceTypeException", format!("unknown instance type {instance_type:?} (Blue or Green)")));
+            }
+        }
+        // In-place deployments have no Blue/Green instances.
+        targets.clear();
     }
     let ids: Vec<String> = targets.into_iter().map(|target| target.instance_name).collect();
     let (page, next_token) = paginate(&ids, &input.next_token)?;
