@@ -450,3 +450,161 @@ impl Bundle {
 pub fn process_alive(pid: i32) -> bool {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
 }
+
+/// A tiny HTTP/1.1 server and client for tests that need a web endpoint (webhook receivers, metrics targets, health
+/// probes): one request per connection, answered by a closure, every request recorded.
+pub mod http_stub {
+    use std::net::SocketAddr;
+    use std::sync::{Arc, Mutex};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    /// A request as received.
+    #[derive(Debug, Clone)]
+    pub struct Request {
+        pub method: String,
+        /// Path and query, as sent.
+        pub target: String,
+        /// Header names in lower case, in order.
+        pub headers: Vec<(String, String)>,
+        pub body: Vec<u8>,
+    }
+
+    impl Request {
+        pub fn header(&self, name: &str) -> Option<&str> {
+            self.headers.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value.as_str())
+        }
+
+        pub fn body_text(&self) -> String {
+            String::from_utf8_lossy(&self.body).into_owned()
+        }
+    }
+
+    /// An answer: status, content type, body.
+    pub type Response = (u16, &'static str, Vec<u8>);
+
+    type Handler = dyn Fn(&Request) -> Response + Send + Sync;
+
+    /// A server on 127.0.0.1 (port 0), stopped when dropped.
+    pub struct HttpStub {
+        pub addr: SocketAddr,
+        requests: Arc<Mutex<Vec<(Request, u16)>>>,
+        task: tokio::task::JoinHandle<()>,
+    }
+
+    impl HttpStub {
+        pub async fn start(respond: impl Fn(&Request) -> Response + Send + Sync + 'static) -> HttpStub {
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind stub");
+            let addr = listener.local_addr().expect("stub addr");
+            let requests = Arc::new(Mutex::new(Vec::new()));
+            let handler: Arc<Handler> = Arc::new(respond);
+            let recorded = requests.clone();
+            let task = tokio::spawn(async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    let (handler, recorded) = (handler.clone(), recorded.clone());
+                    tokio::spawn(async move {
+                        let _ = serve(stream, handler, recorded).await;
+                    });
+                }
+            });
+            HttpStub { addr, requests, task }
+        }
+
+        /// `http://127.0.0.1:<port>` followed by `path`.
+        pub fn url(&self, path: &str) -> String {
+            format!("http://{}{path}", self.addr)
+        }
+
+        /// Every request so far, with the status it was answered with.
+        pub fn requests(&self) -> Vec<(Request, u16)> {
+            self.requests.lock().expect("stub lock").clone()
+        }
+    }
+
+    impl Drop for HttpStub {
+        fn drop(&mut self) {
+            self.task.abort();
+        }
+    }
+
+    async fn serve(mut stream: TcpStream, handler: Arc<Handler>, recorded: Arc<Mutex<Vec<(Request, u16)>>>) -> std::io::Result<()> {
+        let Some(request) = read_request(&mut stream).await? else { return Ok(()) };
+        let (status, content_type, body) = handler(&request);
+        recorded.lock().expect("stub lock").push((request, status));
+        let head = format!(
+            "HTTP/1.1 {status} Stub\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(&body).await?;
+        stream.shutdown().await
+    }
+
+    /// Reads one request (head and a `content-length` body); None if the peer closed first.
+    async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Request>> {
+        let mut buffer = Vec::new();
+        let mut chunk = [0u8; 8192];
+        let head_end = loop {
+            if let Some(pos) = buffer.windows(4).position(|window| window == b"\r\n\r\n") {
+                break pos;
+            }
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(None);
+            }
+            buffer.extend_from_slice(&chunk[..n]);
+        };
+        let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+        let mut lines = head.split("\r\n");
+        let mut request_line = lines.next().unwrap_or_default().split(' ');
+        let method = request_line.next().unwrap_or_default().to_owned();
+        let target = request_line.next().unwrap_or_default().to_owned();
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|line| line.split_once(':'))
+            .map(|(key, value)| (key.trim().to_ascii_lowercase(), value.trim().to_owned()))
+            .collect();
+        let length: usize =
+            headers.iter().find(|(key, _)| key == "content-length").and_then(|(_, value)| value.parse().ok()).unwrap_or(0);
+        let mut body = buffer[head_end + 4..].to_vec();
+        while body.len() < length {
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+        body.truncate(length);
+        Ok(Some(Request { method, target, headers, body }))
+    }
+
+    /// A plain `GET http://host:port/path`; returns the status and body (for readiness checks in tests).
+    pub async fn get(url: &str) -> std::io::Result<(u16, String)> {
+        let rest = url.strip_prefix("http://").ok_or_else(|| std::io::Error::other("only http:// URLs"))?;
+        let (host, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(host, path)| (host, format!("/{path}")));
+        let mut stream = TcpStream::connect(host).await?;
+        let request = format!("GET {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\naccept: */*\r\n\r\n");
+        stream.write_all(request.as_bytes()).await?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await?;
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text.as_str(), ""));
+        let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+        // Prometheus answers small JSON without chunking when the client closes; decode chunks if it does not.
+        let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
+        Ok((status, if chunked { dechunk(body) } else { body.to_owned() }))
+    }
+
+    fn dechunk(mut body: &str) -> String {
+        let mut out = String::new();
+        while let Some((size, rest)) = body.split_once("\r\n") {
+            let Ok(size) = usize::from_str_radix(size.trim(), 16) else { break };
+            if size == 0 || rest.len() < size {
+                break;
+            }
+            out.push_str(&rest[..size]);
+            body = rest[size..].trim_start_matches("\r\n");
+        }
+        out
+    }
+}

@@ -10,8 +10,8 @@ use crate::{Result, StoreError};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_triggers.sql")),
-    (4, include_str!("../migrations/0004_zones.sql")),
     (3, include_str!("../migrations/0003_resource_tags.sql")),
+    (4, include_str!("../migrations/0004_zones.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool) -> Result<()> {

@@ -2,9 +2,11 @@
 //!
 //! One test binary (`mod` per area), as cargo, jj and garage do.
 
+mod agent_features;
 mod alarms;
 mod autoupdate;
 mod cli;
+mod compat_python;
 mod compat_sdk;
 mod crash;
 mod faults;

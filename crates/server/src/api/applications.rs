@@ -29,18 +29,15 @@ pub(crate) async fn create(state: AppState, input: wire::CreateApplicationInput)
             ApiError::new("InvalidComputePlatformException", format!("computePlatform {text:?} is not Server, Lambda or ECS"))
         })?,
     };
-    let tags: Vec<(String, String)> = input
-        .tags
-        .unwrap_or_default()
-        .into_iter()
-        .map(|tag| (tag.key.unwrap_or_default(), tag.value.unwrap_or_default()))
-        .collect();
+    let tags = super::tags::tags_to_add(input.tags.as_deref())?;
     let row = ApplicationRow {
         id: state.inner.clock.uuid(),
         name: name.to_owned(),
         compute_platform: platform.as_str().to_owned(),
         create_time: state.inner.clock.now_ms(),
-        tags: convert::tags_to_json(&tags),
+        // The tags live in resource_tags, where TagResource and ListTagsForResource find them; this older
+        // column is no longer read.
+        tags: convert::tags_to_json(&[]),
     };
     let mut tx = state.store().begin().await?;
     tx.insert_application(&row).await.map_err(|error| match error {
@@ -50,6 +47,7 @@ pub(crate) async fn create(state: AppState, input: wire::CreateApplicationInput)
         ),
         other => other.into(),
     })?;
+    tx.put_resource_tags(super::tags::APPLICATION, &row.id, &tags).await?;
     tx.commit().await?;
     Ok(wire::CreateApplicationOutput { application_id: Some(row.id) })
 }
@@ -89,10 +87,14 @@ pub(crate) async fn list(state: AppState, input: wire::ListApplicationsInput) ->
 
 pub(crate) async fn update(state: AppState, input: wire::UpdateApplicationInput) -> ApiResult<()> {
     let name = required(&input.application_name, "ApplicationNameRequiredException", "applicationName")?;
-    let Some(new_name) = input.new_application_name.as_deref().filter(|n| !n.is_empty()) else { return Ok(()) };
-    valid_name(new_name, "InvalidApplicationNameException", "application name")?;
+    let new_name = input.new_application_name.as_deref().filter(|n| !n.is_empty());
+    if let Some(new_name) = new_name {
+        valid_name(new_name, "InvalidApplicationNameException", "application name")?;
+    }
     let mut tx = state.store().begin().await?;
+    // Checked even without a new name: updating an application that does not exist is an error.
     let row = application(&mut tx, name).await?;
+    let Some(new_name) = new_name else { return Ok(()) };
     if new_name != row.name {
         tx.rename_application(&row.id, new_name).await.map_err(|error| match error {
             cutover_store::StoreError::Conflict(_) => ApiError::new(
@@ -119,6 +121,10 @@ pub(crate) async fn delete(state: AppState, input: wire::DeleteApplicationInput)
                 ));
             }
         }
+        for group in tx.list_deployment_groups(&row.id).await? {
+            tx.delete_resource_tags(super::tags::DEPLOYMENT_GROUP, &group.id).await?;
+        }
+        tx.delete_resource_tags(super::tags::APPLICATION, &row.id).await?;
         tx.delete_application(&row.id).await?;
     }
     tx.commit().await?;

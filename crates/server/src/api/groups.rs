@@ -34,6 +34,18 @@ fn settings_from_create(input: &wire::CreateDeploymentGroupInput) -> wire::Deplo
     }
 }
 
+/// Cutover has no EC2 Auto Scaling: a group's hosts are the registered instances its tags select (new hosts get a
+/// catch-up deployment when their agent registers), so naming Auto Scaling groups is refused rather than ignored.
+fn reject_auto_scaling_groups(groups: &Option<Vec<String>>) -> ApiResult<()> {
+    if groups.as_ref().is_some_and(|groups| !groups.is_empty()) {
+        return Err(ApiError::new(
+            "InvalidAutoScalingGroupException",
+            "Auto Scaling groups are not supported: Cutover targets the registered on-premises instances that the group's tags select",
+        ));
+    }
+    Ok(())
+}
+
 /// Validates targeting and features; Cutover deploys in place to on-premises instances selected by tags.
 fn validate_settings(settings: &wire::DeploymentGroupInfo) -> ApiResult<()> {
     let filters = convert::domain_filters(settings.on_premises_instance_tag_filters.as_deref().unwrap_or_default())
@@ -55,6 +67,9 @@ fn validate_settings(settings: &wire::DeploymentGroupInfo) -> ApiResult<()> {
             "InvalidEC2TagException",
             "EC2 tag filters are not supported: Cutover targets on-premises instances; use onPremisesInstanceTagFilters",
         ));
+    }
+    if settings.ecs_services.as_ref().is_some_and(|services| !services.is_empty()) {
+        return Err(ApiError::new("InvalidECSServiceException", "ecsServices apply to ECS deployments, which Cutover does not run"));
     }
     if let Some(style) = &settings.deployment_style {
         match style.deployment_type.as_deref() {
@@ -86,6 +101,14 @@ fn validate_settings(settings: &wire::DeploymentGroupInfo) -> ApiResult<()> {
             }
         }
     }
+    // --- Triggers and alarms (triggers.rs, alarms.rs) ---
+    if let Some(triggers) = &settings.trigger_configurations {
+        crate::triggers::validate(triggers)?;
+    }
+    if let Some(alarms) = &settings.alarm_configuration {
+        crate::alarms::validate_configuration(alarms)?;
+    }
+    // --- end triggers and alarms ---
     if let Some(strategy) = settings.outdated_instances_strategy.as_deref()
         && !wire::OUTDATED_INSTANCES_STRATEGY_VALUES.contains(&strategy)
     {
@@ -140,8 +163,10 @@ pub(crate) async fn create(state: AppState, input: wire::CreateDeploymentGroupIn
     let app_name = required(&input.application_name, "ApplicationNameRequiredException", "applicationName")?;
     let name = required(&input.deployment_group_name, "DeploymentGroupNameRequiredException", "deploymentGroupName")?;
     valid_name(name, "InvalidDeploymentGroupNameException", "deployment group name")?;
+    reject_auto_scaling_groups(&input.auto_scaling_groups)?;
     let settings = settings_from_create(&input);
     validate_settings(&settings)?;
+    let tags = super::tags::tags_to_add(input.tags.as_deref())?;
     let config_name = input.deployment_config_name.clone().unwrap_or_else(|| cutover_domain::config::DEFAULT_CONFIG.to_owned());
     let mut tx = state.store().begin().await?;
     let app = application(&mut tx, app_name).await?;
@@ -166,6 +191,7 @@ pub(crate) async fn create(state: AppState, input: wire::CreateDeploymentGroupIn
         ),
         other => other.into(),
     })?;
+    tx.put_resource_tags(super::tags::DEPLOYMENT_GROUP, &row.id, &tags).await?;
     tx.commit().await?;
     Ok(wire::CreateDeploymentGroupOutput { deployment_group_id: Some(row.id) })
 }
@@ -231,6 +257,7 @@ pub(crate) async fn update(state: AppState, input: wire::UpdateDeploymentGroupIn
         auto_rollback_configuration, outdated_instances_strategy, deployment_style, blue_green_deployment_configuration,
         load_balancer_info, ec2_tag_set, ecs_services, on_premises_tag_set, ec2_deployment_options, termination_hook_enabled
     );
+    reject_auto_scaling_groups(&input.auto_scaling_groups)?;
     validate_settings(&settings)?;
     if let Some(config_name) = &input.deployment_config_name {
         check_config(&mut tx, config_name).await?;
@@ -256,11 +283,15 @@ pub(crate) async fn delete(state: AppState, input: wire::DeleteDeploymentGroupIn
     let app_name = required(&input.application_name, "ApplicationNameRequiredException", "applicationName")?;
     let name = required(&input.deployment_group_name, "DeploymentGroupNameRequiredException", "deploymentGroupName")?;
     let mut tx = state.store().begin().await?;
-    let app = application(&mut tx, app_name).await?;
+    // As DeleteApplication: deleting what does not exist succeeds (the model has no "does not exist" error here).
+    let Some(app) = tx.application_by_name(app_name).await? else {
+        return Ok(wire::DeleteDeploymentGroupOutput { hooks_not_cleaned_up: Some(Vec::new()) });
+    };
     if let Some(row) = tx.deployment_group_by_name(&app.id, name).await? {
         if let Some(active) = &row.active_deployment_id {
             return Err(ApiError::new("InvalidOperationException", format!("deployment group {name} has an active deployment ({active}); stop it first")));
         }
+        tx.delete_resource_tags(super::tags::DEPLOYMENT_GROUP, &row.id).await?;
         tx.delete_deployment_group(&row.id).await?;
     }
     tx.commit().await?;

@@ -35,8 +35,37 @@ pub(crate) async fn register(state: AppState, input: wire::RegisterOnPremisesIns
         (None, None) => return Err(ApiError::new("IamArnRequiredException", "No IAM ARN was included in the request. You must use an IAM session ARN or IAM user ARN in the request.")),
         _ => {}
     }
+    // The model's patterns are strict AWS ARNs; Cutover accepts any partition (its own agents use `arn:cutover:`)
+    // but still rejects what is not an IAM ARN at all.
+    if let Some(arn) = user.as_deref().filter(|arn| !(arn.starts_with("arn:") && arn.contains(":user/"))) {
+        return Err(ApiError::new("InvalidIamUserArnException", format!("{arn} is not an IAM user ARN (arn:<partition>:iam::<account>:user/<name>).")));
+    }
+    if let Some(arn) = session.as_deref().filter(|arn| !(arn.starts_with("arn:") && arn.contains(":assumed-role/"))) {
+        return Err(ApiError::new(
+            "InvalidIamSessionArnException",
+            format!("{arn} is not an IAM session ARN (arn:<partition>:sts::<account>:assumed-role/<role>/<session>)."),
+        ));
+    }
     let now = state.inner.clock.now_ms();
     let mut tx = state.store().begin().await?;
+    // One identity registers one instance: another registered instance with the same ARN is a conflict.
+    for other in tx.list_instances().await? {
+        if other.name == name || other.deregister_time.is_some() {
+            continue;
+        }
+        if user.is_some() && other.iam_user_arn == user {
+            return Err(ApiError::new(
+                "IamUserArnAlreadyRegisteredException",
+                format!("The IAM user ARN is already registered to the on-premises instance {}.", other.name),
+            ));
+        }
+        if session.is_some() && other.iam_session_arn == session {
+            return Err(ApiError::new(
+                "IamSessionArnAlreadyRegisteredException",
+                format!("The IAM session ARN is already registered to the on-premises instance {}.", other.name),
+            ));
+        }
+    }
     match tx.instance(name).await? {
         Some(mut row) if row.deregister_time.is_some() => {
             row.iam_user_arn = user;

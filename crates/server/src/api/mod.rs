@@ -9,7 +9,10 @@ mod configs;
 mod deployments;
 mod groups;
 mod instances;
+mod integrations;
+mod other_types;
 mod revisions;
+mod tags;
 
 use std::future::Future;
 
@@ -95,10 +98,16 @@ async fn dispatch(state: AppState, headers: &HeaderMap, body: Bytes) -> ApiResul
         Op::ListOnPremisesInstances => run(state, body, instances::list).await,
         Op::AddTagsToOnPremisesInstances => run(state, body, instances::add_tags).await,
         Op::RemoveTagsFromOnPremisesInstances => run(state, body, instances::remove_tags).await,
-        other => Err(ApiError::new(
-            "OperationNotSupportedException",
-            format!("Cutover does not support {} yet", other.name()),
-        )),
+        Op::TagResource => run(state, body, tags::tag_resource).await,
+        Op::UntagResource => run(state, body, tags::untag_resource).await,
+        Op::ListTagsForResource => run(state, body, tags::list_tags_for_resource).await,
+        Op::ListGitHubAccountTokenNames => run(state, body, integrations::list_github_token_names).await,
+        Op::DeleteGitHubAccountToken => run(state, body, integrations::delete_github_token).await,
+        Op::DeleteResourcesByExternalId => run(state, body, integrations::delete_resources_by_external_id).await,
+        Op::SkipWaitTimeForInstanceTermination => run(state, body, other_types::skip_wait_time_for_instance_termination).await,
+        Op::PutLifecycleEventHookExecutionStatus => {
+            run(state, body, other_types::put_lifecycle_event_hook_execution_status).await
+        }
     }
 }
 

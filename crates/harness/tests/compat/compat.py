@@ -1,0 +1,133 @@
+"""Shared helpers of the compatibility suites: clients, checks, bundles and uploads.
+
+The suites are plain scripts (no test framework to install): each check either passes or raises, a failed
+check stops the script with a non-zero exit and says what differed, and the last line is the tally
+("N passed, 0 failed"). The Rust e2e tests in crates/harness/tests/e2e/compat_python.rs run them against a
+real cluster with dummy credentials in the environment (AWS_ACCESS_KEY_ID=test, AWS_DEFAULT_REGION=us-east-1).
+"""
+
+import datetime
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+import urllib.request
+import zipfile
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+ENDPOINT = os.environ.get("CUTOVER_ENDPOINT", "")
+ARN_PREFIX = "arn:cutover:codedeploy:local:000000000000"
+
+_passed = 0
+
+
+def client(endpoint=ENDPOINT, validate=True):
+    """A boto3 CodeDeploy client for `endpoint`; `validate=False` sends what botocore would refuse client-side."""
+    return boto3.client(
+        "codedeploy",
+        endpoint_url=endpoint,
+        config=Config(parameter_validation=validate, retries={"max_attempts": 1}),
+    )
+
+
+def check(condition, what):
+    """Counts a passing check, or fails with `what`."""
+    global _passed
+    if not condition:
+        raise AssertionError(what)
+    _passed += 1
+
+
+def equal(actual, expected, what):
+    check(actual == expected, f"{what}: expected {expected!r}, got {actual!r}")
+
+
+def error_code(call, *args, **kwargs):
+    """Runs a boto3 call that must fail; returns botocore's ClientError code (the server's `__type`)."""
+    try:
+        call(*args, **kwargs)
+    except ClientError as error:
+        return error.response["Error"]["Code"]
+    raise AssertionError(f"{getattr(call, '__name__', call)}({kwargs}) succeeded, an error was expected")
+
+
+def expect_error(code, call, **kwargs):
+    equal(error_code(call, **kwargs), code, f"error of {getattr(call, '__name__', call)}({kwargs})")
+
+
+def is_time(value, what):
+    """botocore turns the API's epoch seconds into aware datetimes; anything else means it could not parse them."""
+    check(isinstance(value, datetime.datetime) and value.tzinfo is not None, f"{what} is not a timestamp: {value!r}")
+    check(abs(time.time() - value.timestamp()) < 600, f"{what} is not near now: {value!r}")
+
+
+def poll(what, check_fn, timeout=60.0):
+    """Polls `check_fn` (every 50 ms) until it returns something truthy, or fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check_fn()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def aws(*args, expect_ok=True):
+    """Runs the AWS CLI (`aws deploy ...`) against the endpoint; returns (exit code, parsed stdout or None, stderr)."""
+    command = ["aws", *args, "--endpoint-url", ENDPOINT, "--output", "json"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    if expect_ok and done.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} exited {done.returncode}: {done.stderr}")
+    output = json.loads(done.stdout) if done.stdout.strip().startswith(("{", "[")) else None
+    return done.returncode, output, done.stderr
+
+
+def aws_error(code, *args):
+    """Runs an AWS CLI command that must fail with the service error `code`, as the CLI reports it."""
+    status, _, stderr = aws(*args, expect_ok=False)
+    check(status != 0, f"aws {' '.join(args)} succeeded, {code} was expected")
+    check(f"An error occurred ({code})" in stderr, f"aws {' '.join(args)}: expected {code}, got: {stderr.strip()}")
+
+
+def bundle(files):
+    """A zip bundle of {path: (text, mode)}."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, (text, mode) in files.items():
+            info = zipfile.ZipInfo(path, date_time=(2024, 1, 1, 0, 0, 0))
+            info.external_attr = (0o100000 | mode) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, text)
+    return buffer.getvalue()
+
+
+def put_object(bucket, key, body):
+    """Uploads a bundle to the server's S3-style revision store (`PUT /{bucket}/{key}`); returns its ETag."""
+    request = urllib.request.Request(f"{ENDPOINT}/{bucket}/{key}", data=body, method="PUT")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.headers["ETag"].strip('"')
+
+
+def s3_revision(bucket, key, etag=None):
+    location = {"bucket": bucket, "key": key, "bundleType": "zip"}
+    if etag:
+        location["eTag"] = etag
+    return {"revisionType": "S3", "s3Location": location}
+
+
+def run(main):
+    """Runs a suite's main function and prints the tally; exits non-zero on the first failed check."""
+    try:
+        main()
+    except Exception:  # noqa: BLE001 - report every failure the same way
+        traceback.print_exc()
+        print(f"{_passed} passed, 1 failed")
+        sys.exit(1)
+    print(f"{_passed} passed, 0 failed")

@@ -1,0 +1,60 @@
+//! Deployment operations that belong to deployment types Cutover does not run: SkipWaitTimeForInstanceTermination
+//! (blue/green: skip the wait before the original fleet is terminated) and PutLifecycleEventHookExecutionStatus
+//! (Lambda and ECS: a hook function reports its result).
+//!
+//! Every Cutover deployment is an in-place deployment to servers, so both answer the model's
+//! UnsupportedActionForDeploymentTypeException, once the request is well formed and the deployment exists, with a
+//! message saying what applies instead.
+
+use cutover_api_types::codedeploy as wire;
+
+use super::deployments::deployment;
+use super::required;
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+
+pub(crate) async fn skip_wait_time_for_instance_termination(
+    state: AppState,
+    input: wire::SkipWaitTimeForInstanceTerminationInput,
+) -> ApiResult<()> {
+    let id = required(&input.deployment_id, "DeploymentIdRequiredException", "deploymentId")?;
+    let mut tx = state.store().begin().await?;
+    let row = deployment(&mut tx, id).await?;
+    Err(ApiError::new(
+        "UnsupportedActionForDeploymentTypeException",
+        format!(
+            "The deployment {} is an in-place deployment: it has no original instances waiting to be terminated, so \
+             there is no termination wait to skip (that applies to blue/green deployments only).",
+            row.id
+        ),
+    ))
+}
+
+pub(crate) async fn put_lifecycle_event_hook_execution_status(
+    state: AppState,
+    input: wire::PutLifecycleEventHookExecutionStatusInput,
+) -> ApiResult<wire::PutLifecycleEventHookExecutionStatusOutput> {
+    let id = required(&input.deployment_id, "DeploymentIdRequiredException", "deploymentId")?;
+    required(&input.lifecycle_event_hook_execution_id, "InvalidLifecycleEventHookExecutionIdException", "lifecycleEventHookExecutionId")?;
+    // A hook function can only report a final result.
+    match input.status.as_deref() {
+        Some("Succeeded" | "Failed") => {}
+        other => {
+            return Err(ApiError::new(
+                "InvalidLifecycleEventHookExecutionStatusException",
+                format!("status must be Succeeded or Failed, got {other:?}"),
+            ));
+        }
+    }
+    let mut tx = state.store().begin().await?;
+    let row = deployment(&mut tx, id).await?;
+    Err(ApiError::new(
+        "UnsupportedActionForDeploymentTypeException",
+        format!(
+            "The deployment {} deploys to servers (compute platform Server): its lifecycle hooks are scripts that the \
+             agent on each instance runs and reports. PutLifecycleEventHookExecutionStatus applies to the hook \
+             functions of Lambda and ECS deployments only.",
+            row.id
+        ),
+    ))
+}
