@@ -92,6 +92,8 @@ pub struct Cluster {
     pub agents: Vec<AgentProc>,
     pub client: ApiClient,
     pub endpoint: String,
+    /// Extra server flags, kept so a restart uses the same ones.
+    server_args: Vec<String>,
 }
 
 /// Options of [`Cluster::start`].
@@ -167,7 +169,7 @@ impl Cluster {
         let port = server.addr.rsplit(':').next().unwrap_or("0").to_owned();
         let endpoint = format!("http://127.0.0.1:{port}");
         let client = ApiClient::new(&endpoint);
-        let mut cluster = Cluster { dir, server, agents: Vec::new(), client, endpoint };
+        let mut cluster = Cluster { dir, server, agents: Vec::new(), client, endpoint, server_args: options.server_args.clone() };
         for idx in 1..=options.agents {
             let name = format!("host-{idx}");
             let mut tags = options.tags.clone();
@@ -258,7 +260,7 @@ impl Cluster {
     /// Starts the server again on the same address and data directory.
     pub async fn restart_server(&mut self) {
         let listen = self.server.addr.clone();
-        let mut server = start_server(&self.server.data_dir, &listen, &[], &self.server.log);
+        let mut server = start_server(&self.server.data_dir, &listen, &self.server_args, &self.server.log);
         wait_listening(&mut server).await;
         self.server = server;
     }

@@ -37,6 +37,9 @@ pub(crate) async fn create(state: AppState, input: wire::CreateDeploymentInput) 
     if let Some(mode) = input.deployment_mode.as_deref().filter(|mode| *mode != "STANDARD") {
         return Err(ApiError::new("OperationNotSupportedException", format!("deploymentMode {mode} is not supported yet")));
     }
+    if let Some(alarms) = &input.override_alarm_configuration {
+        crate::alarms::validate_configuration(alarms)?;
+    }
     if let Some(rollback) = &input.auto_rollback_configuration {
         for event in rollback.events.iter().flatten() {
             if !wire::AUTO_ROLLBACK_EVENT_VALUES.contains(&event.as_str()) {
