@@ -1,5 +1,17 @@
-//! The DownloadBundle event: prune old revisions, download `bundle.tar`, verify its SHA-256, extract it safely into
-//! `deployment-archive`, and point `<DGID>_most_recent_install` at the deployment.
+//! The DownloadBundle event: reuse a bundle already on the host or download it, prune old revisions, verify the
+//! bundle's SHA-256, extract it safely into `deployment-archive`, record the verified hash in `bundle.sha256`, and
+//! point `<DGID>_most_recent_install` at the deployment.
+//!
+//! **Reuse.** A rollback or redeploy brings back a bundle this host already has. Before downloading, the group's
+//! other deployment directories are searched for a `bundle.sha256` equal to the expected hash (written only once a
+//! bundle was verified and extracted; directories without it never count) next to a `bundle.tar` that still exists,
+//! the newest first. Its `bundle.tar` is hard-linked into the new deployment directory (copied when linking fails,
+//! e.g. across filesystems), hashed again (local corruption), and extracted as usual; the event log says
+//! `[agent] Reused the bundle of deployment <id> (sha256 <hash>); nothing was downloaded.`. Any problem (a mismatching hash,
+//! a failed link and copy) is logged and the bundle is downloaded instead. Pruning runs after the reuse attempt, so
+//! it may remove the directory just reused: the new directory holds its own link (or copy) by then. `bundle.tar` is
+//! always removed before a download writes it, so a download never writes through a hard link into another
+//! deployment's bundle.
 //!
 //! Where the bytes come from is behind [`Fetch`]: [`HttpFetch`] downloads from the server (or any http URL) with
 //! [`AgentClient`]; [`LocalFetch`] copies a local file, which is what tests (and an offline mode) use. Both hash
@@ -160,17 +172,6 @@ async fn fetch_and_extract(
 ) -> Result<(), Error> {
     let deployment = &command.deployment;
     let group_id = &deployment.deployment_group_id;
-
-    let removed = layout
-        .prune_revisions(group_id, deployment_dir, max_revisions)
-        .map_err(|e| Error::io("cannot prune old revisions", e))?;
-    for dir in removed {
-        log.line(&format!("[agent] Removed the old revision {} (max revisions {max_revisions})", dir.display()));
-    }
-
-    fs::create_dir_all(deployment_dir)
-        .map_err(|e| Error::write(format!("creating {}", deployment_dir.display()), e))?;
-    let bundle = Layout::bundle_file(deployment_dir);
     let spec = &deployment.revision;
     let expected = spec.sha256.trim().to_ascii_lowercase();
     if expected.len() != 64 || !expected.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -180,33 +181,27 @@ async fn fetch_and_extract(
         )));
     }
 
-    let mut attempt = 1;
-    let fetched = loop {
-        log.line(&format!("[agent] Downloading the bundle from {}", spec.url));
-        let fetched = match fetch.fetch(&spec.url, &bundle).await {
-            Ok(fetched) => fetched,
-            Err(error) => {
-                let _ = fs::remove_file(&bundle);
-                return Err(error);
-            }
-        };
-        if fetched.sha256 == expected {
-            break fetched;
-        }
-        let _ = fs::remove_file(&bundle);
-        let mismatch = Error::ChecksumMismatch {
-            url: spec.url.clone(),
-            expected: expected.clone(),
-            actual: fetched.sha256,
-            bytes: fetched.bytes,
-        };
-        if attempt >= CHECKSUM_ATTEMPTS {
-            return Err(mismatch);
-        }
-        log.line(&format!("[agent] {mismatch}; downloading it again"));
-        attempt += 1;
-    };
-    log.line(&format!("[agent] Downloaded {} bytes, sha256 {} verified", fetched.bytes, fetched.sha256));
+    fs::create_dir_all(deployment_dir)
+        .map_err(|e| Error::write(format!("creating {}", deployment_dir.display()), e))?;
+    let bundle = Layout::bundle_file(deployment_dir);
+    // Never write through a hard link into another deployment's bundle.
+    remove_if_exists(&bundle).map_err(|e| Error::io(format!("cannot remove {}", bundle.display()), e))?;
+    let _ = fs::remove_file(Layout::bundle_sha256_file(deployment_dir));
+
+    // Before pruning: pruning may remove the directory reused here, once this one holds its own link or copy.
+    let reused = reuse_local_bundle(layout, group_id, deployment_dir, &expected, log).await;
+
+    let removed = layout
+        .prune_revisions(group_id, deployment_dir, max_revisions)
+        .map_err(|e| Error::io("cannot prune old revisions", e))?;
+    for dir in removed {
+        log.line(&format!("[agent] Removed the old revision {} (max revisions {max_revisions})", dir.display()));
+    }
+
+    if !reused {
+        let fetched = download_verified(fetch, &spec.url, &bundle, &expected, log).await?;
+        log.line(&format!("[agent] Downloaded {} bytes, sha256 {} verified", fetched.bytes, fetched.sha256));
+    }
 
     let bundle_type = spec.bundle_type.clone();
     let archive_dir = Layout::archive_dir(deployment_dir);
@@ -225,6 +220,11 @@ async fn fetch_and_extract(
         archive_dir.display()
     ));
 
+    // Verified and extracted: a later redeploy of the same bundle may reuse it.
+    if let Err(error) = Layout::write_bundle_sha256(deployment_dir, &expected) {
+        log.line(&format!("[agent] Cannot record the bundle's SHA-256 (a redeploy will download it again): {error}"));
+    }
+
     let pointer = layout.most_recent_install_file(group_id);
     layout
         .write_install_pointer(&pointer, deployment_dir)
@@ -232,10 +232,146 @@ async fn fetch_and_extract(
     Ok(())
 }
 
+/// Downloads the bundle at `url` to `bundle` until its SHA-256 is `expected` ([`CHECKSUM_ATTEMPTS`] at most).
+async fn download_verified(
+    fetch: &dyn Fetch,
+    url: &str,
+    bundle: &Path,
+    expected: &str,
+    log: &EventLog,
+) -> Result<Fetched, Error> {
+    let mut attempt = 1;
+    loop {
+        log.line(&format!("[agent] Downloading the bundle from {url}"));
+        let fetched = match fetch.fetch(url, bundle).await {
+            Ok(fetched) => fetched,
+            Err(error) => {
+                let _ = fs::remove_file(bundle);
+                return Err(error);
+            }
+        };
+        if fetched.sha256 == expected {
+            return Ok(fetched);
+        }
+        let _ = fs::remove_file(bundle);
+        let mismatch = Error::ChecksumMismatch {
+            url: url.to_owned(),
+            expected: expected.to_owned(),
+            actual: fetched.sha256,
+            bytes: fetched.bytes,
+        };
+        if attempt >= CHECKSUM_ATTEMPTS {
+            return Err(mismatch);
+        }
+        log.line(&format!("[agent] {mismatch}; downloading it again"));
+        attempt += 1;
+    }
+}
+
+/// Puts the bundle of an earlier deployment of the group with SHA-256 `expected` at `<deployment_dir>/bundle.tar`
+/// (hard link, else copy) and checks its hash again. Returns false, with `bundle.tar` absent, when there is no such
+/// bundle or it cannot be used; the reason is logged.
+async fn reuse_local_bundle(
+    layout: &Layout,
+    group_id: &str,
+    deployment_dir: &Path,
+    expected: &str,
+    log: &EventLog,
+) -> bool {
+    let Some(source_dir) = layout.find_verified_bundle(group_id, deployment_dir, expected) else {
+        return false;
+    };
+    let source_id = source_dir.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let source = Layout::bundle_file(&source_dir);
+    let dest = Layout::bundle_file(deployment_dir);
+    let task = {
+        let (source, dest) = (source.clone(), dest.clone());
+        tokio::task::spawn_blocking(move || link_or_copy_hashing(&source, &dest))
+    };
+    let result = match task.await {
+        Ok(result) => result,
+        Err(error) => Err(Error::Install(format!("the copy task failed: {error}"))),
+    };
+    match result {
+        Ok((fetched, how)) if fetched.sha256 == expected => {
+            log.line(&format!(
+                "[agent] Found the verified bundle {} ({} bytes); {how}",
+                source.display(),
+                fetched.bytes
+            ));
+            log.line(&format!(
+                "[agent] Reused the bundle of deployment {source_id} (sha256 {expected}); nothing was downloaded."
+            ));
+            true
+        }
+        Ok((fetched, _)) => {
+            let _ = fs::remove_file(&dest);
+            log.line(&format!(
+                "[agent] The local bundle {} of deployment {source_id} has SHA-256 {} ({} bytes), not {expected} as \
+                 recorded; downloading the bundle instead",
+                source.display(),
+                fetched.sha256,
+                fetched.bytes
+            ));
+            false
+        }
+        Err(error) => {
+            let _ = fs::remove_file(&dest);
+            log.line(&format!(
+                "[agent] Cannot reuse the bundle {} of deployment {source_id}: {error}; downloading the bundle instead",
+                source.display()
+            ));
+            false
+        }
+    }
+}
+
+/// Hard-links `source` to `dest`, or copies it when linking fails; returns the hash of what `dest` now holds and
+/// how it got there.
+fn link_or_copy_hashing(source: &Path, dest: &Path) -> Result<(Fetched, &'static str), Error> {
+    match fs::hard_link(source, dest) {
+        Ok(()) => {
+            let fetched = hash_file(dest).map_err(|e| Error::io(format!("cannot read {}", dest.display()), e))?;
+            Ok((fetched, "hard-linked it"))
+        }
+        Err(error) => {
+            tracing::debug!(%error, "cannot hard-link the bundle; copying it");
+            Ok((copy_hashing(source, dest)?, "copied it"))
+        }
+    }
+}
+
+/// The SHA-256 and length of a file.
+fn hash_file(path: &Path) -> io::Result<Fetched> {
+    let mut input = fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 256 * 1024];
+    let mut bytes = 0u64;
+    loop {
+        let n = match input.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buffer[..n]);
+        bytes += n as u64;
+    }
+    Ok(Fetched { sha256: hex::encode(hasher.finalize()), bytes })
+}
+
+fn remove_if_exists(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+        _ => Ok(()),
+    }
+}
+
 /// After a failed write: removes what this DownloadBundle wrote (the bundle, staging directories, the revision),
 /// so that a full disk gets its space back. Logs stay.
 fn remove_partial(deployment_dir: &Path, log: &EventLog) {
     let mut removed = Vec::new();
+    let _ = fs::remove_file(Layout::bundle_sha256_file(deployment_dir));
     let bundle = Layout::bundle_file(deployment_dir);
     if fs::remove_file(&bundle).is_ok() {
         removed.push(bundle);

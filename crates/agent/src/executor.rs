@@ -8,7 +8,19 @@
 //!   the group's last successful install (a no-op when there is none, e.g. on the first deployment); the others
 //!   take them from the current deployment's `deployment-archive`. With [`Executor::run_event_tracked`], the
 //!   command's tracking record names each script while it runs (see [`crate::state::Tracking`]);
-//! - any other event (BlockTraffic, AllowTraffic, Start, End, names this agent does not know) succeeds as a no-op.
+//! - any other event (BlockTraffic, AllowTraffic, Start, End, names this agent does not know) succeeds as a no-op,
+//!   and so does a command for `OnFailure`, which is no deployment step.
+//!
+//! **OnFailure** (a Cutover extension, `docs/appspec-extensions.md`; CodeDeploy's agent parses the hook but never
+//! runs it). When an event fails on this host
+//! (a script failed or timed out, or DownloadBundle or Install failed in the agent), the `OnFailure` scripts run
+//! right away, before the failure is reported: those of the current deployment's `deployment-archive` if it exists,
+//! else those of the group's last successful install, else none. They get the usual hook variables with
+//! `LIFECYCLE_EVENT=OnFailure`, plus `FAILED_LIFECYCLE_EVENT=<the event that failed>`, and each its own timeout.
+//! Their output is appended to the failed event's log (and so uploaded), but the diagnostics (error code, script,
+//! message, log tail) are the failed event's, fixed before OnFailure starts; an OnFailure script that fails (or an
+//! AppSpec that cannot be read) is only noted in the log. A failure that the runner records after an agent restart
+//! (the event was interrupted by a crash) runs no OnFailure scripts: nothing is executed for it.
 //!
 //! Hook output always goes to the *current* deployment's `logs/scripts.log`, also when the scripts come from the last
 //! successful install (the CodeDeploy agent writes those into the older revision's log, where nobody looks).
@@ -20,7 +32,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cutover_api_types::agent::{CompleteRequest, Diagnostics, HostCommand};
-use cutover_domain::appspec::{AppSpec, Os};
+use cutover_domain::appspec::{AppSpec, HookScript, Os};
 use cutover_domain::lifecycle::{LifecycleEvent, ScriptSource};
 use serde::{Deserialize, Serialize};
 
@@ -152,6 +164,10 @@ impl Executor {
         tracing::info!(command_id = %command.command_id, event = %command.lifecycle_event, "running command");
 
         let result = match event {
+            Some(LifecycleEvent::OnFailure) => {
+                log.line("[agent] OnFailure is no deployment step: its scripts run only when another event fails");
+                Ok(())
+            }
             Some(LifecycleEvent::DownloadBundle) => {
                 bundle::download_bundle(
                     &self.layout,
@@ -173,7 +189,6 @@ impl Executor {
             }
         };
 
-        let end_time_ms = now_ms();
         let (succeeded, mut diagnostics) = match &result {
             Ok(()) => {
                 (true, Diagnostics { error_code: SUCCESS.into(), message: "Succeeded".into(), ..Default::default() })
@@ -192,6 +207,11 @@ impl Executor {
             }
         };
         diagnostics.log_tail = log.tail();
+        // After the diagnostics are fixed: OnFailure only adds to the log.
+        if let (Err(_), Some(failed)) = (&result, event) {
+            self.run_on_failure(command, failed, &deployment_dir, &log, tracking).await;
+        }
+        let end_time_ms = now_ms();
         match &result {
             Ok(()) => tracing::info!(command_id = %command.command_id, "command succeeded"),
             Err(error) => tracing::warn!(command_id = %command.command_id, %error, "command failed"),
@@ -232,51 +252,66 @@ impl Executor {
         log: &EventLog,
         tracking: Option<&TrackingRecord>,
     ) -> Result<(), Error> {
-        let group_id = &command.deployment.deployment_group_id;
-        let source_dir = match event.script_source() {
-            ScriptSource::Current => {
-                let archive = Layout::archive_dir(deployment_dir);
-                if !archive.is_dir() {
-                    return Err(Error::Install(format!(
-                        "The deployment archive {} does not exist; DownloadBundle must succeed before {event}",
-                        archive.display()
-                    )));
-                }
-                deployment_dir.to_path_buf()
-            }
-            ScriptSource::LastSuccessfulInstall => {
-                let pointer = self.layout.last_successful_install_file(group_id);
-                let previous = Layout::read_install_pointer(&pointer)
-                    .map_err(|e| Error::io(format!("cannot read {}", pointer.display()), e))?;
-                match previous.filter(|dir| Layout::archive_dir(dir).is_dir()) {
-                    Some(dir) => dir,
-                    None => {
-                        tracing::info!(%event, "no previous successful install of the group; nothing to run");
-                        return Ok(());
-                    }
-                }
-            }
+        let Some(source_dir) = self.script_source_dir(command, event, deployment_dir)? else {
+            tracing::info!(%event, "no previous successful install of the group; nothing to run");
+            return Ok(());
         };
         let archive = Layout::archive_dir(&source_dir);
-        let archive_for_parse = archive.clone();
-        let appspec = tokio::task::spawn_blocking(move || load_appspec(&archive_for_parse))
-            .await
-            .map_err(|e| Error::AppSpec(format!("internal error while reading the AppSpec: {e}")))??;
+        let appspec = load_appspec_blocking(&archive).await?;
         let scripts = appspec.scripts(event);
         if scripts.is_empty() {
             return Ok(());
         }
         log.line(&format!("LifecycleEvent - {event}"));
         let env = hook_environment(command, event);
+        self.run_scripts(&archive, scripts, &env, log, tracking).await
+    }
+
+    /// The deployment directory whose `deployment-archive` holds the scripts of `event`, or `None` when the event
+    /// takes them from the last successful install and there is none.
+    fn script_source_dir(
+        &self,
+        command: &HostCommand,
+        event: LifecycleEvent,
+        deployment_dir: &Path,
+    ) -> Result<Option<PathBuf>, Error> {
+        let last_successful = || {
+            let pointer = self.layout.last_successful_install_file(&command.deployment.deployment_group_id);
+            let previous = Layout::read_install_pointer(&pointer)
+                .map_err(|e| Error::io(format!("cannot read {}", pointer.display()), e))?;
+            Ok(previous.filter(|dir| Layout::archive_dir(dir).is_dir()))
+        };
+        let current_exists = Layout::archive_dir(deployment_dir).is_dir();
+        match event.script_source() {
+            ScriptSource::Current if current_exists => Ok(Some(deployment_dir.to_path_buf())),
+            ScriptSource::Current => Err(Error::Install(format!(
+                "The deployment archive {} does not exist; DownloadBundle must succeed before {event}",
+                Layout::archive_dir(deployment_dir).display()
+            ))),
+            ScriptSource::LastSuccessfulInstall => last_successful(),
+            ScriptSource::CurrentElseLastSuccessfulInstall if current_exists => Ok(Some(deployment_dir.to_path_buf())),
+            ScriptSource::CurrentElseLastSuccessfulInstall => last_successful(),
+        }
+    }
+
+    /// Runs `scripts` of the revision in `archive` one after another; the first failure stops them.
+    async fn run_scripts(
+        &self,
+        archive: &Path,
+        scripts: &[HookScript],
+        env: &[(String, String)],
+        log: &EventLog,
+        tracking: Option<&TrackingRecord>,
+    ) -> Result<(), Error> {
         for hook in scripts {
-            let path = script_path(&archive, &hook.location)?;
+            let path = script_path(archive, &hook.location)?;
             let run = ScriptRun {
                 location: hook.location.clone(),
                 path,
                 timeout: Duration::from_secs(hook.timeout_secs.max(1)),
                 runas: hook.runas.clone(),
                 sudo: hook.sudo,
-                env: env.clone(),
+                env: env.to_vec(),
                 kill_grace: self.options.kill_grace,
                 drain_window: self.options.drain_window,
             };
@@ -284,6 +319,55 @@ impl Executor {
         }
         Ok(())
     }
+
+    /// Runs the `OnFailure` scripts after `failed` failed, appending to its log; whatever happens is only logged.
+    async fn run_on_failure(
+        &self,
+        command: &HostCommand,
+        failed: LifecycleEvent,
+        deployment_dir: &Path,
+        log: &EventLog,
+        tracking: Option<&TrackingRecord>,
+    ) {
+        let event = LifecycleEvent::OnFailure;
+        let unchanged = format!("the failure of {failed} is reported unchanged");
+        let source_dir = match self.script_source_dir(command, event, deployment_dir) {
+            Ok(Some(dir)) => dir,
+            Ok(None) => return,
+            Err(error) => {
+                log.line(&format!("[agent] Cannot run the OnFailure hook: {error}; {unchanged}"));
+                return;
+            }
+        };
+        let archive = Layout::archive_dir(&source_dir);
+        let appspec = match load_appspec_blocking(&archive).await {
+            Ok(appspec) => appspec,
+            Err(error) => {
+                log.line(&format!("[agent] Cannot run the OnFailure hook: {error}; {unchanged}"));
+                return;
+            }
+        };
+        let scripts = appspec.scripts(event);
+        if scripts.is_empty() {
+            return;
+        }
+        log.line(&format!("[agent] {failed} failed; running the OnFailure hook of {}", archive.display()));
+        log.line(&format!("LifecycleEvent - {event}"));
+        let mut env = hook_environment(command, event);
+        env.push(("FAILED_LIFECYCLE_EVENT".to_owned(), failed.as_str().to_owned()));
+        match self.run_scripts(&archive, scripts, &env, log, tracking).await {
+            Ok(()) => log.line("[agent] The OnFailure hook succeeded"),
+            Err(error) => log.line(&format!("[agent] The OnFailure hook failed: {error}; {unchanged}")),
+        }
+    }
+}
+
+/// [`load_appspec`] on the blocking pool.
+async fn load_appspec_blocking(archive: &Path) -> Result<AppSpec, Error> {
+    let archive = archive.to_path_buf();
+    tokio::task::spawn_blocking(move || load_appspec(&archive))
+        .await
+        .map_err(|e| Error::AppSpec(format!("internal error while reading the AppSpec: {e}")))?
 }
 
 /// Reads and validates the revision's AppSpec (`appspec.yml`, else `appspec.yaml`).

@@ -3,6 +3,8 @@
 //! ```text
 //! <root>/
 //!   <DGID>/<DID>/bundle.tar                  the downloaded bundle, whatever its format
+//!   <DGID>/<DID>/bundle.sha256               `<sha256>  bundle.tar` once the bundle was verified and extracted
+//!                                            (Cutover only: what lets a redeploy reuse the bundle, see `bundle`)
 //!   <DGID>/<DID>/deployment-archive/         the unpacked revision
 //!   <DGID>/<DID>/logs/scripts.log            hook output
 //!   deployment-instructions/<DGID>_last_successful_install   "<root>/<DGID>/<DID>", written after Install
@@ -22,7 +24,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::util::{sanitize_file_name, write_atomic};
+use crate::util::{sanitize_file_name, write_atomic, write_replacing};
 
 /// Paths of the agent's state directory.
 #[derive(Debug, Clone)]
@@ -58,6 +60,37 @@ impl Layout {
     /// `<deployment dir>/bundle.tar`.
     pub fn bundle_file(deployment_dir: &Path) -> PathBuf {
         deployment_dir.join("bundle.tar")
+    }
+
+    /// `<deployment dir>/bundle.sha256`: the verified SHA-256 of `bundle.tar`, in `sha256sum` format.
+    pub fn bundle_sha256_file(deployment_dir: &Path) -> PathBuf {
+        deployment_dir.join("bundle.sha256")
+    }
+
+    /// Writes `bundle.sha256` for a verified `bundle.tar`.
+    pub(crate) fn write_bundle_sha256(deployment_dir: &Path, sha256: &str) -> io::Result<()> {
+        write_replacing(&Self::bundle_sha256_file(deployment_dir), format!("{sha256}  bundle.tar\n").as_bytes(), false)
+    }
+
+    /// The verified SHA-256 a deployment directory records for its `bundle.tar` (lowercase hex), if any.
+    pub fn read_bundle_sha256(deployment_dir: &Path) -> Option<String> {
+        let text = fs::read_to_string(Self::bundle_sha256_file(deployment_dir)).ok()?;
+        let sha256 = text.split_whitespace().next()?.to_ascii_lowercase();
+        (sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit())).then_some(sha256)
+    }
+
+    /// The newest (by mtime) deployment directory of the group, other than `current`, whose `bundle.sha256` records
+    /// `sha256` and whose `bundle.tar` still exists: a bundle this host already downloaded and verified.
+    pub fn find_verified_bundle(&self, group_id: &str, current: &Path, sha256: &str) -> Option<PathBuf> {
+        let entries = fs::read_dir(self.group_dir(group_id)).ok()?;
+        entries
+            .flatten()
+            .filter(|entry| entry.path() != current && entry.file_type().is_ok_and(|t| t.is_dir()))
+            .filter(|entry| Self::read_bundle_sha256(&entry.path()).is_some_and(|recorded| recorded == sha256))
+            .filter(|entry| fs::symlink_metadata(Self::bundle_file(&entry.path())).is_ok_and(|m| m.is_file()))
+            .map(|entry| (entry.metadata().and_then(|m| m.modified()).unwrap_or(SystemTime::UNIX_EPOCH), entry.path()))
+            .max()
+            .map(|(_, path)| path)
     }
 
     /// `<deployment dir>/logs/scripts.log`.
@@ -124,8 +157,8 @@ impl Layout {
         write_atomic(path, deployment_dir.as_os_str().as_encoded_bytes())
     }
 
-    /// Applies `max_revisions` at the start of DownloadBundle: lists the group's deployment directories except the
-    /// current one; if there are `count >= max_revisions`, removes the `count - max_revisions + 1` oldest (by
+    /// Applies `max_revisions` in DownloadBundle, before anything is downloaded (after a reused bundle was linked into
+    /// `current`, see `bundle`): lists the group's deployment directories except the current one; if there are `count >= max_revisions`, removes the `count - max_revisions + 1` oldest (by
     /// mtime), never the last successful install. Returns the directories removed.
     pub fn prune_revisions(&self, group_id: &str, current: &Path, max_revisions: usize) -> io::Result<Vec<PathBuf>> {
         let group_dir = self.group_dir(group_id);

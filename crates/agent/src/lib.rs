@@ -6,12 +6,15 @@
 //! install, which revision each hook's scripts come from, its hook environment and its error messages, with a few
 //! deliberate improvements (safe archive extraction, SHA-256 verified bundles, a timed-out script is killed with
 //! every process it started, SIGKILL after the grace period, scripts that leave output pipes open do not hang an
-//! event, no `su`, an event never runs twice, heartbeats while a command runs, clear disk-full failures).
+//! event, no `su`, an event never runs twice, heartbeats while a command runs, clear disk-full failures, a redeployed
+//! bundle is reused from disk instead of downloaded again) and one AppSpec extension, the `OnFailure` hook.
 //!
 //! Module map:
 //! - [`runner`] (re-exported as [`run`]): register, crash recovery, poll/run/report loop, heartbeats, shutdown;
-//! - [`executor`]: runs one command ([`executor::Executor::run_event`]), no network; what the tests drive;
-//! - [`bundle`]: DownloadBundle (prune, fetch, verify, extract, unwrap) and the [`bundle::Fetch`] sources;
+//! - [`executor`]: runs one command ([`executor::Executor::run_event`]), no network; what the tests drive; runs the
+//!   `OnFailure` hook when an event fails;
+//! - [`bundle`]: DownloadBundle (reuse a verified local bundle, prune, fetch, verify, extract, unwrap) and the
+//!   [`bundle::Fetch`] sources;
 //! - [`archive`]: validated two-pass extraction of tar, tgz and zip;
 //! - `install`: the Install event (cleanup file, instructions, copy, permissions);
 //! - `script`: one hook script (process group, timeout and kill, runas, output streaming);

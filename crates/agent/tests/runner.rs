@@ -1,7 +1,7 @@
 //! The agent loop (`cutover_agent::run`) against a minimal in-process server speaking the agent protocol:
 //! register, poll, download, complete with retries, no event run twice, crash recovery (the interrupted command
-//! reported failed, the hook script it orphaned killed with its children), graceful shutdown and heartbeats while a
-//! command runs.
+//! reported failed, the hook script it orphaned killed with its children, no OnFailure hook for it), graceful
+//! shutdown and heartbeats while a command runs.
 
 mod common;
 
@@ -301,7 +301,9 @@ async fn a_restarted_agent_kills_the_hook_its_crash_orphaned_with_its_children_t
     let root = dir.path().join("root");
     let pids = dir.path().join("pids");
     let (server, url) = FakeServer::start().await;
-    let appspec = "version: 0.0\nos: linux\nhooks:\n  AfterInstall:\n    - location: hang.sh\n      timeout: 300\n";
+    let on_failure_ran = dir.path().join("on-failure-ran");
+    let appspec = "version: 0.0\nos: linux\nhooks:\n  AfterInstall:\n    - location: hang.sh\n      timeout: 300\n  \
+                   OnFailure:\n    - location: on-failure.sh\n      timeout: 30\n";
     // Everything ignores SIGTERM (ignored signals are inherited across fork and exec), so the restarted agent has
     // to go on to SIGKILL. The `sh -c` exits at once: its `sleep` is orphaned, linked to the script by its group only.
     let script = format!(
@@ -309,7 +311,11 @@ async fn a_restarted_agent_kills_the_hook_its_crash_orphaned_with_its_children_t
          sleep 300",
         pids = pids.display()
     );
-    let bytes = Bundle::new().file("appspec.yml", appspec, 0o644).script("hang.sh", &script).tgz();
+    let bytes = Bundle::new()
+        .file("appspec.yml", appspec, 0o644)
+        .script("hang.sh", &script)
+        .script("on-failure.sh", &format!("touch {}", on_failure_ran.display()))
+        .tgz();
     let sha = sha256_hex(&bytes);
     server.state.lock().expect("state").bundles.insert("/bundles/app.tgz".to_owned(), bytes);
     let (_stop, agent) = start_agent(config(&url, &root));
@@ -364,6 +370,8 @@ async fn a_restarted_agent_kills_the_hook_its_crash_orphaned_with_its_children_t
     bystander.kill().expect("kill sleep");
     bystander.wait().expect("reap sleep");
     assert!(!tracking_file.exists());
+    // The failure was recovered after a restart, not run: no OnFailure hook for it.
+    assert!(!on_failure_ran.exists(), "OnFailure ran for a restart-recovered failure");
 
     stop.send(()).expect("stop");
     agent.await.expect("join").expect("agent");

@@ -1,4 +1,9 @@
 //! Lifecycle events of EC2/on-premises deployments: their names, order, and which revision's scripts they use.
+//!
+//! Besides CodeDeploy's events there is one Cutover extension, [`LifecycleEvent::OnFailure`]: a hook that an AppSpec
+//! may list scripts for, run by the agent on a host right after another event failed there. It is never a step of a
+//! deployment, so it is in none of the ordered lists ([`LifecycleEvent::ALL`], [`LifecycleEvent::IN_PLACE`]) but in
+//! [`LifecycleEvent::EXTENSIONS`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -25,6 +30,8 @@ pub enum LifecycleEvent {
     AllowTestTraffic,
     AfterAllowTestTraffic,
     End,
+    /// Cutover extension: runs on a host when another event failed there (see the module documentation).
+    OnFailure,
 }
 
 /// Which installed revision a hook takes its scripts from (CodeDeploy agent `HookExecutor`).
@@ -34,10 +41,13 @@ pub enum ScriptSource {
     LastSuccessfulInstall,
     /// The revision being deployed.
     Current,
+    /// The revision being deployed if its archive is on the host, else the group's last successful install; nothing
+    /// when there is neither (the `OnFailure` hook).
+    CurrentElseLastSuccessfulInstall,
 }
 
 impl LifecycleEvent {
-    /// Every event, in CodeDeploy's canonical order.
+    /// Every CodeDeploy event, in CodeDeploy's canonical order (never [`LifecycleEvent::OnFailure`]).
     pub const ALL: [LifecycleEvent; 17] = [
         Self::Start,
         Self::BeforeBlockTraffic,
@@ -69,7 +79,10 @@ impl LifecycleEvent {
         Self::ValidateService,
     ];
 
-    /// Returns CodeDeploy's name of the event.
+    /// Cutover's hook events beyond CodeDeploy: they accept scripts, but never run as a step of a deployment.
+    pub const EXTENSIONS: [LifecycleEvent; 1] = [Self::OnFailure];
+
+    /// Returns CodeDeploy's name of the event (Cutover's, for an extension).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Start => "Start",
@@ -89,12 +102,14 @@ impl LifecycleEvent {
             Self::AllowTestTraffic => "AllowTestTraffic",
             Self::AfterAllowTestTraffic => "AfterAllowTestTraffic",
             Self::End => "End",
+            Self::OnFailure => "OnFailure",
         }
     }
 
     /// Returns true when `appspec.yml` may list scripts for this event on the EC2/on-premises platform.
     ///
     /// DownloadBundle and Install are done by the agent itself, and BlockTraffic/AllowTraffic by the server.
+    /// The extension `OnFailure` accepts scripts too.
     pub fn accepts_scripts(self) -> bool {
         matches!(
             self,
@@ -107,7 +122,13 @@ impl LifecycleEvent {
                 | Self::ValidateService
                 | Self::BeforeAllowTraffic
                 | Self::AfterAllowTraffic
+                | Self::OnFailure
         )
+    }
+
+    /// Returns true for Cutover's extensions ([`LifecycleEvent::EXTENSIONS`]), which CodeDeploy does not know.
+    pub fn is_extension(self) -> bool {
+        Self::EXTENSIONS.contains(&self)
     }
 
     /// Returns which revision's scripts the hook runs, for a normal (not blue/green rollback) deployment.
@@ -116,6 +137,7 @@ impl LifecycleEvent {
             Self::BeforeBlockTraffic | Self::AfterBlockTraffic | Self::ApplicationStop => {
                 ScriptSource::LastSuccessfulInstall
             }
+            Self::OnFailure => ScriptSource::CurrentElseLastSuccessfulInstall,
             _ => ScriptSource::Current,
         }
     }
@@ -138,6 +160,7 @@ impl FromStr for LifecycleEvent {
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         Self::ALL
             .iter()
+            .chain(Self::EXTENSIONS.iter())
             .copied()
             .find(|event| event.as_str() == name)
             .ok_or_else(|| UnknownLifecycleEvent(name.to_owned()))
@@ -150,10 +173,22 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for event in LifecycleEvent::ALL {
+        for event in LifecycleEvent::ALL.into_iter().chain(LifecycleEvent::EXTENSIONS) {
             assert_eq!(event.as_str().parse::<LifecycleEvent>(), Ok(event));
         }
         assert!("Nope".parse::<LifecycleEvent>().is_err());
+        assert!("onfailure".parse::<LifecycleEvent>().is_err(), "names are case-sensitive");
+    }
+
+    #[test]
+    fn on_failure_takes_scripts_but_is_never_a_deployment_step() {
+        let event = LifecycleEvent::OnFailure;
+        assert!(event.accepts_scripts());
+        assert!(event.is_extension());
+        assert!(!LifecycleEvent::ALL.contains(&event));
+        assert!(!LifecycleEvent::IN_PLACE.contains(&event));
+        assert!(LifecycleEvent::ALL.iter().all(|event| !event.is_extension()));
+        assert_eq!(event.script_source(), ScriptSource::CurrentElseLastSuccessfulInstall);
     }
 
     #[test]

@@ -91,13 +91,21 @@ impl ZoneProgress {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ZonalStep {
     /// Start `count` more pending targets of zone `zone`, in their order.
-    Dispatch { zone: usize, count: u64 },
+    Dispatch {
+        zone: usize,
+        count: u64,
+    },
     /// Zone `zone` may start only after baking `secs` seconds since the previous zone finished.
-    Bake { zone: usize, secs: u64 },
+    Bake {
+        zone: usize,
+        secs: u64,
+    },
     Wait,
     Succeeded,
     /// Fail the deployment; every pending target is skipped.
-    Failed { code: DeploymentErrorCode },
+    Failed {
+        code: DeploymentErrorCode,
+    },
 }
 
 /// Decides the next step of a zonal deployment. `baked` tells whether the bake before the next zone is over.
@@ -121,7 +129,11 @@ pub fn step(min_healthy: u64, config: &ZonalConfig, zones: &[ZoneProgress], bake
     }
     let budget = unavailable_budget(n, min_healthy);
     if failed >= budget {
-        return if in_progress > 0 { ZonalStep::Wait } else { ZonalStep::Failed { code: DeploymentErrorCode::HealthConstraints } };
+        return if in_progress > 0 {
+            ZonalStep::Wait
+        } else {
+            ZonalStep::Failed { code: DeploymentErrorCode::HealthConstraints }
+        };
     }
     // The zone being deployed: the first one with work left.
     let Some(zone) = zones.iter().position(|z| z.pending > 0 || z.in_progress > 0) else { return ZonalStep::Wait };
@@ -135,7 +147,11 @@ pub fn step(min_healthy: u64, config: &ZonalConfig, zones: &[ZoneProgress], bake
     let rule = config.minimum_healthy_hosts_per_zone.unwrap_or(MinimumHealthyHosts::FleetPercent(0));
     let zone_budget = unavailable_budget(progress.total(), rule.min_healthy(progress.total()));
     if progress.failed >= zone_budget {
-        return if in_progress > 0 { ZonalStep::Wait } else { ZonalStep::Failed { code: DeploymentErrorCode::HealthConstraints } };
+        return if in_progress > 0 {
+            ZonalStep::Wait
+        } else {
+            ZonalStep::Failed { code: DeploymentErrorCode::HealthConstraints }
+        };
     }
     let fleet_room = (budget - failed).saturating_sub(in_progress);
     let zone_room = (zone_budget - progress.failed).saturating_sub(progress.in_progress);
@@ -147,15 +163,25 @@ pub fn step(min_healthy: u64, config: &ZonalConfig, zones: &[ZoneProgress], bake
 mod tests {
     use super::*;
 
+    /// Dispatch batches as (zone, count), bakes as (zone, seconds), and the outcome.
+    type Simulation = (Vec<(usize, u64)>, Vec<(usize, u64)>, ZonalStep);
+
     fn zone(pending: u64) -> ZoneProgress {
         ZoneProgress { pending, ..ZoneProgress::default() }
     }
 
     /// Runs a whole zonal deployment where every host succeeds except `failing` (by global index), completing one
     /// host at a time; returns the dispatch batches as (zone, count), the bakes seen and the outcome.
-    fn simulate(min_healthy: u64, config: ZonalConfig, sizes: &[u64], failing: &[usize]) -> (Vec<(usize, u64)>, Vec<(usize, u64)>, ZonalStep) {
+    fn simulate(min_healthy: u64, config: ZonalConfig, sizes: &[u64], failing: &[usize]) -> Simulation {
         let mut zones: Vec<ZoneProgress> = sizes.iter().map(|&n| zone(n)).collect();
-        let offsets: Vec<usize> = sizes.iter().scan(0usize, |acc, &n| { let start = *acc; *acc += n as usize; Some(start) }).collect();
+        let offsets: Vec<usize> = sizes
+            .iter()
+            .scan(0usize, |acc, &n| {
+                let start = *acc;
+                *acc += n as usize;
+                Some(start)
+            })
+            .collect();
         let mut running: Vec<(usize, usize)> = Vec::new(); // (zone, global index)
         let mut started = vec![0u64; sizes.len()];
         let (mut batches, mut bakes) = (Vec::new(), Vec::new());
@@ -190,7 +216,11 @@ mod tests {
 
     #[test]
     fn deploys_zone_by_zone_with_bakes_between() {
-        let config = ZonalConfig { first_zone_monitor_secs: Some(60), monitor_secs: Some(30), minimum_healthy_hosts_per_zone: None };
+        let config = ZonalConfig {
+            first_zone_monitor_secs: Some(60),
+            monitor_secs: Some(30),
+            minimum_healthy_hosts_per_zone: None,
+        };
         // 9 hosts in three zones, fleet HOST_COUNT 6 → 3 unavailable at most; per zone 0% → whole zone at once.
         let (batches, bakes, outcome) = simulate(6, config, &[3, 3, 3], &[]);
         assert_eq!(outcome, ZonalStep::Succeeded);
@@ -220,7 +250,8 @@ mod tests {
 
     #[test]
     fn fleet_budget_still_applies() {
-        let config = ZonalConfig { first_zone_monitor_secs: None, monitor_secs: None, minimum_healthy_hosts_per_zone: None };
+        let config =
+            ZonalConfig { first_zone_monitor_secs: None, monitor_secs: None, minimum_healthy_hosts_per_zone: None };
         // Fleet of 6 with min 5: one at a time across zones; a failure with hosts left fails it.
         let (batches, _, outcome) = simulate(5, config, &[3, 3], &[1]);
         assert!(batches.iter().all(|(_, count)| *count == 1));

@@ -46,6 +46,8 @@ const SCRIPT_KEYS: &[&str] = &["location", "timeout", "runas", "sudo"];
 /// - `timeout` defaults to 3600; the per-event sum check (≤ 3600 s) counts only timeouts written in the file, since
 ///   counting the default would reject every event with two scripts and no timeouts, which CodeDeploy runs;
 /// - a hook whose value is null or an empty list is left out of [`AppSpec::hooks`];
+/// - besides CodeDeploy's script events, `hooks` accepts Cutover's extension `OnFailure` (same script keys; CodeDeploy's
+///   own agent parses it but never runs it); every other unknown event name is an error;
 /// - YAML 1.1 booleans (`yes`/`no`/`on`/`off`) are accepted for `sudo`, and aliases and `<<` merge keys work.
 pub fn parse(text: &str) -> Result<AppSpec, Vec<Diagnostic>> {
     if text.len() > MAX_TEXT_BYTES {
@@ -990,7 +992,11 @@ fn unknown_key_hint(key: &str, known: &[&str], top_level: bool) -> String {
 }
 
 fn unknown_event_hint(name: &str) -> String {
-    let scripted = LifecycleEvent::ALL.into_iter().filter(|event| event.accepts_scripts()).map(LifecycleEvent::as_str);
+    let scripted = LifecycleEvent::ALL
+        .into_iter()
+        .chain(LifecycleEvent::EXTENSIONS)
+        .filter(|event| event.accepts_scripts())
+        .map(LifecycleEvent::as_str);
     if let Some(candidate) = suggest(name, scripted.clone()) {
         return did_you_mean(candidate);
     }

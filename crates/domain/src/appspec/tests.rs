@@ -244,6 +244,47 @@ fn small_documents_are_accepted() {
 }
 
 #[test]
+fn the_on_failure_extension_is_accepted_with_the_usual_script_keys() {
+    let text = "version: 0.0\nos: linux\nhooks:\n  ValidateService:\n    - location: check.sh\n  OnFailure:\n    \
+                - location: scripts/collect.sh\n      timeout: 120\n      runas: app\n    - location: notify.sh\n      \
+                sudo: true\n";
+    let spec = accepted("OnFailure", text);
+    assert_eq!(
+        spec.hooks,
+        vec![
+            hook(LifecycleEvent::ValidateService, vec![script("check.sh", 3600, None, false)]),
+            hook(
+                LifecycleEvent::OnFailure,
+                vec![script("scripts/collect.sh", 120, Some("app"), false), script("notify.sh", 3600, None, true)]
+            ),
+        ]
+    );
+    assert_eq!(spec.scripts(LifecycleEvent::OnFailure).len(), 2);
+    // Validated like every other hook; names stay exact.
+    assert_eq!(
+        rejected(
+            "OnFailure timeout",
+            "version: 0.0\nos: linux\nhooks:\n  OnFailure:\n    - location: a.sh\n      timeout: 0\n"
+        ),
+        rejected(
+            "ValidateService timeout",
+            "version: 0.0\nos: linux\nhooks:\n  ValidateService:\n    - location: a.sh\n      timeout: 0\n"
+        )
+        .iter()
+        .map(|line| line.replace("ValidateService", "OnFailure"))
+        .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        rejected("misspelt OnFailure", "version: 0.0\nos: linux\nhooks:\n  OnFailur:\n    - location: a.sh\n"),
+        ["line 4: hooks.OnFailur: unknown lifecycle event \"OnFailur\" (hint: did you mean OnFailure?)"]
+    );
+    assert_eq!(
+        rejected("OnFailure at the top level", "version: 0.0\nos: linux\nOnFailure:\n  - location: a.sh\n"),
+        ["line 3: OnFailure: unknown key \"OnFailure\" (hint: OnFailure is a lifecycle event; indent it under hooks)"]
+    );
+}
+
+#[test]
 fn octal_modes_are_read_from_their_digits() {
     let cases = [
         ("755", 0o755),
@@ -371,7 +412,7 @@ fn invalid_documents_report_exact_diagnostics() {
             "version: 0.0\nos: linux\nhooks:\n  PostDeploy:\n    - location: a.sh\n",
             &["line 4: hooks.PostDeploy: unknown lifecycle event \"PostDeploy\" (hint: scripts can run in \
                BeforeBlockTraffic, AfterBlockTraffic, ApplicationStop, BeforeInstall, AfterInstall, ApplicationStart, \
-               ValidateService, BeforeAllowTraffic and AfterAllowTraffic)"],
+               ValidateService, BeforeAllowTraffic, AfterAllowTraffic and OnFailure)"],
         ),
         (
             "missing location",
