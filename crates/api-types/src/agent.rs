@@ -43,6 +43,10 @@ pub struct PollRequest {
     /// How long the server may hold the request when there is no work (the server caps it).
     #[serde(default)]
     pub wait_ms: u64,
+    /// Commands the agent is running right now: the server does not hand them out again and offers the next
+    /// event of another deployment instead, so deployments of different groups run side by side on one host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub running_command_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]

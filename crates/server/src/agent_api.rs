@@ -115,6 +115,11 @@ async fn poll(State(state): State<AppState>, Json(req): Json<PollRequest>) -> Ag
     let wait = Duration::from_millis(req.wait_ms.min(state.inner.config.poll_max_wait_ms));
     let deadline = tokio::time::Instant::now() + wait;
     let notify = state.inner.wakeups.get(&req.instance_name);
+    let running: Vec<(String, i64)> = req
+        .running_command_ids
+        .iter()
+        .filter_map(|id| parse_command_id(id).map(|(deployment_id, _, position)| (deployment_id.to_owned(), position)))
+        .collect();
     let mut touched = false;
     loop {
         // Register interest before looking, so a wake-up between the look and the wait is kept.
@@ -127,7 +132,7 @@ async fn poll(State(state): State<AppState>, Json(req): Json<PollRequest>) -> Ag
             tx.touch_instance(&req.instance_name, now).await?;
             touched = true;
         }
-        let claimed = tx.claim_next_event(&req.instance_name, now).await?;
+        let claimed = tx.claim_next_event(&req.instance_name, now, &running).await?;
         tx.commit().await?;
         if let Some(claimed) = claimed {
             let command = host_command(&req.instance_name, claimed)?;

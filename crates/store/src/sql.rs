@@ -783,7 +783,14 @@ impl Tx {
 
     /// Hands out the instance's next lifecycle event: one already handed out but not finished (its answer may
     /// have been lost) first, otherwise the next Pending event of a dispatched target, which becomes InProgress.
-    pub async fn claim_next_event(&mut self, instance_name: &str, now: i64) -> Result<Option<ClaimedEvent>> {
+    /// Events in `running` (`(deployment_id, position)`) are being run by the agent right now and are skipped, as
+    /// is the rest of their deployment (a host runs one event of a deployment at a time).
+    pub async fn claim_next_event(
+        &mut self,
+        instance_name: &str,
+        now: i64,
+        running: &[(String, i64)],
+    ) -> Result<Option<ClaimedEvent>> {
         let rows = sqlx::query(
             "SELECT e.* FROM lifecycle_events e JOIN deployment_targets t \
              ON t.deployment_id = e.deployment_id AND t.instance_name = e.instance_name \
@@ -802,6 +809,7 @@ impl Tx {
                 firsts.push(event);
             }
         }
+        firsts.retain(|event| !running.iter().any(|(deployment_id, _)| *deployment_id == event.deployment_id));
         let chosen = firsts.iter().find(|event| event.status == "InProgress").or_else(|| firsts.first()).copied();
         let Some(chosen) = chosen.cloned() else { return Ok(None) };
         let mut event = chosen;
