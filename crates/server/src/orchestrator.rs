@@ -650,13 +650,33 @@ async fn expire(state: &AppState, deployment_id: &str) -> Result<(), StoreError>
     Ok(())
 }
 
+/// How long delivered notifications are kept.
+const TRIGGER_HISTORY_MS: i64 = 7 * 24 * 3600 * 1000;
+
 pub(crate) async fn sweep_forever(state: AppState, every: Duration) {
+    let mut last_prune = 0i64;
     let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
         if let Err(error) = sweep(&state).await {
             tracing::warn!(message = "Sweep failed.", %error);
+        }
+        let now = state.inner.clock.now_ms();
+        if now - last_prune > 10 * 60 * 1000 {
+            last_prune = now;
+            let pruned = async {
+                let mut tx = state.store().begin().await?;
+                let pruned = tx.prune_trigger_history(now - TRIGGER_HISTORY_MS).await?;
+                tx.commit().await?;
+                Ok::<u64, StoreError>(pruned)
+            }
+            .await;
+            match pruned {
+                Ok(0) => {}
+                Ok(rows) => tracing::info!(message = "Pruned delivered notifications.", rows),
+                Err(error) => tracing::warn!(message = "Pruning notifications failed.", %error),
+            }
         }
     }
 }

@@ -1221,3 +1221,25 @@ impl Tx {
     }
 }
 
+/// Retention of delivered notifications.
+impl Tx {
+    /// Deletes deliveries delivered before `before` and events whose deliveries are all gone or delivered;
+    /// returns how many rows went.
+    pub async fn prune_trigger_history(&mut self, before: i64) -> Result<u64> {
+        let deliveries = sqlx::query("DELETE FROM trigger_deliveries WHERE delivered_time IS NOT NULL AND delivered_time < $1")
+            .bind(before)
+            .execute(self.conn())
+            .await?
+            .rows_affected();
+        let events = sqlx::query(
+            "DELETE FROM trigger_events WHERE expanded = 1 AND create_time < $1 \
+             AND NOT EXISTS (SELECT 1 FROM trigger_deliveries d WHERE d.seq = trigger_events.seq)",
+        )
+        .bind(before)
+        .execute(self.conn())
+        .await?
+        .rows_affected();
+        Ok(deliveries + events)
+    }
+}
+
