@@ -6,6 +6,7 @@ check stops the script with a non-zero exit and says what differed, and the last
 real cluster with dummy credentials in the environment (AWS_ACCESS_KEY_ID=test, AWS_DEFAULT_REGION=us-east-1).
 """
 
+import contextlib
 import datetime
 import io
 import json
@@ -89,9 +90,20 @@ def aws(*args, expect_ok=True):
     return done.returncode, output, done.stderr
 
 
-def aws_error(code, *args):
+def aws_in_process(*args):
+    """Runs the AWS CLI's driver (what the `aws` script runs) in this process: the same parsing, request and error
+    reporting as `aws`, without a new Python process per command. Returns (exit code, stdout, stderr)."""
+    from awscli.clidriver import create_clidriver
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = create_clidriver().main([*args, "--endpoint-url", ENDPOINT, "--output", "json"])
+    return status, out.getvalue(), err.getvalue()
+
+
+def aws_error(code, *args, in_process=False):
     """Runs an AWS CLI command that must fail with the service error `code`, as the CLI reports it."""
-    status, _, stderr = aws(*args, expect_ok=False)
+    status, _, stderr = aws_in_process(*args) if in_process else aws(*args, expect_ok=False)
     check(status != 0, f"aws {' '.join(args)} succeeded, {code} was expected")
     check(f"An error occurred ({code})" in stderr, f"aws {' '.join(args)}: expected {code}, got: {stderr.strip()}")
 

@@ -35,13 +35,19 @@ fn venv() -> PathBuf {
     let marker = venv.join(".cutover-compat-ready");
     // Tests run in parallel processes: one creates the venv while the others wait on the lock.
     let lock = std::fs::File::create(target_dir().join("compat-venv.lock")).expect("lock file");
-    let _lock = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive).map_err(|(_, errno)| errno).expect("flock");
+    let _lock =
+        nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive).map_err(|(_, errno)| errno).expect("flock");
     if std::fs::read_to_string(&marker).ok().as_deref() == Some(wanted.as_str()) {
         return venv;
     }
     let run = |command: &mut Command| {
         let out = command.output().expect("run python3");
-        assert!(out.status.success(), "{command:?} failed:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{command:?} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
     run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "-r"]).arg(&requirements));
@@ -74,9 +80,8 @@ async fn run_suite(script: &str, env: Vec<(&'static str, String)>, cluster: &Clu
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("CUTOVER_ENDPOINT", &cluster.endpoint)
         .envs(env);
-    let out: Output = tokio::task::spawn_blocking(move || command.output().expect("run python"))
-        .await
-        .expect("python task");
+    let out: Output =
+        tokio::task::spawn_blocking(move || command.output().expect("run python")).await.expect("python task");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{script} failed:\n{stdout}\n{stderr}\n{}", cluster.logs());

@@ -41,7 +41,8 @@ async fn rust_sdk_drives_a_deployment_and_matches_typed_errors() {
     assert!(created.application_id().is_some_and(|id| !id.is_empty()));
     let missing = client.get_application().application_name("nope").send().await.expect_err("missing application");
     assert!(missing.as_service_error().is_some_and(|e| e.is_application_does_not_exist_exception()), "{missing:?}");
-    let duplicate = client.create_application().application_name("sdk").send().await.expect_err("duplicate application");
+    let duplicate =
+        client.create_application().application_name("sdk").send().await.expect_err("duplicate application");
     assert!(duplicate.as_service_error().is_some_and(|e| e.is_application_already_exists_exception()), "{duplicate:?}");
     let app = client.get_application().application_name("sdk").send().await.expect("GetApplication");
     let create_time = app.application().and_then(|a| a.create_time()).expect("createTime").as_secs_f64();
@@ -61,7 +62,10 @@ async fn rust_sdk_drives_a_deployment_and_matches_typed_errors() {
     };
     group().send().await.expect("CreateDeploymentGroup");
     let duplicate = group().send().await.expect_err("duplicate group");
-    assert!(duplicate.as_service_error().is_some_and(|e| e.is_deployment_group_already_exists_exception()), "{duplicate:?}");
+    assert!(
+        duplicate.as_service_error().is_some_and(|e| e.is_deployment_group_already_exists_exception()),
+        "{duplicate:?}"
+    );
     let missing = client
         .get_deployment_group()
         .application_name("sdk")
@@ -69,14 +73,20 @@ async fn rust_sdk_drives_a_deployment_and_matches_typed_errors() {
         .send()
         .await
         .expect_err("missing group");
-    assert!(missing.as_service_error().is_some_and(|e| e.is_deployment_group_does_not_exist_exception()), "{missing:?}");
+    assert!(
+        missing.as_service_error().is_some_and(|e| e.is_deployment_group_does_not_exist_exception()),
+        "{missing:?}"
+    );
     let tags = client
         .list_tags_for_resource()
         .resource_arn("arn:cutover:codedeploy:local:000000000000:deploymentgroup:sdk/fleet")
         .send()
         .await
         .expect("ListTagsForResource");
-    assert_eq!(tags.tags().iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))).collect::<Vec<_>>(), [("team", "platform")]);
+    assert_eq!(
+        tags.tags().iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))).collect::<Vec<_>>(),
+        [("team", "platform")]
+    );
 
     // Upload a bundle to the server's S3-style revision store, register it and deploy it.
     let bundle = Bundle::new()
@@ -87,7 +97,12 @@ async fn rust_sdk_drives_a_deployment_and_matches_typed_errors() {
     let revision = RevisionLocation::builder()
         .revision_type(RevisionLocationType::S3)
         .s3_location(
-            S3Location::builder().bucket("sdk-bundles").key("sdk/app.tgz").bundle_type(BundleType::TarGZip).e_tag(&etag).build(),
+            S3Location::builder()
+                .bucket("sdk-bundles")
+                .key("sdk/app.tgz")
+                .bundle_type(BundleType::TarGZip)
+                .e_tag(&etag)
+                .build(),
         )
         .build();
     client
@@ -115,8 +130,11 @@ async fn rust_sdk_drives_a_deployment_and_matches_typed_errors() {
         async move {
             let out = client.get_deployment().deployment_id(id).send().await.ok()?;
             let info = out.deployment_info()?.clone();
-            matches!(info.status(), Some(DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::Stopped))
-                .then_some(info)
+            matches!(
+                info.status(),
+                Some(DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::Stopped)
+            )
+            .then_some(info)
         }
     })
     .await;
@@ -133,7 +151,10 @@ async fn rust_sdk_drives_a_deployment_and_matches_typed_errors() {
     let create = info.create_time().expect("createTime").as_secs_f64();
     let start = info.start_time().expect("startTime").as_secs_f64();
     let complete = info.complete_time().expect("completeTime").as_secs_f64();
-    assert!(started - 5.0 <= create && create <= start && start <= complete && complete <= now_seconds() + 5.0, "{info:?}");
+    assert!(
+        started - 5.0 <= create && create <= start && start <= complete && complete <= now_seconds() + 5.0,
+        "{info:?}"
+    );
     let overview = info.deployment_overview().expect("deploymentOverview");
     assert_eq!(
         (overview.succeeded(), overview.failed(), overview.skipped(), overview.pending(), overview.in_progress()),
@@ -183,6 +204,12 @@ async fn rust_sdk_drives_a_deployment_and_matches_typed_errors() {
     assert!(stop.as_service_error().is_some_and(|e| e.is_deployment_already_completed_exception()), "{stop:?}");
     let missing = client.get_deployment().deployment_id("d-NOPENOPE0").send().await.expect_err("missing deployment");
     assert!(missing.as_service_error().is_some_and(|e| e.is_deployment_does_not_exist_exception()), "{missing:?}");
-    let listed = client.list_deployments().application_name("sdk").deployment_group_name("fleet").send().await.expect("ListDeployments");
+    let listed = client
+        .list_deployments()
+        .application_name("sdk")
+        .deployment_group_name("fleet")
+        .send()
+        .await
+        .expect("ListDeployments");
     assert_eq!(listed.deployments(), [id.as_str()]);
 }

@@ -35,7 +35,11 @@ pub(crate) async fn put_lifecycle_event_hook_execution_status(
     input: wire::PutLifecycleEventHookExecutionStatusInput,
 ) -> ApiResult<wire::PutLifecycleEventHookExecutionStatusOutput> {
     let id = required(&input.deployment_id, "DeploymentIdRequiredException", "deploymentId")?;
-    required(&input.lifecycle_event_hook_execution_id, "InvalidLifecycleEventHookExecutionIdException", "lifecycleEventHookExecutionId")?;
+    required(
+        &input.lifecycle_event_hook_execution_id,
+        "InvalidLifecycleEventHookExecutionIdException",
+        "lifecycleEventHookExecutionId",
+    )?;
     // A hook function can only report a final result.
     match input.status.as_deref() {
         Some("Succeeded" | "Failed") => {}

@@ -68,7 +68,11 @@ fn parse_arn(arn: &str) -> ApiResult<Resource> {
     }
     let valid = |name: &str| cutover_domain::ids::is_valid_name(name);
     if let Some(name) = resource.strip_prefix("application:") {
-        return if valid(name) { Ok(Resource::Application(name.to_owned())) } else { Err(invalid_arn(arn, "bad application name")) };
+        return if valid(name) {
+            Ok(Resource::Application(name.to_owned()))
+        } else {
+            Err(invalid_arn(arn, "bad application name"))
+        };
     }
     if let Some(rest) = resource.strip_prefix("deploymentgroup:") {
         return match rest.split_once('/') {
@@ -79,14 +83,21 @@ fn parse_arn(arn: &str) -> ApiResult<Resource> {
         };
     }
     if let Some(name) = resource.strip_prefix("deploymentconfig:") {
-        return if valid(name) { Ok(Resource::DeploymentConfig(name.to_owned())) } else { Err(invalid_arn(arn, "bad deployment configuration name")) };
+        return if valid(name) {
+            Ok(Resource::DeploymentConfig(name.to_owned()))
+        } else {
+            Err(invalid_arn(arn, "bad deployment configuration name"))
+        };
     }
     let hint = if resource.starts_with("instance/") {
         " Tag on-premises instances with AddTagsToOnPremisesInstances."
     } else {
         " Only applications, deployment groups and deployment configurations have tags."
     };
-    Err(ApiError::new("ArnNotSupportedException", format!("The ARN {arn} names a resource that cannot be tagged.{hint}")))
+    Err(ApiError::new(
+        "ArnNotSupportedException",
+        format!("The ARN {arn} names a resource that cannot be tagged.{hint}"),
+    ))
 }
 
 /// The `(resource_type, resource_id)` a resource's tags are stored under, or the exception saying it does not exist.
@@ -131,7 +142,10 @@ pub(crate) fn tags_to_add(tags: Option<&[wire::Tag]>) -> ApiResult<Vec<(String, 
             None
         };
         if let Some(problem) = problem {
-            return Err(ApiError::new("InvalidTagsToAddException", format!("The tag {key:?} is not valid: {problem}.")));
+            return Err(ApiError::new(
+                "InvalidTagsToAddException",
+                format!("The tag {key:?} is not valid: {problem}."),
+            ));
         }
         pairs.push((key, value));
     }
@@ -141,7 +155,10 @@ pub(crate) fn tags_to_add(tags: Option<&[wire::Tag]>) -> ApiResult<Vec<(String, 
 
 fn check_count(count: usize) -> ApiResult<()> {
     if count > MAX_TAGS {
-        return Err(ApiError::new("InvalidTagsToAddException", format!("A resource can have at most {MAX_TAGS} tags.")));
+        return Err(ApiError::new(
+            "InvalidTagsToAddException",
+            format!("A resource can have at most {MAX_TAGS} tags."),
+        ));
     }
     Ok(())
 }
@@ -163,7 +180,10 @@ pub(crate) async fn tag_resource(state: AppState, input: wire::TagResourceInput)
     Ok(wire::TagResourceOutput {})
 }
 
-pub(crate) async fn untag_resource(state: AppState, input: wire::UntagResourceInput) -> ApiResult<wire::UntagResourceOutput> {
+pub(crate) async fn untag_resource(
+    state: AppState,
+    input: wire::UntagResourceInput,
+) -> ApiResult<wire::UntagResourceOutput> {
     let arn = required(&input.resource_arn, "ResourceArnRequiredException", "ResourceArn")?;
     let resource = parse_arn(arn)?;
     let keys = input.tag_keys.unwrap_or_default();
