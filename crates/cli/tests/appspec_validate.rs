@@ -28,13 +28,13 @@ fn an_invalid_file_prints_every_diagnostic_with_its_line_and_exits_1() {
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines.len() >= 2, "expected every problem, got {out}");
     for line in &lines {
-        assert!(line.starts_with(&format!("{file}:line ")), "{line}");
+        assert!(line.starts_with(&format!("{file}: line ")), "{line}");
     }
     assert!(out.contains("BeforeInstal"), "the unknown event is named: {out}");
     assert!(lines.iter().any(|line| line.contains("timeout")), "the bad timeout is reported: {out}");
     // Line numbers point at the offending nodes.
-    assert!(out.contains(&format!("{file}:line 7:")), "{out}");
-    assert!(out.contains(&format!("{file}:line 9:")), "{out}");
+    assert!(out.contains(&format!("{file}: line 7:")), "{out}");
+    assert!(out.contains(&format!("{file}: line 9:")), "{out}");
     let err = stderr(&output);
     assert!(err.starts_with(&format!("Error: {file} is not a valid AppSpec (")), "{err}");
 }

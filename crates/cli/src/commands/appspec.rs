@@ -11,7 +11,7 @@ use crate::output;
 #[derive(Debug, Subcommand)]
 pub(crate) enum AppspecCommand {
     /// Check an appspec.yml (YAML or JSON) without a server: prints `FILE: OK`, or every problem with its line and
-    /// field (`FILE:line N: field: message`) and exits 1.
+    /// field (`FILE: line N: field: message`) and exits 1.
     Validate {
         /// The AppSpec file.
         file: PathBuf,
@@ -31,12 +31,8 @@ fn validate(file: &Path) -> CliResult<()> {
         Ok(_) => output::line(format!("{name}: OK")),
         Err(diagnostics) => {
             for diagnostic in &diagnostics {
-                // `FILE:line N: …` like a compiler; a problem of the whole document has no line.
-                let line = match diagnostic.line {
-                    Some(_) => format!("{name}:{diagnostic}"),
-                    None => format!("{name}: {diagnostic}"),
-                };
-                output::line(line)?;
+                // `FILE: line N: field: message (hint: …)`, the same form `cutover push` refuses a bundle with.
+                output::line(format!("{name}: {diagnostic}"))?;
             }
             Err(CliError::user(format!("{name} is not a valid AppSpec ({})", problems(diagnostics.len()))))
         }
