@@ -19,7 +19,7 @@ hooks:
     - location: hang.sh
       timeout: 600
 Y
-printf "#!/bin/sh\ntouch $D/started\nsleep 600\n" > $D/app/hang.sh; chmod +x $D/app/hang.sh
+printf "#!/bin/sh\necho \$\$ > $D/hook.pid\ntouch $D/started\nexec sleep 600\n" > $D/app/hang.sh; chmod +x $D/app/hang.sh
 export CUTOVER_ENDPOINT=$EP
 $B/cutover create-application --application-name a >/dev/null
 $B/cutover create-deployment-group --application-name a --deployment-group-name g --on-premises-tag-filters Key=env,Value=x,Type=KEY_AND_VALUE >/dev/null
@@ -32,5 +32,5 @@ while ! $B/cutover deployments get $ID --json | grep -q '"status": "Failed"'; do
 T1=$(date +%s.%N)
 echo "dead agent detected after $(echo "$T1 - $T0" | bc) s"
 $B/cutover deployments get $ID --json | grep -o '"message": "The agent[^"]*"' | head -1
-pkill -f "sleep 600" || true
+kill "$(cat $D/hook.pid)" 2>/dev/null || true  # the orphaned hook (its agent is gone)
 kill $SP
