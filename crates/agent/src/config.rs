@@ -2,7 +2,7 @@
 //!
 //! The flags are a contract other scripts depend on:
 //! `cutover-agent --server URL --name NAME [--tags k=v[,k=v…]] --root DIR [--max-revisions N] [--poll-wait-ms MS]
-//! [--kill-grace-ms MS] [--heartbeat-ms MS] [--destination-root DIR]`.
+//! [--kill-grace-ms MS] [--heartbeat-ms MS] [--max-concurrent-commands N] [--destination-root DIR]`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -43,6 +43,10 @@ pub struct Cli {
     /// server's --agent-lease-secs, or the server fails long-running events as lost
     #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(MIN_HEARTBEAT_MS..))]
     pub heartbeat_ms: u64,
+    /// Most commands (lifecycle events of different deployments) run at once; at the cap, the agent stops polling
+    /// until one of them ends
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_concurrent_commands: u64,
     /// Prefix for every AppSpec destination and permission object (simulates several hosts on one machine)
     #[arg(long)]
     pub destination_root: Option<PathBuf>,
@@ -60,6 +64,7 @@ impl Cli {
             poll_wait: Duration::from_millis(self.poll_wait_ms),
             kill_grace: Duration::from_millis(self.kill_grace_ms),
             heartbeat_interval: Duration::from_millis(self.heartbeat_ms),
+            max_concurrent_commands: usize::try_from(self.max_concurrent_commands)?,
             destination_root: self.destination_root,
             ..AgentConfig::default()
         };
@@ -85,6 +90,8 @@ pub struct AgentConfig {
     pub drain_window: Duration,
     /// Time between two heartbeats while a command runs (default 5 s, at least [`MIN_HEARTBEAT_MS`]).
     pub heartbeat_interval: Duration,
+    /// Commands run at once, each of another deployment (≥ 1, default 16).
+    pub max_concurrent_commands: usize,
     pub extract_limits: ExtractLimits,
     /// Prefix for AppSpec destinations and permission objects (`--destination-root`); `None` is `/`.
     pub destination_root: Option<PathBuf>,
@@ -102,6 +109,7 @@ impl Default for AgentConfig {
             kill_grace: Duration::from_secs(5),
             drain_window: Duration::from_secs(1),
             heartbeat_interval: Duration::from_secs(5),
+            max_concurrent_commands: 16,
             extract_limits: ExtractLimits::default(),
             destination_root: None,
         }
@@ -119,6 +127,7 @@ impl AgentConfig {
             self.heartbeat_interval >= Duration::from_millis(MIN_HEARTBEAT_MS),
             "--heartbeat-ms must be at least {MIN_HEARTBEAT_MS}"
         );
+        anyhow::ensure!(self.max_concurrent_commands >= 1, "--max-concurrent-commands must be at least 1");
         Ok(())
     }
 }
@@ -164,12 +173,18 @@ mod tests {
         assert_eq!(config.poll_wait, Duration::from_secs(20));
         assert_eq!(config.kill_grace, Duration::from_millis(100));
         assert_eq!(config.heartbeat_interval, Duration::from_secs(5));
+        assert_eq!(config.max_concurrent_commands, 16);
         let base = ["cutover-agent", "--server", "http://x", "--name", "n", "--root", "/r"];
         let fast = Cli::try_parse_from(base.iter().copied().chain(["--heartbeat-ms", "100"])).unwrap();
         assert_eq!(fast.into_config().unwrap().heartbeat_interval, Duration::from_millis(100));
         assert!(Cli::try_parse_from(base.iter().copied().chain(["--heartbeat-ms", "99"])).is_err());
         let too_fast = AgentConfig { heartbeat_interval: Duration::from_millis(10), ..config.clone() };
         assert!(too_fast.validate().is_err());
+        let one = Cli::try_parse_from(base.iter().copied().chain(["--max-concurrent-commands", "1"])).unwrap();
+        assert_eq!(one.into_config().unwrap().max_concurrent_commands, 1);
+        assert!(Cli::try_parse_from(base.iter().copied().chain(["--max-concurrent-commands", "0"])).is_err());
+        let none = AgentConfig { max_concurrent_commands: 0, ..config.clone() };
+        assert!(none.validate().is_err());
         let zero = Cli::try_parse_from([
             "cutover-agent",
             "--server",

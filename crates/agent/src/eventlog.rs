@@ -5,6 +5,11 @@
 //! (`deployment-logs/codedeploy-agent-deployments.log`, `[YYYY-mm-dd HH:MM:SS.mmm] [<deployment-id>]<message>`), and
 //! for hook events `<deployment dir>/logs/scripts.log` (`YYYY-MM-DD HH:MM:SS <message>`, UTC). Lines in memory carry
 //! the `scripts.log` format. Writing a log file never fails an event; the first error is reported through tracing.
+//!
+//! Commands of different deployments run at once, and all of them write the deployments log: each line is written
+//! whole, with one `write` to a file opened in append mode, under a process-wide lock, so lines of concurrent events
+//! never interleave or overwrite each other. `scripts.log` is per deployment, and a deployment runs one event at a
+//! time.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -18,6 +23,9 @@ use crate::util::{tail_str, utc_millis, utc_seconds};
 pub(crate) const MAX_EVENT_LOG: usize = 1024 * 1024;
 /// Size of `Diagnostics.log_tail`.
 pub(crate) const LOG_TAIL: usize = 4096;
+
+/// Held while a line is appended to the deployments log, which every running command writes.
+static DEPLOYMENTS_LOG: Mutex<()> = Mutex::new(());
 
 const HEAD_CAP: usize = MAX_EVENT_LOG / 2;
 const TAIL_CAP: usize = MAX_EVENT_LOG / 2 - 128;
@@ -72,6 +80,7 @@ impl EventLog {
         }
         let deployment_line = format!("[{}] [{}]{message}\n", utc_millis(now), inner.deployment_id);
         if let Some(file) = inner.deployments_log.as_mut() {
+            let _appending = DEPLOYMENTS_LOG.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             failed |= file.write_all(deployment_line.as_bytes()).is_err();
         }
         if failed && !inner.warned {
@@ -157,5 +166,29 @@ mod tests {
         assert!(scripts.ends_with(" the end\n"));
         let deployments = fs::read_to_string(dir.path().join("deployments.log")).unwrap();
         assert!(deployments.ends_with("] [d-1]the end\n"));
+    }
+
+    #[test]
+    fn concurrent_events_write_whole_lines_to_the_shared_deployments_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = dir.path().join("deployments.log");
+        let line = "y".repeat(10_000);
+        std::thread::scope(|scope| {
+            for deployment in 0..4 {
+                let (shared, line) = (&shared, &line);
+                scope.spawn(move || {
+                    let log = EventLog::new(&format!("d-{deployment}"), shared, None);
+                    for _ in 0..100 {
+                        log.line(line);
+                    }
+                });
+            }
+        });
+        let deployments = fs::read_to_string(&shared).unwrap();
+        assert_eq!(deployments.lines().count(), 400);
+        assert!(
+            deployments.lines().all(|l| l.starts_with('[') && l.ends_with(&format!("]{line}"))),
+            "interleaved lines"
+        );
     }
 }

@@ -2,7 +2,11 @@
 //!
 //! [`Executor::run_event`] is the whole per-event behaviour, with no network and no retries, which is what the
 //! integration tests drive:
-//! - `DownloadBundle` → [`crate::bundle`]; `Install` → the `install` module;
+//! - `DownloadBundle` → [`crate::bundle`]; `Install` → the `install` module. The runner runs events of different
+//!   deployments at the same time, but Install events one at a time (one lock per executor, shared by its clones):
+//!   the cleanup, plan and copy of one group's install assume that nothing else changes the destination tree
+//!   meanwhile, and two groups often share destination ancestors (`/srv`, `/opt`): one group's cleanup removing a
+//!   directory it created, left empty for a moment by the other group's cleanup, would break the other's plan;
 //! - events that take scripts → the AppSpec's scripts for the event, run one after another, the first failure
 //!   stopping the event. ApplicationStop, BeforeBlockTraffic and AfterBlockTraffic take the AppSpec and scripts of
 //!   the group's last successful install (a no-op when there is none, e.g. on the first deployment); the others
@@ -129,6 +133,8 @@ pub struct Executor {
     layout: Layout,
     fetch: Arc<dyn Fetch>,
     options: ExecutorOptions,
+    /// Held by the Install event running now: installs of different deployments never overlap.
+    installing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Executor {
@@ -139,7 +145,7 @@ impl std::fmt::Debug for Executor {
 
 impl Executor {
     pub fn new(layout: Layout, fetch: Arc<dyn Fetch>, options: ExecutorOptions) -> Self {
-        Self { layout, fetch, options }
+        Self { layout, fetch, options, installing: Arc::default() }
     }
 
     pub fn layout(&self) -> &Layout {
@@ -233,7 +239,10 @@ impl Executor {
         let deployment_dir = deployment_dir.to_path_buf();
         let destination_root = self.options.destination_root.clone();
         let log = log.clone();
+        // Moved into the blocking task: the lock is held until the install is over, even if this future is dropped.
+        let one_install_at_a_time = self.installing.clone().lock_owned().await;
         tokio::task::spawn_blocking(move || {
+            let _one_install_at_a_time = one_install_at_a_time;
             let appspec = load_appspec(&archive)?;
             let behavior = install::effective_file_exists_behavior(&appspec, deployment_behavior.as_deref())?;
             log.line(&format!("[agent] Installing with file_exists_behavior {}", behavior.as_str()));

@@ -24,6 +24,9 @@
 //!
 //! With `--destination-root R`, every AppSpec destination and permission object `/p` becomes `R/p`, so several
 //! simulated hosts can share one machine; messages show the real (prefixed) paths.
+//!
+//! The algorithm assumes that nothing else changes the destination tree between its steps, so the executor never
+//! runs two installs at once, even of different deployment groups (whose other events do run concurrently).
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
@@ -573,7 +576,7 @@ fn copy_entry(source: &Path, destination: &Path) -> Result<(), Error> {
         .map_err(|e| Error::io(format!("cannot copy {} to {}", source.display(), destination.display()), e))?;
     let parent = destination.parent().unwrap_or_else(|| Path::new("/"));
     let name = destination.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temporary = parent.join(format!(".{name}.cutover-{}.tmp", std::process::id()));
+    let temporary = parent.join(format!(".{name}.cutover-{}.tmp", crate::util::unique_suffix()));
     let _ = fs::remove_file(&temporary);
     let result = (|| -> io::Result<()> {
         if metadata.file_type().is_symlink() {

@@ -2,7 +2,9 @@
 //!
 //! The agent registers its host as an on-premises instance, long-polls the server for host commands (one command
 //! is one lifecycle event of one deployment), runs each command, and reports its result with CodeDeploy's
-//! diagnostics. Behaviour follows the CodeDeploy agent (1.8.1): its on-disk layout, its cleanup-file driven
+//! diagnostics. Like CodeDeploy's agent (a thread pool), it runs commands of different deployments at the same time,
+//! up to `--max-concurrent-commands`, so a long hook of one application does not hold up another's deployment; a
+//! deployment runs one event at a time. Behaviour follows the CodeDeploy agent (1.8.1): its on-disk layout, its cleanup-file driven
 //! install, which revision each hook's scripts come from, its hook environment and its error messages, with a few
 //! deliberate improvements (safe archive extraction, SHA-256 verified bundles, a timed-out script is killed with
 //! every process it started, SIGKILL after the grace period, scripts that leave output pipes open do not hang an
@@ -10,7 +12,8 @@
 //! bundle is reused from disk instead of downloaded again) and one AppSpec extension, the `OnFailure` hook.
 //!
 //! Module map:
-//! - [`runner`] (re-exported as [`run`]): register, crash recovery, poll/run/report loop, heartbeats, shutdown;
+//! - [`runner`] (re-exported as [`run`]): register, crash recovery, the poll loop that runs each command in its own
+//!   task (concurrency cap, running commands named in every poll), report, heartbeats, shutdown;
 //! - [`executor`]: runs one command ([`executor::Executor::run_event`]), no network; what the tests drive; runs the
 //!   `OnFailure` hook when an event fails;
 //! - [`bundle`]: DownloadBundle (reuse a verified local bundle, prune, fetch, verify, extract, unwrap) and the
@@ -60,7 +63,7 @@ pub async fn shutdown_signal() {
         return std::future::pending().await;
     };
     tokio::select! {
-        _ = terminate.recv() => tracing::info!("SIGTERM received; finishing the running command, then exiting"),
-        _ = interrupt.recv() => tracing::info!("SIGINT received; finishing the running command, then exiting"),
+        _ = terminate.recv() => tracing::info!("SIGTERM received; finishing the running commands, then exiting"),
+        _ = interrupt.recv() => tracing::info!("SIGINT received; finishing the running commands, then exiting"),
     }
 }

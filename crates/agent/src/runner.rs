@@ -1,29 +1,44 @@
-//! The agent's main loop: recover from a crash, register, then long-poll, run and report, one command at a time.
+//! The agent's main loop: recover from a crash, register, then long-poll and run commands, each in its own task, up
+//! to `--max-concurrent-commands` at once (default 16), each of a different deployment.
 //!
 //! - **Recover**, first thing, before registering: for each command left in `ongoing-deployment` by a previous run
-//!   (which died while running it), the hook script its tracking file names (pid and start time, so never a process
-//!   that merely reuses the pid; never after a reboot) is killed with every process it started, also those re-parented
-//!   to init when the agent died: SIGTERM, the kill grace, then SIGKILL (§8 case 1); what was killed is logged. Then
-//!   the command is stored as Failed (`UnknownError`, [`RESTART_FAILURE_MESSAGE`]), unless its outcome had already
-//!   been stored, and its tracking file removed. A tracking file older than 24 hours is removed without a report (its
-//!   script is still killed).
+//!   (which died while running it; there is one file per deployment, so several commands may have been
+//!   interrupted), the hook script its tracking file names (pid and start time, so never a process that merely
+//!   reuses the pid; never after a reboot) is killed with every process it started, also those re-parented to init
+//!   when the agent died: SIGTERM, the kill grace, then SIGKILL (§8 case 1); the scripts of all interrupted commands
+//!   are killed at once, and what was killed is logged. Then each command is stored as Failed (`UnknownError`,
+//!   [`RESTART_FAILURE_MESSAGE`]), unless its outcome had already been stored, and its tracking file removed. A
+//!   tracking file older than 24 hours is removed without a report (its script is still killed).
 //! - **Register** (idempotent) until the server answers; transport errors and 5xx are retried with jittered
-//!   backoff, a 4xx ends the agent with an error. Then stored outcomes the server never acknowledged (the failures
-//!   of interrupted commands among them) are reported.
-//! - **Poll** with `wait_ms = --poll-wait-ms` and a request timeout of that plus [`POLL_MARGIN`]. A command whose
-//!   id is already in the [`CommandStore`] is not run again: its stored outcome is re-reported. Otherwise the agent
-//!   writes the tracking file, runs the event (naming each hook script in the tracking file while it runs), stores
-//!   the outcome, removes the tracking file and reports.
-//! - **Heartbeat** every `--heartbeat-ms` while a command runs (any event, DownloadBundle and Install included): the
-//!   server fails an event whose agent it has not heard from for its agent lease, and polls only renew the lease
-//!   between commands. A failed heartbeat is only logged. `command_active: false` (the deployment was stopped, or
-//!   the server already failed the event as lost) is logged too, and nothing else happens: like CodeDeploy, the agent
-//!   never kills a running script because of a stop; the command runs to its end and its report is refused.
+//!   backoff, a 4xx ends the agent with an error (once the running commands ended). Then stored outcomes the server
+//!   never acknowledged (the failures of interrupted commands among them) are reported.
+//! - **Poll** with `wait_ms = --poll-wait-ms`, a request timeout of that plus [`POLL_MARGIN`], and the ids of the
+//!   commands running now in `running_command_ids` (the server hands out none of them, nor any other event of their
+//!   deployments). Each command received is spawned as its own task, and the agent polls again at once while fewer
+//!   than `--max-concurrent-commands` run; at the cap it polls again only when one of them ends. When a command ends
+//!   while a poll is held by the server, that poll is abandoned and a new one sent, so that the server may hand out
+//!   the next event of the finished command's deployment at once (an answer lost this way is handed out again by
+//!   the server, with the same id). A command whose id is running already is never started twice: a second delivery
+//!   is ignored. A host runs one event of a deployment at a time (the server guarantees it too): a command of a
+//!   deployment that has one running waits for it to end.
+//! - **Run** (in the command's task): a command whose id is already in the [`CommandStore`] is not run again: its
+//!   stored outcome is re-reported. Otherwise the task writes the deployment's tracking file, runs the event (naming
+//!   each hook script in the tracking file while it runs), stores the outcome, removes the tracking file and reports.
+//!   Besides their deployment's files, commands share the deployments log (each line appended whole, see `eventlog`),
+//!   the command store (one file per command) and the destination tree, which Install events change one at a time
+//!   (see [`crate::executor`]); the files of `deployment-instructions` are per deployment group.
+//! - **Heartbeat** every `--heartbeat-ms` for each running command (any event, DownloadBundle and Install included),
+//!   from the command's task: the server fails an event whose agent it has not heard from for its agent lease. A
+//!   failed heartbeat is only logged. `command_active: false` (the deployment was stopped, or the server already
+//!   failed the event as lost) is logged too, and nothing else happens: like CodeDeploy, the agent never kills a
+//!   running script because of a stop; the command runs to its end and its report is refused.
 //! - **Report** with jittered backoff (50 ms → 2 s) until the server answers; a 4xx (e.g. the command is no longer
-//!   known) drops the report. Then poll again at once: no sleep on the dispatch path.
-//! - **Shutdown** (the `shutdown` future completing): a running command is finished and reported (at least one
-//!   attempt; unsent outcomes stay on disk and are re-reported at the next start), then `run` returns.
+//!   known) drops the report. A command stays in `running_command_ids` until its report is done.
+//! - **Shutdown** (the `shutdown` future completing): polling stops (a poll in flight is abandoned), every running
+//!   command is finished and reported (at least one attempt; unsent outcomes stay on disk and are re-reported at the
+//!   next start), then `run` returns.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -31,8 +46,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use cutover_api_types::agent::{HeartbeatRequest, HostCommand, PollRequest, RegisterRequest};
+use cutover_api_types::agent::{HeartbeatRequest, HostCommand, PollRequest, PollResponse, RegisterRequest};
 use cutover_client::agent::{AgentClient, AgentClientError, POLL_MARGIN};
+use tokio::sync::watch;
+use tokio::task::{JoinError, JoinSet};
+use tokio::time::Instant;
 
 use crate::bundle::HttpFetch;
 use crate::config::AgentConfig;
@@ -60,79 +78,230 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> any
             destination_root: config.destination_root.clone(),
         },
     );
-    let mut agent = Agent {
+    let (stop, stopped) = watch::channel(false);
+    let worker = Arc::new(Worker {
+        client: client.clone(),
+        executor,
         store: CommandStore::new(&layout),
         tracking: Tracking::new(&layout),
+        heartbeat_interval: config.heartbeat_interval,
+        stopped,
+    });
+    let mut agent = Agent {
+        worker,
         client,
-        executor,
         shutdown: Shutdown::new(shutdown),
+        stop,
         instance_name: config.name.clone(),
+        running: HashMap::new(),
+        tasks: JoinSet::new(),
+        deployments: HashMap::new(),
         commands_since_prune: PRUNE_EVERY,
         config,
     };
     agent.run().await
 }
 
+/// The main loop's state: polling, and the tasks of the running commands.
 struct Agent<F: Future<Output = ()>> {
     config: AgentConfig,
+    client: AgentClient,
+    worker: Arc<Worker>,
+    shutdown: Shutdown<F>,
+    /// Set once the agent stops: tells the tasks to give up retrying their reports (after one attempt).
+    stop: watch::Sender<bool>,
+    instance_name: String,
+    /// The commands being run (from the moment they are received until their report is done), by task.
+    running: HashMap<tokio::task::Id, Running>,
+    tasks: JoinSet<()>,
+    /// One lock per deployment with a command received: held by the task running it, so that a deployment runs one
+    /// event at a time. Dropped once no task holds it.
+    deployments: HashMap<String, Arc<tokio::sync::Mutex<()>>>,
+    commands_since_prune: usize,
+}
+
+/// A command being run.
+struct Running {
+    command_id: String,
+    deployment_id: String,
+}
+
+/// What one running command's task needs; shared by all of them.
+struct Worker {
     client: AgentClient,
     executor: Executor,
     store: CommandStore,
     tracking: Tracking,
-    shutdown: Shutdown<F>,
-    instance_name: String,
-    commands_since_prune: usize,
+    heartbeat_interval: Duration,
+    /// True once the agent stops.
+    stopped: watch::Receiver<bool>,
 }
 
 /// Commands between two prunings of the command store (which keeps the last [`CommandStore::KEEP`]).
 const PRUNE_EVERY: usize = 20;
 
+/// A poll in flight.
+type PollFuture = Pin<Box<dyn Future<Output = Result<PollResponse, AgentClientError>> + Send>>;
+
+/// What woke the main loop up.
+enum Wake {
+    Shutdown,
+    /// Boxed: a response holds a whole command.
+    Polled(Box<Result<PollResponse, AgentClientError>>),
+    Finished(Result<(tokio::task::Id, ()), JoinError>),
+    Retry,
+}
+
 impl<F: Future<Output = ()>> Agent<F> {
     async fn run(&mut self) -> anyhow::Result<()> {
         // Before anything else: an orphaned hook must not keep running while the server is unreachable.
         self.recover_interrupted().await;
+        let result = self.serve().await;
+        if !self.running.is_empty() {
+            tracing::info!(commands = self.running.len(), "waiting for the running commands to finish");
+        }
+        // Tasks retry their reports until the server answers, unless the agent is stopping: then one attempt only.
+        self.stop.send_replace(true);
+        while let Some(joined) = self.tasks.join_next_with_id().await {
+            self.finished(joined);
+        }
+        tracing::info!("agent stopped");
+        result
+    }
+
+    /// Registers, reports what was left unreported, then polls and runs commands until shutdown.
+    async fn serve(&mut self) -> anyhow::Result<()> {
         if !self.register().await? {
             return Ok(());
         }
         self.report_unreported().await;
-        if let Err(error) = self.store.prune() {
+        if let Err(error) = self.worker.store.prune() {
             tracing::warn!(%error, "cannot prune stored command results");
         }
         self.commands_since_prune = 0;
         let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(2));
-        while !self.shutdown.fired() {
-            let request = PollRequest {
-                instance_name: self.instance_name.clone(),
-                wait_ms: self.config.poll_wait.as_millis() as u64,
-            };
-            let timeout = self.config.poll_wait + POLL_MARGIN;
-            let polled = tokio::select! {
-                polled = self.client.poll(&request, timeout) => polled,
-                () = self.shutdown.wait() => break,
-            };
-            match polled {
-                Ok(response) => {
-                    backoff.reset();
-                    if let Some(command) = response.command {
-                        self.handle(command).await;
+        let mut poll: Option<PollFuture> = None;
+        let mut retry_at: Option<Instant> = None;
+        loop {
+            if poll.is_none() && retry_at.is_none() && self.running.len() < self.config.max_concurrent_commands {
+                poll = Some(self.start_poll());
+            }
+            let wake = {
+                let tasks = &mut self.tasks;
+                tokio::select! {
+                    biased;
+                    () = self.shutdown.wait() => Wake::Shutdown,
+                    // Before a finished task: an answer that has arrived is taken, not abandoned.
+                    polled = in_flight(poll.as_mut()), if poll.is_some() => Wake::Polled(Box::new(polled)),
+                    Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => Wake::Finished(joined),
+                    () = tokio::time::sleep_until(retry_at.unwrap_or_else(Instant::now)), if retry_at.is_some() => {
+                        Wake::Retry
                     }
                 }
-                Err(error) => {
-                    tracing::warn!(%error, "poll failed");
-                    if !error.is_retryable() {
-                        // The server may have forgotten this instance: register again (idempotent).
-                        if !self.register().await? {
-                            break;
+            };
+            match wake {
+                Wake::Shutdown => {
+                    if !self.running.is_empty() {
+                        tracing::info!(
+                            commands = self.running.len(),
+                            "shutdown requested; no more polls, finishing the running commands first"
+                        );
+                    }
+                    return Ok(());
+                }
+                Wake::Polled(polled) => {
+                    poll = None;
+                    match *polled {
+                        Ok(response) => {
+                            backoff.reset();
+                            if let Some(command) = response.command {
+                                self.accept(command);
+                            }
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "poll failed");
+                            if !error.is_retryable() {
+                                // The server may have forgotten this instance: register again (idempotent).
+                                if !self.register().await? {
+                                    return Ok(());
+                                }
+                            }
+                            retry_at = Some(Instant::now() + backoff.next_delay());
                         }
                     }
-                    if !self.sleep(backoff.next_delay()).await {
-                        break;
-                    }
                 }
+                Wake::Finished(joined) => {
+                    self.finished(joined);
+                    // The poll in flight names the finished command as running, and the server holds back its
+                    // deployment's next event because of that: abandon it and poll again with the current set.
+                    poll = None;
+                }
+                Wake::Retry => retry_at = None,
             }
         }
-        tracing::info!("agent stopped");
-        Ok(())
+    }
+
+    /// A poll naming the commands running now.
+    fn start_poll(&self) -> PollFuture {
+        let mut running_command_ids: Vec<String> =
+            self.running.values().map(|running| running.command_id.clone()).collect();
+        running_command_ids.sort();
+        let request = PollRequest {
+            instance_name: self.instance_name.clone(),
+            wait_ms: self.config.poll_wait.as_millis() as u64,
+            running_command_ids,
+        };
+        let timeout = self.config.poll_wait + POLL_MARGIN;
+        let client = self.client.clone();
+        Box::pin(async move { client.poll(&request, timeout).await })
+    }
+
+    /// Starts a received command in its own task, unless it is running already.
+    fn accept(&mut self, command: HostCommand) {
+        let command_id = command.command_id.clone();
+        let deployment_id = command.deployment.deployment_id.clone();
+        if self.running.values().any(|running| running.command_id == command_id) {
+            tracing::warn!(%command_id, "the server handed out a command that is running already; ignoring it");
+            return;
+        }
+        if self.running.values().any(|running| running.deployment_id == deployment_id) {
+            tracing::warn!(
+                %command_id,
+                %deployment_id,
+                "another event of the deployment is running on this host; this one starts once it ends"
+            );
+        }
+        let deployment = self.deployments.entry(deployment_id.clone()).or_default().clone();
+        let worker = self.worker.clone();
+        let instance_name = self.instance_name.clone();
+        let task = self.tasks.spawn(async move {
+            let _one_event_of_the_deployment_at_a_time = deployment.lock().await;
+            worker.handle(&instance_name, command).await;
+        });
+        self.running.insert(task.id(), Running { command_id, deployment_id });
+    }
+
+    /// Forgets a command whose task ended; prunes the command store now and then.
+    fn finished(&mut self, joined: Result<(tokio::task::Id, ()), JoinError>) {
+        let id = match &joined {
+            Ok((id, ())) => *id,
+            Err(error) => error.id(),
+        };
+        let running = self.running.remove(&id);
+        if let Err(error) = joined {
+            // Its tracking file (if written) is left behind: the next start reports the command failed.
+            let command_id = running.as_ref().map(|running| running.command_id.as_str()).unwrap_or_default();
+            tracing::error!(%command_id, %error, "the task running a command failed");
+        }
+        self.deployments.retain(|_, lock| Arc::strong_count(lock) > 1);
+        // Pruning lists the whole store: do it once every PRUNE_EVERY commands, not on the dispatch path of each.
+        self.commands_since_prune += 1;
+        if self.commands_since_prune >= PRUNE_EVERY {
+            self.commands_since_prune = 0;
+            if let Err(error) = self.worker.store.prune() {
+                tracing::warn!(%error, "cannot prune stored command results");
+            }
+        }
     }
 
     /// Registers until the server answers. Returns false on shutdown.
@@ -169,25 +338,32 @@ impl<F: Future<Output = ()>> Agent<F> {
     }
 
     /// Deals with the commands a previous run left unfinished: kills the hook script each was running (with what it
-    /// started), then stores each as failed (to be reported once registered).
+    /// started; all of them at once), then stores each as failed (to be reported once registered).
     async fn recover_interrupted(&mut self) {
-        let interrupted = match self.tracking.interrupted() {
+        let interrupted = match self.worker.tracking.interrupted() {
             Ok(interrupted) => interrupted,
             Err(error) => {
                 tracing::error!(%error, "cannot read the ongoing-deployment directory");
                 return;
             }
         };
-        for command in interrupted {
-            if let Some(script) = &command.script {
-                kill_orphaned_script(&command, script, self.config.kill_grace).await;
+        let mut kills = JoinSet::new();
+        for command in &interrupted {
+            if let Some(script) = command.script.clone() {
+                let command = command.clone();
+                let grace = self.config.kill_grace;
+                kills.spawn(async move { kill_orphaned_script(&command, &script, grace).await });
             }
+        }
+        while kills.join_next().await.is_some() {}
+        let (store, tracking) = (&self.worker.store, &self.worker.tracking);
+        for command in interrupted {
             if command.stale {
                 tracing::info!(command_id = %command.command_id, "forgetting a tracking file older than 24 hours");
-                self.tracking.forget(&command);
+                tracking.forget(&command);
                 continue;
             }
-            match self.store.get(&command.command_id) {
+            match store.get(&command.command_id) {
                 Ok(Some(_)) => {
                     tracing::info!(command_id = %command.command_id, "interrupted command had finished");
                 }
@@ -203,37 +379,72 @@ impl<F: Future<Output = ()>> Agent<F> {
                         outcome: EventOutcome::failure("UnknownError", RESTART_FAILURE_MESSAGE),
                         reported: false,
                     };
-                    if let Err(error) = self.store.put(&stored) {
+                    if let Err(error) = store.put(&stored) {
                         // The tracking file stays: the next start tries again.
                         tracing::error!(%error, "cannot store the result of the interrupted command");
                         continue;
                     }
                 }
             }
-            self.tracking.forget(&command);
+            tracking.forget(&command);
         }
     }
 
     /// Reports the stored outcomes the server has not acknowledged.
     async fn report_unreported(&mut self) {
-        match self.store.unreported() {
-            Ok(unreported) => {
-                for stored in unreported {
-                    if self.shutdown.fired() {
-                        return;
+        let unreported = match self.worker.store.unreported() {
+            Ok(unreported) => unreported,
+            Err(error) => {
+                tracing::error!(%error, "cannot read stored command results");
+                return;
+            }
+        };
+        for stored in unreported {
+            if self.shutdown.fired() {
+                return;
+            }
+            let report = self.worker.report(&self.instance_name, &stored);
+            let mut report = std::pin::pin!(report);
+            loop {
+                tokio::select! {
+                    () = &mut report => break,
+                    // The report gives up after its current attempt once told so.
+                    () = self.shutdown.wait(), if !self.shutdown.fired() => {
+                        self.stop.send_replace(true);
                     }
-                    self.report(&stored).await;
                 }
             }
-            Err(error) => tracing::error!(%error, "cannot read stored command results"),
         }
     }
 
-    async fn handle(&mut self, command: HostCommand) {
+    /// Sleeps unless shutdown comes first. Returns false on shutdown.
+    async fn sleep(&mut self, delay: Duration) -> bool {
+        if self.shutdown.fired() {
+            return false;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(delay) => true,
+            () = self.shutdown.wait() => false,
+        }
+    }
+}
+
+/// The poll in flight, if any (never completes otherwise).
+async fn in_flight(poll: Option<&mut PollFuture>) -> Result<PollResponse, AgentClientError> {
+    match poll {
+        Some(poll) => poll.await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Worker {
+    /// Runs one command received from the server (in its own task) and reports its outcome; a command that ran
+    /// before has its stored outcome re-reported instead.
+    async fn handle(&self, instance_name: &str, command: HostCommand) {
         match self.store.get(&command.command_id) {
             Ok(Some(stored)) => {
                 tracing::info!(command_id = %command.command_id, "command already ran; reporting its stored result");
-                self.report(&stored).await;
+                self.report(instance_name, &stored).await;
                 return;
             }
             Ok(None) => {}
@@ -247,22 +458,12 @@ impl<F: Future<Output = ()>> Agent<F> {
             }
         };
         let outcome = {
-            let executor = &self.executor;
-            let mut event = std::pin::pin!(executor.run_event_tracked(&command, tracking.as_ref()));
-            let mut beats = std::pin::pin!(heartbeats(
-                &self.client,
-                &self.instance_name,
-                &command.command_id,
-                self.config.heartbeat_interval,
-            ));
-            loop {
-                tokio::select! {
-                    outcome = &mut event => break outcome,
-                    never = &mut beats => match never {},
-                    () = self.shutdown.wait(), if !self.shutdown.fired() => {
-                        tracing::info!("shutdown requested; finishing the running command first");
-                    }
-                }
+            let event = std::pin::pin!(self.executor.run_event_tracked(&command, tracking.as_ref()));
+            let beats =
+                std::pin::pin!(heartbeats(&self.client, instance_name, &command.command_id, self.heartbeat_interval));
+            tokio::select! {
+                outcome = event => outcome,
+                never = beats => match never {},
             }
         };
         let stored = StoredCommand {
@@ -278,20 +479,12 @@ impl<F: Future<Output = ()>> Agent<F> {
         if let Some(record) = &tracking {
             self.tracking.end(record);
         }
-        self.report(&stored).await;
-        // Pruning lists the whole store: do it once every PRUNE_EVERY commands, not on the dispatch path of each.
-        self.commands_since_prune += 1;
-        if self.commands_since_prune >= PRUNE_EVERY {
-            self.commands_since_prune = 0;
-            if let Err(error) = self.store.prune() {
-                tracing::warn!(%error, "cannot prune stored command results");
-            }
-        }
+        self.report(instance_name, &stored).await;
     }
 
-    /// Sends a command's outcome until the server answers (or shutdown, after at least one attempt).
-    async fn report(&mut self, stored: &StoredCommand) {
-        let request = stored.outcome.to_complete_request(&self.instance_name, &stored.command_id);
+    /// Sends a command's outcome until the server answers (or the agent stops, after at least one attempt).
+    async fn report(&self, instance_name: &str, stored: &StoredCommand) {
+        let request = stored.outcome.to_complete_request(instance_name, &stored.command_id);
         let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(2));
         loop {
             match self.client.complete(&request).await {
@@ -321,14 +514,15 @@ impl<F: Future<Output = ()>> Agent<F> {
         }
     }
 
-    /// Sleeps unless shutdown comes first. Returns false on shutdown.
-    async fn sleep(&mut self, delay: Duration) -> bool {
-        if self.shutdown.fired() {
+    /// Sleeps unless the agent stops first. Returns false when it stops.
+    async fn sleep(&self, delay: Duration) -> bool {
+        let mut stopped = self.stopped.clone();
+        if *stopped.borrow_and_update() {
             return false;
         }
         tokio::select! {
             () = tokio::time::sleep(delay) => true,
-            () = self.shutdown.wait() => false,
+            _ = stopped.wait_for(|stopped| *stopped) => false,
         }
     }
 }

@@ -3,10 +3,14 @@
 //! - [`CommandStore`]: the outcome of every command the agent ran (`<root>/.cutover/commands/<id>.json`, the last
 //!   [`CommandStore::KEEP`] kept), with whether the server acknowledged it. A command the server hands out again is
 //!   answered from here instead of being run again, and unacknowledged outcomes are re-reported after a restart.
-//! - [`Tracking`]: `ongoing-deployment/<deployment-id>` holds the id of the command running now (CodeDeploy §8.7)
-//!   and, while one of its hook scripts runs, that script's pid, start time and boot id ([`TrackingRecord`]). A file
-//!   left by a crashed agent means that command was interrupted: on start-up, the script it names is killed with
-//!   every process it started, then the command is reported Failed.
+//! - [`Tracking`]: `ongoing-deployment/<deployment-id>` holds the id of the deployment's command running now
+//!   (CodeDeploy §8.7) and, while one of its hook scripts runs, that script's pid, start time and boot id
+//!   ([`TrackingRecord`]). Commands of different deployments run at once, each with its own file (a deployment runs
+//!   one command at a time). A file left by a crashed agent means that command was interrupted: on start-up, the
+//!   script each file names is killed with every process it started, then each command is reported Failed.
+//!
+//! Both are safe under concurrency: every file is written to a temporary name of its own and renamed into place, and
+//! a listing of the store tolerates files replaced or removed while it runs.
 
 use std::fs;
 use std::io;
@@ -113,8 +117,16 @@ impl CommandStore {
             if path.extension().is_none_or(|ext| ext != "json") {
                 continue;
             }
-            let modified = entry.metadata()?.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-            if let Ok(stored) = serde_json::from_slice::<StoredCommand>(&fs::read(&path)?) {
+            // Running commands store their outcomes meanwhile: a file may be replaced or go away during the scan.
+            let read = entry
+                .metadata()
+                .and_then(|metadata| Ok((metadata.modified().unwrap_or(SystemTime::UNIX_EPOCH), fs::read(&path)?)));
+            let (modified, bytes) = match read {
+                Ok(read) => read,
+                Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+                Err(error) => return Err(error),
+            };
+            if let Ok(stored) = serde_json::from_slice::<StoredCommand>(&bytes) {
                 all.push((modified, path, stored));
             }
         }

@@ -1,10 +1,11 @@
 //! Small helpers shared by the agent's modules: UTC timestamps without a date crate, jittered backoff, file-name
-//! sanitising, char-boundary-safe truncation and atomic file writes.
+//! sanitising, char-boundary-safe truncation and atomic file writes (safe when several commands run at once).
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Milliseconds since the Unix epoch.
@@ -117,11 +118,19 @@ pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> 
     write_replacing(path, contents, true)
 }
 
+/// A suffix no other temporary file of this process carries: the pid and a counter. Commands run concurrently, so
+/// a temporary name made of the pid alone could be used by two writers at once.
+pub(crate) fn unique_suffix() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!("{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
 /// Like [`write_atomic`] without the fsync: atomic for readers and across an agent crash, not across power loss.
+/// Concurrent writers of one path each write their own temporary file; the last rename wins.
 pub(crate) fn write_replacing(path: &Path, contents: &[u8], durable: bool) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    let tmp = dir.join(format!(".{file_name}.tmp-{}", unique_suffix()));
     let result = (|| {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(contents)?;
@@ -168,6 +177,25 @@ mod tests {
         }
         backoff.reset();
         assert!(backoff.next_delay() <= Duration::from_millis(50));
+    }
+
+    #[test]
+    fn concurrent_replacing_writes_of_one_path_do_not_clash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("file");
+        std::thread::scope(|scope| {
+            for writer in 0..8u8 {
+                let path = &path;
+                scope.spawn(move || {
+                    for _ in 0..50 {
+                        write_replacing(path, &[writer; 64], false).unwrap();
+                    }
+                });
+            }
+        });
+        let contents = std::fs::read(&path).unwrap();
+        assert!(contents.len() == 64 && contents.iter().all(|b| *b == contents[0]));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
     }
 
     #[test]

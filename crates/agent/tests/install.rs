@@ -338,3 +338,48 @@ async fn destination_root_prefixes_every_destination_and_permission_object() {
     assert_eq!(std::fs::metadata(&installed).expect("run.sh").permissions().mode() & 0o7777, 0o700);
     assert!(read(executor.layout().cleanup_file(GROUP_ID)).contains(installed.to_str().expect("utf-8")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn installs_of_two_groups_sharing_a_destination_ancestor_never_interfere() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dest = dir.path().join("host");
+    let executor = executor(&dir.path().join("root"));
+    // Both applications live under /srv, which neither owns: one install's cleanup must never remove it (left empty
+    // for a moment by the other's cleanup) between the other's plan and its copy.
+    let apps = ["alpha", "beta"];
+    let bundles: Vec<Vec<u8>> = apps
+        .iter()
+        .map(|app| {
+            let spec = appspec(&[("site", &dest.join(format!("srv/{app}")))], "");
+            let mut bundle = Bundle::new().file("appspec.yml", &spec, 0o644);
+            for page in 0..20 {
+                bundle = bundle.file(&format!("site/{page}.html"), &format!("{app} {page}\n"), 0o644);
+            }
+            bundle.tgz()
+        })
+        .collect();
+    for round in 0..40 {
+        let deployments: Vec<Deployment<'_>> = apps
+            .iter()
+            .zip(&bundles)
+            .map(|(app, bytes)| Deployment::new(&executor, dir.path(), &format!("d-{app}-{round}"), bytes, "tgz"))
+            .collect();
+        let command = |deployment: &Deployment<'_>, app: &str, event: &str| {
+            let mut command = deployment.command(event);
+            command.deployment.deployment_group_id = format!("dg-{app}");
+            command
+        };
+        for (deployment, app) in deployments.iter().zip(apps) {
+            let outcome = executor.run_event(&command(deployment, app, "DownloadBundle")).await;
+            assert!(outcome.succeeded, "{:#?}", outcome.diagnostics);
+        }
+        let (alpha, beta) = (command(&deployments[0], "alpha", "Install"), command(&deployments[1], "beta", "Install"));
+        let (alpha, beta) = tokio::join!(executor.run_event(&alpha), executor.run_event(&beta));
+        for outcome in [alpha, beta] {
+            assert!(outcome.succeeded, "round {round}: {:#?}", outcome.diagnostics);
+        }
+        for app in apps {
+            assert_eq!(read(dest.join(format!("srv/{app}/7.html"))), format!("{app} 7\n"), "round {round}");
+        }
+    }
+}

@@ -127,7 +127,8 @@ impl AgentClient {
     }
 
     /// `POST /agent/v1/poll`: waits up to `request.wait_ms` for the next command. `timeout` is the HTTP request
-    /// timeout; pass the wait plus [`POLL_MARGIN`].
+    /// timeout; pass the wait plus [`POLL_MARGIN`]. Name the commands still running in
+    /// `request.running_command_ids`: the server hands out none of them, nor another event of their deployments.
     pub async fn poll(&self, request: &PollRequest, timeout: Duration) -> Result<PollResponse, AgentClientError> {
         self.post_json("poll", request, timeout).await
     }

@@ -270,3 +270,52 @@ async fn a_deployment_past_its_deadline_fails_with_timeout() {
     let next = cluster.deploy("late", "g", &revision, serde_json::json!({})).await;
     assert_eq!(cluster.wait_deployment(&next, DEPLOY_TIMEOUT).await.status.as_deref(), Some("Succeeded"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deployments_of_two_applications_to_the_same_hosts_run_together_without_interfering() {
+    let cluster = Cluster::start(ClusterOptions { agents: 2, ..Default::default() }).await;
+    // In BeforeInstall, each application marks that it started, then waits for the other's marker: on each host the
+    // two deployments must overlap, or both time out (the wait gives up after 50 s, within the hook's 60 s timeout).
+    let hook = "echo \"$APPLICATION_NAME $LIFECYCLE_EVENT $DEPLOYMENT_ID\" >> \"$CUTOVER_TEST_HOST_DIR/hooks.log\"\n\
+                if [ \"$LIFECYCLE_EVENT\" = BeforeInstall ]; then\n\
+                  touch \"$CUTOVER_TEST_HOST_DIR/$APPLICATION_NAME-started\"\n\
+                  case \"$APPLICATION_NAME\" in alpha) other=beta ;; *) other=alpha ;; esac\n\
+                  n=0\n\
+                  while [ ! -f \"$CUTOVER_TEST_HOST_DIR/$other-started\" ]; do\n\
+                    n=$((n + 1)); if [ $n -gt 2500 ]; then echo \"$other never started\"; exit 1; fi; sleep 0.02\n\
+                  done\n\
+                fi";
+    let mut revisions = Vec::new();
+    for app in ["alpha", "beta"] {
+        cluster.create_app_and_group(app, "g", "CodeDeployDefault.AllAtOnce").await;
+        let appspec = appspec_all_hooks(&format!("files:\n  - source: site\n    destination: /srv/{app}\n"), "");
+        let bundle = Bundle::new()
+            .file("appspec.yml", &appspec, 0o644)
+            .file("site/index.html", &format!("{app}\n"), 0o644)
+            .script("scripts/record.sh", hook);
+        revisions.push(cluster.push_bundle(app, bundle.tgz(), "tgz").await);
+    }
+    // Both deployments are in flight at once, and each host runs their BeforeInstall hooks side by side.
+    let alpha = cluster.deploy("alpha", "g", &revisions[0], serde_json::json!({})).await;
+    let beta = cluster.deploy("beta", "g", &revisions[1], serde_json::json!({})).await;
+    for id in [&alpha, &beta] {
+        assert_eq!(cluster.wait_deployment(id, DEPLOY_TIMEOUT).await.status.as_deref(), Some("Succeeded"), "{}", cluster.logs());
+    }
+    // Redeploy both: each ApplicationStop runs its own application's previous scripts only.
+    let alpha2 = cluster.deploy("alpha", "g", &revisions[0], serde_json::json!({})).await;
+    let beta2 = cluster.deploy("beta", "g", &revisions[1], serde_json::json!({})).await;
+    for id in [&alpha2, &beta2] {
+        assert_eq!(cluster.wait_deployment(id, DEPLOY_TIMEOUT).await.status.as_deref(), Some("Succeeded"), "{}", cluster.logs());
+    }
+    for agent in &cluster.agents {
+        for app in ["alpha", "beta"] {
+            assert_eq!(std::fs::read_to_string(agent.dest(&format!("/srv/{app}/index.html"))).expect("installed"), format!("{app}\n"));
+        }
+        let lines = hook_lines(agent);
+        for (app, id) in [("alpha", &alpha2), ("beta", &beta2)] {
+            let stops: Vec<&String> = lines.iter().filter(|l| l.contains("ApplicationStop") && l.ends_with(id.as_str())).collect();
+            assert_eq!(stops.len(), 1, "{lines:#?}");
+            assert!(stops[0].starts_with(app), "ApplicationStop of {id} ran {}'s scripts", stops[0]);
+        }
+    }
+}
