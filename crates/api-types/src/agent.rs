@@ -1,7 +1,7 @@
 //! The host agent protocol (`/agent/v1/...`, JSON).
 //!
-//! One host command is one lifecycle event, and the server hands out an instance's commands strictly one after
-//! another. The agent long-polls for its next command, runs it, and reports its result with [`CompleteRequest`],
+//! One host command is one lifecycle event. The server hands out the events of one deployment to a host strictly one
+//! after another; events of different deployments may run side by side (a poll lists what the agent is running). The agent long-polls for its next command, runs it, and reports its result with [`CompleteRequest`],
 //! retrying until the server acknowledges it. A command the server hands out again (because the answer to a poll
 //! was lost) has the same `command_id`; the agent remembers the results of the commands it ran, so a command never
 //! runs twice.
