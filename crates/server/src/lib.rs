@@ -13,7 +13,9 @@ pub mod blobs;
 mod clock;
 mod convert;
 pub mod error;
+mod git;
 pub mod orchestrator;
+mod s3;
 mod triggers;
 mod wake;
 
@@ -23,8 +25,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
+use axum::{Extension, Router};
 use cutover_store::Store;
 
 pub use crate::clock::Clock;
@@ -89,6 +91,15 @@ pub struct Config {
     /// How often the alarms of running deployments are read.
     #[arg(long, default_value_t = 1000)]
     pub alarm_poll_ms: u64,
+
+    // --- GitHub revisions (git.rs) ---
+    /// Where the repositories of GitHub revisions are fetched from: `<base>/<owner>/<repo>`. A URL git can fetch
+    /// from (credentials may go in it, or in the host's git credential helper), a local directory or `file://` URL.
+    #[arg(long, default_value = "https://github.com/")]
+    pub git_base_url: String,
+    /// Time limit of one git command (fetching a commit, archiving it).
+    #[arg(long, default_value_t = 600)]
+    pub git_timeout_secs: u64,
 }
 
 /// Shared state of request handlers and background workers.
@@ -113,14 +124,25 @@ impl AppState {
     }
 }
 
-/// Builds the HTTP application.
+/// Builds the HTTP application. The protocols share one address and are told apart by the request's form:
+/// `POST /` is CodeDeploy's API (`X-Amz-Target`), `/agent/v1/*` the agent protocol, `/v1/*` and `/healthz` are
+/// Cutover's own, and everything else is the S3 endpoint, path-style (`s3.rs`).
 pub fn app(state: AppState) -> Router {
+    let git = Arc::new(git::GitRevisions::new(&state.inner.config));
+    let s3 = s3::service(state.clone());
     Router::new()
-        .route("/", post(api::handle))
-        .route("/healthz", get(|| async { "ok" }))
-        .nest("/agent/v1", agent_api::routes())
+        // Any other method on `/` is S3's (GET / is ListBuckets).
+        .route("/", post(git::api).fallback(s3::serve))
+        .route("/healthz", get(|| async { "ok" }).fallback(s3::reserved))
+        .nest("/agent/v1", agent_api::routes().fallback(s3::reserved))
+        .route("/agent", any(s3::reserved))
+        .route("/agent/{*rest}", any(s3::reserved))
         .route("/v1/deployments/{deployment_id}/instances/{instance_name}/logs", get(agent_api::instance_logs))
-        .merge(blobs::routes())
+        .route("/v1", any(s3::reserved))
+        .route("/v1/{*rest}", any(s3::reserved))
+        .fallback(s3::serve)
+        .layer(Extension(git))
+        .layer(Extension(s3))
         .with_state(state)
 }
 

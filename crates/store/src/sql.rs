@@ -1243,3 +1243,270 @@ impl Tx {
     }
 }
 
+
+/// A bucket of the embedded S3 endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketRow {
+    pub name: String,
+    pub create_time: i64,
+}
+
+/// One version of an object of the embedded S3 endpoint: the S3 name, the blob it maps to and its S3 metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectVersionRow {
+    pub bucket: String,
+    pub key: String,
+    /// None only for objects stored before objects had versions.
+    pub version_id: Option<String>,
+    /// Hex SHA-256 of the content: the blob's name, and what agents verify.
+    pub sha256: String,
+    /// The S3 ETag without quotes (hex MD5, or `<hex>-<parts>` for a multipart upload); None for objects stored
+    /// before S3 ETags were kept, whose ETag was their sha256.
+    pub etag: Option<String>,
+    pub size: i64,
+    pub content_type: Option<String>,
+    pub create_time: i64,
+}
+
+impl ObjectVersionRow {
+    /// The ETag clients were given for this object.
+    pub fn s3_etag(&self) -> &str {
+        self.etag.as_deref().unwrap_or(&self.sha256)
+    }
+}
+
+/// The tar bundle built from one commit of a Git repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitBundleRow {
+    pub repository: String,
+    pub commit_id: String,
+    pub sha256: String,
+    pub size: i64,
+    pub create_time: i64,
+}
+
+fn bucket_row(row: &sqlx::any::AnyRow) -> Result<BucketRow> {
+    use sqlx::Row;
+    Ok(BucketRow { name: row.try_get("name")?, create_time: row.try_get("create_time")? })
+}
+
+/// Reads a row of `objects` or `object_versions` (the same columns; `objects.version_id` may be NULL).
+fn object_version_row(row: &sqlx::any::AnyRow) -> Result<ObjectVersionRow> {
+    use sqlx::Row;
+    Ok(ObjectVersionRow {
+        bucket: row.try_get("bucket")?,
+        key: row.try_get("object_key")?,
+        version_id: row.try_get("version_id")?,
+        sha256: row.try_get("sha256")?,
+        etag: row.try_get("etag")?,
+        size: row.try_get("size")?,
+        content_type: row.try_get("content_type")?,
+        create_time: row.try_get("create_time")?,
+    })
+}
+
+const OBJECT_VERSION_COLUMNS: &str = "bucket, object_key, version_id, sha256, etag, size, content_type, create_time";
+
+/// The embedded S3 endpoint (buckets, object versions) and the bundles of Git revisions.
+impl Tx {
+    /// Creates a bucket; false when it already exists.
+    pub async fn insert_bucket(&mut self, name: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query("INSERT INTO buckets (name, create_time) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(now)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn bucket(&mut self, name: &str) -> Result<Option<BucketRow>> {
+        let row = sqlx::query("SELECT name, create_time FROM buckets WHERE name = $1")
+            .bind(name)
+            .fetch_optional(self.conn())
+            .await?;
+        row.as_ref().map(bucket_row).transpose()
+    }
+
+    pub async fn list_buckets(&mut self) -> Result<Vec<BucketRow>> {
+        let rows = sqlx::query("SELECT name, create_time FROM buckets ORDER BY name").fetch_all(self.conn()).await?;
+        rows.iter().map(bucket_row).collect()
+    }
+
+    /// Whether a bucket holds any object (older versions of deleted objects do not count).
+    pub async fn bucket_has_objects(&mut self, name: &str) -> Result<bool> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM objects WHERE bucket = $1 LIMIT 1")
+            .bind(name)
+            .fetch_optional(self.conn())
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// Deletes a bucket with the versions left behind by deleted objects; the caller checked it holds no object.
+    pub async fn delete_bucket(&mut self, name: &str) -> Result<()> {
+        sqlx::query("DELETE FROM object_versions WHERE bucket = $1").bind(name).execute(self.conn()).await?;
+        sqlx::query("DELETE FROM buckets WHERE name = $1").bind(name).execute(self.conn()).await?;
+        Ok(())
+    }
+
+    /// Records a new version of an object and makes it the current one.
+    pub async fn put_object_version(&mut self, row: &ObjectVersionRow) -> Result<()> {
+        if let Some(version_id) = &row.version_id {
+            sqlx::query(
+                "INSERT INTO object_versions (bucket, object_key, version_id, sha256, etag, size, content_type, create_time) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&row.bucket)
+            .bind(&row.key)
+            .bind(version_id)
+            .bind(&row.sha256)
+            .bind(row.s3_etag())
+            .bind(row.size)
+            .bind(row.content_type.clone())
+            .bind(row.create_time)
+            .execute(self.conn())
+            .await?;
+        }
+        self.set_current_object(row).await
+    }
+
+    async fn set_current_object(&mut self, row: &ObjectVersionRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO objects (bucket, object_key, sha256, size, create_time, etag, version_id, content_type) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (bucket, object_key) DO UPDATE SET sha256 = $3, size = $4, create_time = $5, etag = $6, \
+             version_id = $7, content_type = $8",
+        )
+        .bind(&row.bucket)
+        .bind(&row.key)
+        .bind(&row.sha256)
+        .bind(row.size)
+        .bind(row.create_time)
+        .bind(row.etag.clone())
+        .bind(row.version_id.clone())
+        .bind(row.content_type.clone())
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// The current version of an object.
+    pub async fn current_object(&mut self, bucket: &str, key: &str) -> Result<Option<ObjectVersionRow>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {OBJECT_VERSION_COLUMNS} FROM objects WHERE bucket = $1 AND object_key = $2"
+        )))
+        .bind(bucket)
+        .bind(key)
+        .fetch_optional(self.conn())
+        .await?;
+        row.as_ref().map(object_version_row).transpose()
+    }
+
+    /// One version of an object, current or not.
+    pub async fn object_version(&mut self, bucket: &str, key: &str, version_id: &str) -> Result<Option<ObjectVersionRow>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {OBJECT_VERSION_COLUMNS} FROM object_versions WHERE bucket = $1 AND object_key = $2 AND version_id = $3"
+        )))
+        .bind(bucket)
+        .bind(key)
+        .bind(version_id)
+        .fetch_optional(self.conn())
+        .await?;
+        row.as_ref().map(object_version_row).transpose()
+    }
+
+    /// Current objects of a bucket whose key starts with `prefix` and sorts after `after`, in key order (byte order
+    /// on SQLite; PostgreSQL needs the "C" collation on `object_key` to list in S3's order), at most `limit`.
+    pub async fn list_objects_after(
+        &mut self,
+        bucket: &str,
+        prefix: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<ObjectVersionRow>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {OBJECT_VERSION_COLUMNS} FROM objects WHERE bucket = $1 AND substr(object_key, 1, length($2)) = $2 \
+             AND object_key > $3 ORDER BY object_key LIMIT $4"
+        )))
+        .bind(bucket)
+        .bind(prefix)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(object_version_row).collect()
+    }
+
+    /// Removes the current version of an object (its versions stay, as in a versioned S3 bucket); false when there
+    /// was none.
+    pub async fn delete_current_object(&mut self, bucket: &str, key: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM objects WHERE bucket = $1 AND object_key = $2")
+            .bind(bucket)
+            .bind(key)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Deletes one version of an object; when it was the current one, the newest remaining version becomes current.
+    /// False when there was no such version.
+    pub async fn delete_object_version(&mut self, bucket: &str, key: &str, version_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM object_versions WHERE bucket = $1 AND object_key = $2 AND version_id = $3")
+            .bind(bucket)
+            .bind(key)
+            .bind(version_id)
+            .execute(self.conn())
+            .await?
+            .rows_affected();
+        let current = self.current_object(bucket, key).await?;
+        if current.as_ref().and_then(|row| row.version_id.as_deref()) == Some(version_id) {
+            self.delete_current_object(bucket, key).await?;
+            let newest = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {OBJECT_VERSION_COLUMNS} FROM object_versions WHERE bucket = $1 AND object_key = $2 \
+                 ORDER BY create_time DESC, version_id DESC LIMIT 1"
+            )))
+            .bind(bucket)
+            .bind(key)
+            .fetch_optional(self.conn())
+            .await?;
+            if let Some(row) = newest.as_ref().map(object_version_row).transpose()? {
+                self.set_current_object(&row).await?;
+            }
+            return Ok(true);
+        }
+        Ok(done > 0)
+    }
+
+    /// The bundle built from a commit, if it was built before.
+    pub async fn git_bundle(&mut self, repository: &str, commit_id: &str) -> Result<Option<GitBundleRow>> {
+        let row: Option<(String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT repository, commit_id, sha256, size, create_time FROM git_bundles WHERE repository = $1 AND commit_id = $2",
+        )
+        .bind(repository)
+        .bind(commit_id)
+        .fetch_optional(self.conn())
+        .await?;
+        Ok(row.map(|(repository, commit_id, sha256, size, create_time)| GitBundleRow {
+            repository,
+            commit_id,
+            sha256,
+            size,
+            create_time,
+        }))
+    }
+
+    /// Records (or replaces) the bundle built from a commit.
+    pub async fn put_git_bundle(&mut self, row: &GitBundleRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO git_bundles (repository, commit_id, sha256, size, create_time) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (repository, commit_id) DO UPDATE SET sha256 = $3, size = $4, create_time = $5",
+        )
+        .bind(&row.repository)
+        .bind(&row.commit_id)
+        .bind(&row.sha256)
+        .bind(row.size)
+        .bind(row.create_time)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+}

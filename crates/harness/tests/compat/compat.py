@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 import urllib.request
@@ -108,6 +109,35 @@ def aws_error(code, *args, in_process=False):
     check(f"An error occurred ({code})" in stderr, f"aws {' '.join(args)}: expected {code}, got: {stderr.strip()}")
 
 
+def directory(files):
+    """A new directory holding {path: (text, mode)}, for commands that bundle a directory (`aws deploy push`)."""
+    root = tempfile.mkdtemp(prefix="cutover-compat-")
+    for path, (text, mode) in files.items():
+        full = os.path.join(root, path)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.chmod(full, mode)
+    return root
+
+
+def aws_push(application, s3_location, source, description):
+    """`aws deploy push`: zips `source`, uploads it with the S3 API and registers it. Its S3 client ignores
+    --endpoint-url, so the S3 endpoint goes by AWS_ENDPOINT_URL_S3. Returns the `--s3-location` it prints."""
+    command = [
+        "aws", "deploy", "push", "--application-name", application, "--s3-location", s3_location,
+        "--source", source, "--description", description, "--endpoint-url", ENDPOINT,
+    ]
+    env = {**os.environ, "AWS_ENDPOINT_URL_S3": ENDPOINT}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    if done.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} exited {done.returncode}: {done.stderr}")
+    words = done.stdout.split()
+    if "--s3-location" not in words:
+        raise AssertionError(f"aws deploy push printed no --s3-location: {done.stdout}")
+    return words[words.index("--s3-location") + 1]
+
+
 def bundle(files):
     """A zip bundle of {path: (text, mode)}."""
     buffer = io.BytesIO()
@@ -121,7 +151,8 @@ def bundle(files):
 
 
 def put_object(bucket, key, body):
-    """Uploads a bundle to the server's S3-style revision store (`PUT /{bucket}/{key}`); returns its ETag."""
+    """Uploads a bundle with Cutover's plain upload (`PUT /{bucket}/{key}`, what `cutover push` does: the bucket is
+    created if needed); returns its ETag, the bundle's SHA-256."""
     request = urllib.request.Request(f"{ENDPOINT}/{bucket}/{key}", data=body, method="PUT")
     with urllib.request.urlopen(request, timeout=30) as response:
         return response.headers["ETag"].strip('"')

@@ -15,9 +15,11 @@ from compat import (
     ARN_PREFIX,
     aws,
     aws_error,
+    aws_push,
     bundle,
     check,
     client,
+    directory,
     equal,
     error_code,
     expect_error,
@@ -36,19 +38,23 @@ FAST_WAITER = {"Delay": 1, "MaxAttempts": 120}
 RECORD = '#!/bin/sh\necho "$LIFECYCLE_EVENT $DEPLOYMENT_ID" >> "$CUTOVER_TEST_HOST_DIR/compat.log"\n'
 
 
-def app_bundle(version, validate_exit=0):
+def app_files(version, validate_exit=0):
     appspec = (
         "version: 0.0\nos: linux\nfiles:\n  - source: site\n    destination: /srv/compat\n"
         "file_exists_behavior: OVERWRITE\nhooks:\n"
         "  AfterInstall:\n    - location: scripts/record.sh\n"
         "  ValidateService:\n    - location: scripts/validate.sh\n      timeout: 60\n"
     )
-    return bundle({
+    return {
         "appspec.yml": (appspec, 0o644),
         "site/index.html": (f"{version}\n", 0o644),
         "scripts/record.sh": (RECORD, 0o755),
         "scripts/validate.sh": (f"#!/bin/sh\necho validating {version}\nexit {validate_exit}\n", 0o755),
-    })
+    }
+
+
+def app_bundle(version, validate_exit=0):
+    return bundle(app_files(version, validate_exit))
 
 
 def blocking_bundle():
@@ -401,9 +407,12 @@ def cli_lifecycle():
         "--on-premises-instance-tag-filters", "Key=env,Value=test,Type=KEY_AND_VALUE",
     )
     check(len(out["deploymentGroupId"]) > 0, "CLI deploymentGroupId")
-    etag = put_object("compat-bundles", "cli/v2.zip", app_bundle("v2"))
-    location = f"bucket=compat-bundles,key=cli/v2.zip,bundleType=zip,eTag={etag}"
-    aws("deploy", "register-application-revision", "--application-name", app, "--s3-location", location, "--description", "v2 from the CLI")
+    # `aws deploy push`: the CLI zips the directory, uploads it through Cutover's S3 endpoint and registers it with
+    # the ETag (the zip's MD5) and version the upload answered; it prints the location to deploy.
+    aws("s3", "mb", "s3://compat-cli")
+    location = aws_push(app, "s3://compat-cli/cli/v2.zip", directory(app_files("v2")), "v2 from the CLI")
+    check(location.startswith("bucket=compat-cli,key=cli/v2.zip,bundleType=zip,eTag="), f"pushed location: {location}")
+    check(",version=" in location, f"the push's version is in the location: {location}")
     _, out, _ = aws("deploy", "get-application-revision", "--application-name", app, "--s3-location", location)
     equal(out["revisionInfo"]["description"], "v2 from the CLI", "CLI revision description")
     _, out, _ = aws("deploy", "list-application-revisions", "--application-name", app)

@@ -152,21 +152,66 @@ pub(crate) async fn create(state: AppState, input: wire::CreateDeploymentInput) 
     Ok(wire::CreateDeploymentOutput { deployment_id: Some(id) })
 }
 
-/// Maps a revision location to the bundle agents download; only Cutover's own store is supported so far.
+/// Maps a revision location to the bundle agents download: an object of the embedded S3 endpoint (its current
+/// version, or the `version` named), or the tar bundle built from a GitHub revision's commit, which `git::api` fetched
+/// before this transaction began.
 async fn resolve_bundle(tx: &mut Tx, revision: &wire::RevisionLocation) -> ApiResult<BundleSpec> {
+    if revision.revision_type.as_deref() == Some("GitHub") {
+        let github = revision
+            .git_hub_location
+            .as_ref()
+            .ok_or_else(|| ApiError::new("InvalidRevisionException", "revision of type GitHub needs gitHubLocation"))?;
+        let repository = github.repository.clone().unwrap_or_default();
+        let commit = github.commit_id.clone().unwrap_or_default();
+        let bundle = tx.git_bundle(&repository, &commit.to_ascii_lowercase()).await?.ok_or_else(|| {
+            ApiError::new(
+                "InvalidRevisionException",
+                format!("The commit {commit} of GitHub repository {repository} has not been fetched; name the revision in the request"),
+            )
+        })?;
+        return Ok(BundleSpec {
+            url: format!("/agent/v1/bundles/{}", bundle.sha256),
+            sha256: bundle.sha256,
+            bundle_type: "tar".to_owned(),
+            size: bundle.size.max(0) as u64,
+            bucket: None,
+            key: None,
+            version: None,
+            etag: None,
+            commit_id: Some(commit),
+        });
+    }
     let s3 = revision.s3_location.as_ref().ok_or_else(|| ApiError::new("InvalidRevisionException", "revision needs s3Location"))?;
     let bucket = s3.bucket.clone().unwrap_or_default();
     let key = s3.key.clone().unwrap_or_default();
-    let object = tx.object(&bucket, &key).await?.ok_or_else(|| {
-        ApiError::new(
-            "RevisionDoesNotExistException",
-            format!("The revision s3://{bucket}/{key} does not exist in Cutover's revision store; upload it with `cutover push`."),
-        )
-    })?;
-    if let Some(etag) = s3.e_tag.as_deref().map(|etag| etag.trim_matches('"')).filter(|etag| !etag.is_empty())
-        && etag != object.sha256
+    let version = s3.version.as_deref().filter(|version| !version.is_empty());
+    let object = match version {
+        Some(version) => tx.object_version(&bucket, &key, version).await?.ok_or_else(|| {
+            ApiError::new(
+                "RevisionDoesNotExistException",
+                format!("The revision s3://{bucket}/{key} has no version {version} in Cutover's revision store."),
+            )
+        })?,
+        None => tx.current_object(&bucket, &key).await?.ok_or_else(|| {
+            ApiError::new(
+                "RevisionDoesNotExistException",
+                format!(
+                    "The revision s3://{bucket}/{key} does not exist in Cutover's revision store; upload it with `cutover push`, `aws deploy push` or `aws s3 cp`."
+                ),
+            )
+        })?,
+    };
+    // Clients pass the ETag they were given: the S3 ETag (MD5 or multipart form) from S3 clients, the SHA-256 from
+    // `cutover push`. Either names this content.
+    let etag = s3.e_tag.as_deref().map(|etag| etag.trim_matches('"')).filter(|etag| !etag.is_empty());
+    if let Some(etag) = etag
+        && !etag.eq_ignore_ascii_case(object.s3_etag())
+        && !etag.eq_ignore_ascii_case(&object.sha256)
     {
-        return Err(ApiError::new("InvalidRevisionException", format!("s3://{bucket}/{key} has ETag {}, not {etag}", object.sha256)));
+        return Err(ApiError::new(
+            "InvalidRevisionException",
+            format!("s3://{bucket}/{key} has ETag {} (sha256 {}), not {etag}", object.s3_etag(), object.sha256),
+        ));
     }
     Ok(BundleSpec {
         url: format!("/agent/v1/bundles/{}", object.sha256),
@@ -176,7 +221,7 @@ async fn resolve_bundle(tx: &mut Tx, revision: &wire::RevisionLocation) -> ApiRe
         bucket: Some(bucket),
         key: Some(key),
         version: s3.version.clone(),
-        etag: Some(object.sha256),
+        etag: Some(etag.map_or_else(|| object.s3_etag().to_owned(), str::to_owned)),
         commit_id: None,
     })
 }

@@ -29,10 +29,27 @@ pub(crate) fn validate(location: &Option<wire::RevisionLocation>) -> ApiResult<&
                 None => Err(ApiError::new("InvalidRevisionException", "s3Location.bundleType is required (tar, tgz or zip)")),
             }
         }
-        Some("GitHub") => Err(ApiError::new(
-            "InvalidRevisionException",
-            "GitHub revisions are not supported yet; push the repository with `cutover push` instead",
-        )),
+        Some("GitHub") => {
+            let github = location
+                .git_hub_location
+                .as_ref()
+                .ok_or_else(|| ApiError::new("InvalidRevisionException", "revision of type GitHub needs gitHubLocation"))?;
+            let repository = github.repository.as_deref().unwrap_or("");
+            if !crate::git::valid_repository(repository) {
+                return Err(ApiError::new(
+                    "InvalidRevisionException",
+                    format!("gitHubLocation.repository must be \"owner/repository\", got {repository:?}"),
+                ));
+            }
+            let commit = github.commit_id.as_deref().unwrap_or("");
+            if !crate::git::valid_commit(commit) {
+                return Err(ApiError::new(
+                    "InvalidRevisionException",
+                    format!("gitHubLocation.commitId must be a full commit id (40 hexadecimal digits), got {commit:?}"),
+                ));
+            }
+            Ok(location)
+        }
         Some("String" | "AppSpecContent") => Err(ApiError::new(
             "InvalidRevisionException",
             "String and AppSpecContent revisions apply to Lambda and ECS applications, which are not supported yet",
