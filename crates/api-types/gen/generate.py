@@ -473,7 +473,10 @@ def rustfmt(source):
     if not exe:
         sys.exit("rustfmt not found on PATH (install it with `rustup component add rustfmt`)")
     proc = subprocess.run(
-        [exe, "--edition", "2024", "--emit", "stdout"], input=source.encode(), capture_output=True
+        # The workspace's rustfmt.toml, so `cargo fmt --check` agrees with the generated file.
+        [exe, "--edition", "2024", "--config-path", os.path.normpath(os.path.join(HERE, "..", "..", "..", "rustfmt.toml")), "--emit", "stdout"],
+        input=source.encode(),
+        capture_output=True,
     )
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr.decode())

@@ -243,9 +243,7 @@ impl Operation {
             Operation::ListGitHubAccountTokenNames => "ListGitHubAccountTokenNames",
             Operation::ListOnPremisesInstances => "ListOnPremisesInstances",
             Operation::ListTagsForResource => "ListTagsForResource",
-            Operation::PutLifecycleEventHookExecutionStatus => {
-                "PutLifecycleEventHookExecutionStatus"
-            }
+            Operation::PutLifecycleEventHookExecutionStatus => "PutLifecycleEventHookExecutionStatus",
             Operation::RegisterApplicationRevision => "RegisterApplicationRevision",
             Operation::RegisterOnPremisesInstance => "RegisterOnPremisesInstance",
             Operation::RemoveTagsFromOnPremisesInstances => "RemoveTagsFromOnPremisesInstances",
@@ -298,17 +296,11 @@ impl Operation {
             "ListGitHubAccountTokenNames" => Some(Operation::ListGitHubAccountTokenNames),
             "ListOnPremisesInstances" => Some(Operation::ListOnPremisesInstances),
             "ListTagsForResource" => Some(Operation::ListTagsForResource),
-            "PutLifecycleEventHookExecutionStatus" => {
-                Some(Operation::PutLifecycleEventHookExecutionStatus)
-            }
+            "PutLifecycleEventHookExecutionStatus" => Some(Operation::PutLifecycleEventHookExecutionStatus),
             "RegisterApplicationRevision" => Some(Operation::RegisterApplicationRevision),
             "RegisterOnPremisesInstance" => Some(Operation::RegisterOnPremisesInstance),
-            "RemoveTagsFromOnPremisesInstances" => {
-                Some(Operation::RemoveTagsFromOnPremisesInstances)
-            }
-            "SkipWaitTimeForInstanceTermination" => {
-                Some(Operation::SkipWaitTimeForInstanceTermination)
-            }
+            "RemoveTagsFromOnPremisesInstances" => Some(Operation::RemoveTagsFromOnPremisesInstances),
+            "SkipWaitTimeForInstanceTermination" => Some(Operation::SkipWaitTimeForInstanceTermination),
             "StopDeployment" => Some(Operation::StopDeployment),
             "TagResource" => Some(Operation::TagResource),
             "UntagResource" => Some(Operation::UntagResource),
@@ -389,16 +381,12 @@ impl Operation {
                 "DeploymentTargetListSizeExceededException",
                 "InstanceDoesNotExistException",
             ],
-            Operation::BatchGetDeployments => &[
-                "DeploymentIdRequiredException",
-                "InvalidDeploymentIdException",
-                "BatchLimitExceededException",
-            ],
-            Operation::BatchGetOnPremisesInstances => &[
-                "InstanceNameRequiredException",
-                "InvalidInstanceNameException",
-                "BatchLimitExceededException",
-            ],
+            Operation::BatchGetDeployments => {
+                &["DeploymentIdRequiredException", "InvalidDeploymentIdException", "BatchLimitExceededException"]
+            }
+            Operation::BatchGetOnPremisesInstances => {
+                &["InstanceNameRequiredException", "InvalidInstanceNameException", "BatchLimitExceededException"]
+            }
             Operation::ContinueDeployment => &[
                 "DeploymentIdRequiredException",
                 "DeploymentDoesNotExistException",
@@ -496,11 +484,9 @@ impl Operation {
                 "InvalidTrafficRoutingConfigurationException",
                 "InvalidAutoScalingGroupProcessToSuspendException",
             ],
-            Operation::DeleteApplication => &[
-                "ApplicationNameRequiredException",
-                "InvalidApplicationNameException",
-                "InvalidRoleException",
-            ],
+            Operation::DeleteApplication => {
+                &["ApplicationNameRequiredException", "InvalidApplicationNameException", "InvalidRoleException"]
+            }
             Operation::DeleteDeploymentConfig => &[
                 "InvalidDeploymentConfigNameException",
                 "DeploymentConfigNameRequiredException",
@@ -522,10 +508,9 @@ impl Operation {
                 "OperationNotSupportedException",
             ],
             Operation::DeleteResourcesByExternalId => &[],
-            Operation::DeregisterOnPremisesInstance => &[
-                "InstanceNameRequiredException",
-                "InvalidInstanceNameException",
-            ],
+            Operation::DeregisterOnPremisesInstance => {
+                &["InstanceNameRequiredException", "InvalidInstanceNameException"]
+            }
             Operation::GetApplication => &[
                 "ApplicationNameRequiredException",
                 "InvalidApplicationNameException",
@@ -539,11 +524,9 @@ impl Operation {
                 "RevisionRequiredException",
                 "InvalidRevisionException",
             ],
-            Operation::GetDeployment => &[
-                "DeploymentIdRequiredException",
-                "InvalidDeploymentIdException",
-                "DeploymentDoesNotExistException",
-            ],
+            Operation::GetDeployment => {
+                &["DeploymentIdRequiredException", "InvalidDeploymentIdException", "DeploymentDoesNotExistException"]
+            }
             Operation::GetDeploymentConfig => &[
                 "InvalidDeploymentConfigNameException",
                 "DeploymentConfigNameRequiredException",
@@ -578,11 +561,9 @@ impl Operation {
                 "DeploymentTargetDoesNotExistException",
                 "InvalidInstanceNameException",
             ],
-            Operation::GetOnPremisesInstance => &[
-                "InstanceNameRequiredException",
-                "InstanceNotRegisteredException",
-                "InvalidInstanceNameException",
-            ],
+            Operation::GetOnPremisesInstance => {
+                &["InstanceNameRequiredException", "InstanceNotRegisteredException", "InvalidInstanceNameException"]
+            }
             Operation::ListApplicationRevisions => &[
                 "ApplicationDoesNotExistException",
                 "ApplicationNameRequiredException",
@@ -643,21 +624,15 @@ impl Operation {
                 "InvalidExternalIdException",
                 "InvalidInputException",
             ],
-            Operation::ListGitHubAccountTokenNames => &[
-                "InvalidNextTokenException",
-                "ResourceValidationException",
-                "OperationNotSupportedException",
-            ],
-            Operation::ListOnPremisesInstances => &[
-                "InvalidRegistrationStatusException",
-                "InvalidTagFilterException",
-                "InvalidNextTokenException",
-            ],
-            Operation::ListTagsForResource => &[
-                "ArnNotSupportedException",
-                "InvalidArnException",
-                "ResourceArnRequiredException",
-            ],
+            Operation::ListGitHubAccountTokenNames => {
+                &["InvalidNextTokenException", "ResourceValidationException", "OperationNotSupportedException"]
+            }
+            Operation::ListOnPremisesInstances => {
+                &["InvalidRegistrationStatusException", "InvalidTagFilterException", "InvalidNextTokenException"]
+            }
+            Operation::ListTagsForResource => {
+                &["ArnNotSupportedException", "InvalidArnException", "ResourceArnRequiredException"]
+            }
             Operation::PutLifecycleEventHookExecutionStatus => &[
                 "InvalidLifecycleEventHookExecutionStatusException",
                 "InvalidLifecycleEventHookExecutionIdException",
@@ -805,229 +780,77 @@ impl FromStr for Operation {
 /// `(operation, input shape, output shape)` for every operation, in [`Operation::ALL`] order. A `None` output
 /// means the operation answers an empty `{}` body.
 pub const OPERATION_SHAPES: &[(&str, Option<&str>, Option<&str>)] = &[
-    (
-        "AddTagsToOnPremisesInstances",
-        Some("AddTagsToOnPremisesInstancesInput"),
-        None,
-    ),
+    ("AddTagsToOnPremisesInstances", Some("AddTagsToOnPremisesInstancesInput"), None),
     (
         "BatchGetApplicationRevisions",
         Some("BatchGetApplicationRevisionsInput"),
         Some("BatchGetApplicationRevisionsOutput"),
     ),
-    (
-        "BatchGetApplications",
-        Some("BatchGetApplicationsInput"),
-        Some("BatchGetApplicationsOutput"),
-    ),
-    (
-        "BatchGetDeploymentGroups",
-        Some("BatchGetDeploymentGroupsInput"),
-        Some("BatchGetDeploymentGroupsOutput"),
-    ),
+    ("BatchGetApplications", Some("BatchGetApplicationsInput"), Some("BatchGetApplicationsOutput")),
+    ("BatchGetDeploymentGroups", Some("BatchGetDeploymentGroupsInput"), Some("BatchGetDeploymentGroupsOutput")),
     (
         "BatchGetDeploymentInstances",
         Some("BatchGetDeploymentInstancesInput"),
         Some("BatchGetDeploymentInstancesOutput"),
     ),
-    (
-        "BatchGetDeploymentTargets",
-        Some("BatchGetDeploymentTargetsInput"),
-        Some("BatchGetDeploymentTargetsOutput"),
-    ),
-    (
-        "BatchGetDeployments",
-        Some("BatchGetDeploymentsInput"),
-        Some("BatchGetDeploymentsOutput"),
-    ),
+    ("BatchGetDeploymentTargets", Some("BatchGetDeploymentTargetsInput"), Some("BatchGetDeploymentTargetsOutput")),
+    ("BatchGetDeployments", Some("BatchGetDeploymentsInput"), Some("BatchGetDeploymentsOutput")),
     (
         "BatchGetOnPremisesInstances",
         Some("BatchGetOnPremisesInstancesInput"),
         Some("BatchGetOnPremisesInstancesOutput"),
     ),
     ("ContinueDeployment", Some("ContinueDeploymentInput"), None),
-    (
-        "CreateApplication",
-        Some("CreateApplicationInput"),
-        Some("CreateApplicationOutput"),
-    ),
-    (
-        "CreateDeployment",
-        Some("CreateDeploymentInput"),
-        Some("CreateDeploymentOutput"),
-    ),
-    (
-        "CreateDeploymentConfig",
-        Some("CreateDeploymentConfigInput"),
-        Some("CreateDeploymentConfigOutput"),
-    ),
-    (
-        "CreateDeploymentGroup",
-        Some("CreateDeploymentGroupInput"),
-        Some("CreateDeploymentGroupOutput"),
-    ),
+    ("CreateApplication", Some("CreateApplicationInput"), Some("CreateApplicationOutput")),
+    ("CreateDeployment", Some("CreateDeploymentInput"), Some("CreateDeploymentOutput")),
+    ("CreateDeploymentConfig", Some("CreateDeploymentConfigInput"), Some("CreateDeploymentConfigOutput")),
+    ("CreateDeploymentGroup", Some("CreateDeploymentGroupInput"), Some("CreateDeploymentGroupOutput")),
     ("DeleteApplication", Some("DeleteApplicationInput"), None),
-    (
-        "DeleteDeploymentConfig",
-        Some("DeleteDeploymentConfigInput"),
-        None,
-    ),
-    (
-        "DeleteDeploymentGroup",
-        Some("DeleteDeploymentGroupInput"),
-        Some("DeleteDeploymentGroupOutput"),
-    ),
-    (
-        "DeleteGitHubAccountToken",
-        Some("DeleteGitHubAccountTokenInput"),
-        Some("DeleteGitHubAccountTokenOutput"),
-    ),
+    ("DeleteDeploymentConfig", Some("DeleteDeploymentConfigInput"), None),
+    ("DeleteDeploymentGroup", Some("DeleteDeploymentGroupInput"), Some("DeleteDeploymentGroupOutput")),
+    ("DeleteGitHubAccountToken", Some("DeleteGitHubAccountTokenInput"), Some("DeleteGitHubAccountTokenOutput")),
     (
         "DeleteResourcesByExternalId",
         Some("DeleteResourcesByExternalIdInput"),
         Some("DeleteResourcesByExternalIdOutput"),
     ),
-    (
-        "DeregisterOnPremisesInstance",
-        Some("DeregisterOnPremisesInstanceInput"),
-        None,
-    ),
-    (
-        "GetApplication",
-        Some("GetApplicationInput"),
-        Some("GetApplicationOutput"),
-    ),
-    (
-        "GetApplicationRevision",
-        Some("GetApplicationRevisionInput"),
-        Some("GetApplicationRevisionOutput"),
-    ),
-    (
-        "GetDeployment",
-        Some("GetDeploymentInput"),
-        Some("GetDeploymentOutput"),
-    ),
-    (
-        "GetDeploymentConfig",
-        Some("GetDeploymentConfigInput"),
-        Some("GetDeploymentConfigOutput"),
-    ),
-    (
-        "GetDeploymentGroup",
-        Some("GetDeploymentGroupInput"),
-        Some("GetDeploymentGroupOutput"),
-    ),
-    (
-        "GetDeploymentInstance",
-        Some("GetDeploymentInstanceInput"),
-        Some("GetDeploymentInstanceOutput"),
-    ),
-    (
-        "GetDeploymentTarget",
-        Some("GetDeploymentTargetInput"),
-        Some("GetDeploymentTargetOutput"),
-    ),
-    (
-        "GetOnPremisesInstance",
-        Some("GetOnPremisesInstanceInput"),
-        Some("GetOnPremisesInstanceOutput"),
-    ),
-    (
-        "ListApplicationRevisions",
-        Some("ListApplicationRevisionsInput"),
-        Some("ListApplicationRevisionsOutput"),
-    ),
-    (
-        "ListApplications",
-        Some("ListApplicationsInput"),
-        Some("ListApplicationsOutput"),
-    ),
-    (
-        "ListDeploymentConfigs",
-        Some("ListDeploymentConfigsInput"),
-        Some("ListDeploymentConfigsOutput"),
-    ),
-    (
-        "ListDeploymentGroups",
-        Some("ListDeploymentGroupsInput"),
-        Some("ListDeploymentGroupsOutput"),
-    ),
-    (
-        "ListDeploymentInstances",
-        Some("ListDeploymentInstancesInput"),
-        Some("ListDeploymentInstancesOutput"),
-    ),
-    (
-        "ListDeploymentTargets",
-        Some("ListDeploymentTargetsInput"),
-        Some("ListDeploymentTargetsOutput"),
-    ),
-    (
-        "ListDeployments",
-        Some("ListDeploymentsInput"),
-        Some("ListDeploymentsOutput"),
-    ),
+    ("DeregisterOnPremisesInstance", Some("DeregisterOnPremisesInstanceInput"), None),
+    ("GetApplication", Some("GetApplicationInput"), Some("GetApplicationOutput")),
+    ("GetApplicationRevision", Some("GetApplicationRevisionInput"), Some("GetApplicationRevisionOutput")),
+    ("GetDeployment", Some("GetDeploymentInput"), Some("GetDeploymentOutput")),
+    ("GetDeploymentConfig", Some("GetDeploymentConfigInput"), Some("GetDeploymentConfigOutput")),
+    ("GetDeploymentGroup", Some("GetDeploymentGroupInput"), Some("GetDeploymentGroupOutput")),
+    ("GetDeploymentInstance", Some("GetDeploymentInstanceInput"), Some("GetDeploymentInstanceOutput")),
+    ("GetDeploymentTarget", Some("GetDeploymentTargetInput"), Some("GetDeploymentTargetOutput")),
+    ("GetOnPremisesInstance", Some("GetOnPremisesInstanceInput"), Some("GetOnPremisesInstanceOutput")),
+    ("ListApplicationRevisions", Some("ListApplicationRevisionsInput"), Some("ListApplicationRevisionsOutput")),
+    ("ListApplications", Some("ListApplicationsInput"), Some("ListApplicationsOutput")),
+    ("ListDeploymentConfigs", Some("ListDeploymentConfigsInput"), Some("ListDeploymentConfigsOutput")),
+    ("ListDeploymentGroups", Some("ListDeploymentGroupsInput"), Some("ListDeploymentGroupsOutput")),
+    ("ListDeploymentInstances", Some("ListDeploymentInstancesInput"), Some("ListDeploymentInstancesOutput")),
+    ("ListDeploymentTargets", Some("ListDeploymentTargetsInput"), Some("ListDeploymentTargetsOutput")),
+    ("ListDeployments", Some("ListDeploymentsInput"), Some("ListDeploymentsOutput")),
     (
         "ListGitHubAccountTokenNames",
         Some("ListGitHubAccountTokenNamesInput"),
         Some("ListGitHubAccountTokenNamesOutput"),
     ),
-    (
-        "ListOnPremisesInstances",
-        Some("ListOnPremisesInstancesInput"),
-        Some("ListOnPremisesInstancesOutput"),
-    ),
-    (
-        "ListTagsForResource",
-        Some("ListTagsForResourceInput"),
-        Some("ListTagsForResourceOutput"),
-    ),
+    ("ListOnPremisesInstances", Some("ListOnPremisesInstancesInput"), Some("ListOnPremisesInstancesOutput")),
+    ("ListTagsForResource", Some("ListTagsForResourceInput"), Some("ListTagsForResourceOutput")),
     (
         "PutLifecycleEventHookExecutionStatus",
         Some("PutLifecycleEventHookExecutionStatusInput"),
         Some("PutLifecycleEventHookExecutionStatusOutput"),
     ),
-    (
-        "RegisterApplicationRevision",
-        Some("RegisterApplicationRevisionInput"),
-        None,
-    ),
-    (
-        "RegisterOnPremisesInstance",
-        Some("RegisterOnPremisesInstanceInput"),
-        None,
-    ),
-    (
-        "RemoveTagsFromOnPremisesInstances",
-        Some("RemoveTagsFromOnPremisesInstancesInput"),
-        None,
-    ),
-    (
-        "SkipWaitTimeForInstanceTermination",
-        Some("SkipWaitTimeForInstanceTerminationInput"),
-        None,
-    ),
-    (
-        "StopDeployment",
-        Some("StopDeploymentInput"),
-        Some("StopDeploymentOutput"),
-    ),
-    (
-        "TagResource",
-        Some("TagResourceInput"),
-        Some("TagResourceOutput"),
-    ),
-    (
-        "UntagResource",
-        Some("UntagResourceInput"),
-        Some("UntagResourceOutput"),
-    ),
+    ("RegisterApplicationRevision", Some("RegisterApplicationRevisionInput"), None),
+    ("RegisterOnPremisesInstance", Some("RegisterOnPremisesInstanceInput"), None),
+    ("RemoveTagsFromOnPremisesInstances", Some("RemoveTagsFromOnPremisesInstancesInput"), None),
+    ("SkipWaitTimeForInstanceTermination", Some("SkipWaitTimeForInstanceTerminationInput"), None),
+    ("StopDeployment", Some("StopDeploymentInput"), Some("StopDeploymentOutput")),
+    ("TagResource", Some("TagResourceInput"), Some("TagResourceOutput")),
+    ("UntagResource", Some("UntagResourceInput"), Some("UntagResourceOutput")),
     ("UpdateApplication", Some("UpdateApplicationInput"), None),
-    (
-        "UpdateDeploymentGroup",
-        Some("UpdateDeploymentGroupInput"),
-        Some("UpdateDeploymentGroupOutput"),
-    ),
+    ("UpdateDeploymentGroup", Some("UpdateDeploymentGroupInput"), Some("UpdateDeploymentGroupOutput")),
 ];
 
 /// Every error shape of the model (the `__type` values of [`ErrorBody`]), sorted.
@@ -1161,68 +984,35 @@ pub struct ErrorBody {
 
 impl ErrorBody {
     pub fn new(type_: impl Into<String>, message: impl Into<String>) -> Self {
-        ErrorBody {
-            type_: type_.into(),
-            message: message.into(),
-        }
+        ErrorBody { type_: type_.into(), message: message.into() }
     }
 }
 
 /// `(structure, members the model marks required)` for every structure with required members, sorted.
 /// Member names are the wire names; the fields are `Option`s all the same.
 pub const REQUIRED_MEMBERS: &[(&str, &[&str])] = &[
-    (
-        "AddTagsToOnPremisesInstancesInput",
-        &["tags", "instanceNames"],
-    ),
-    (
-        "BatchGetApplicationRevisionsInput",
-        &["applicationName", "revisions"],
-    ),
+    ("AddTagsToOnPremisesInstancesInput", &["tags", "instanceNames"]),
+    ("BatchGetApplicationRevisionsInput", &["applicationName", "revisions"]),
     ("BatchGetApplicationsInput", &["applicationNames"]),
-    (
-        "BatchGetDeploymentGroupsInput",
-        &["applicationName", "deploymentGroupNames"],
-    ),
-    (
-        "BatchGetDeploymentInstancesInput",
-        &["deploymentId", "instanceIds"],
-    ),
-    (
-        "BatchGetDeploymentTargetsInput",
-        &["deploymentId", "targetIds"],
-    ),
+    ("BatchGetDeploymentGroupsInput", &["applicationName", "deploymentGroupNames"]),
+    ("BatchGetDeploymentInstancesInput", &["deploymentId", "instanceIds"]),
+    ("BatchGetDeploymentTargetsInput", &["deploymentId", "targetIds"]),
     ("BatchGetDeploymentsInput", &["deploymentIds"]),
     ("BatchGetOnPremisesInstancesInput", &["instanceNames"]),
     ("CreateApplicationInput", &["applicationName"]),
     ("CreateDeploymentConfigInput", &["deploymentConfigName"]),
-    (
-        "CreateDeploymentGroupInput",
-        &["applicationName", "deploymentGroupName", "serviceRoleArn"],
-    ),
+    ("CreateDeploymentGroupInput", &["applicationName", "deploymentGroupName", "serviceRoleArn"]),
     ("CreateDeploymentInput", &["applicationName"]),
     ("DeleteApplicationInput", &["applicationName"]),
     ("DeleteDeploymentConfigInput", &["deploymentConfigName"]),
-    (
-        "DeleteDeploymentGroupInput",
-        &["applicationName", "deploymentGroupName"],
-    ),
+    ("DeleteDeploymentGroupInput", &["applicationName", "deploymentGroupName"]),
     ("DeregisterOnPremisesInstanceInput", &["instanceName"]),
     ("GetApplicationInput", &["applicationName"]),
-    (
-        "GetApplicationRevisionInput",
-        &["applicationName", "revision"],
-    ),
+    ("GetApplicationRevisionInput", &["applicationName", "revision"]),
     ("GetDeploymentConfigInput", &["deploymentConfigName"]),
-    (
-        "GetDeploymentGroupInput",
-        &["applicationName", "deploymentGroupName"],
-    ),
+    ("GetDeploymentGroupInput", &["applicationName", "deploymentGroupName"]),
     ("GetDeploymentInput", &["deploymentId"]),
-    (
-        "GetDeploymentInstanceInput",
-        &["deploymentId", "instanceId"],
-    ),
+    ("GetDeploymentInstanceInput", &["deploymentId", "instanceId"]),
     ("GetDeploymentTargetInput", &["deploymentId", "targetId"]),
     ("GetOnPremisesInstanceInput", &["instanceName"]),
     ("ListApplicationRevisionsInput", &["applicationName"]),
@@ -1230,40 +1020,23 @@ pub const REQUIRED_MEMBERS: &[(&str, &[&str])] = &[
     ("ListDeploymentInstancesInput", &["deploymentId"]),
     ("ListDeploymentTargetsInput", &["deploymentId"]),
     ("ListTagsForResourceInput", &["ResourceArn"]),
-    (
-        "RegisterApplicationRevisionInput",
-        &["applicationName", "revision"],
-    ),
+    ("RegisterApplicationRevisionInput", &["applicationName", "revision"]),
     ("RegisterOnPremisesInstanceInput", &["instanceName"]),
-    (
-        "RemoveTagsFromOnPremisesInstancesInput",
-        &["tags", "instanceNames"],
-    ),
+    ("RemoveTagsFromOnPremisesInstancesInput", &["tags", "instanceNames"]),
     ("StopDeploymentInput", &["deploymentId"]),
     ("TagResourceInput", &["ResourceArn", "Tags"]),
     ("UntagResourceInput", &["ResourceArn", "TagKeys"]),
-    (
-        "UpdateDeploymentGroupInput",
-        &["applicationName", "currentDeploymentGroupName"],
-    ),
+    ("UpdateDeploymentGroupInput", &["applicationName", "currentDeploymentGroupName"]),
 ];
 
 /// Values of the string enum shape `ApplicationRevisionSortBy`.
-pub const APPLICATION_REVISION_SORT_BY_VALUES: &[&str] =
-    &["registerTime", "firstUsedTime", "lastUsedTime"];
+pub const APPLICATION_REVISION_SORT_BY_VALUES: &[&str] = &["registerTime", "firstUsedTime", "lastUsedTime"];
 /// Values of the string enum shape `AutoRollbackEvent`.
-pub const AUTO_ROLLBACK_EVENT_VALUES: &[&str] = &[
-    "DEPLOYMENT_FAILURE",
-    "DEPLOYMENT_STOP_ON_ALARM",
-    "DEPLOYMENT_STOP_ON_REQUEST",
-];
+pub const AUTO_ROLLBACK_EVENT_VALUES: &[&str] =
+    &["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST"];
 /// Values of the string enum shape `AutoScalingGroupProcess`.
-pub const AUTO_SCALING_GROUP_PROCESS_VALUES: &[&str] = &[
-    "Terminate",
-    "AZRebalance",
-    "InstanceRefresh",
-    "ScheduledActions",
-];
+pub const AUTO_SCALING_GROUP_PROCESS_VALUES: &[&str] =
+    &["Terminate", "AZRebalance", "InstanceRefresh", "ScheduledActions"];
 /// Values of the string enum shape `BundleType`.
 pub const BUNDLE_TYPE_VALUES: &[&str] = &["tar", "tgz", "zip", "YAML", "JSON"];
 /// Values of the string enum shape `ComputePlatform`.
@@ -1286,23 +1059,11 @@ pub const DEPLOYMENT_OPTION_VALUES: &[&str] = &["WITH_TRAFFIC_CONTROL", "WITHOUT
 /// Values of the string enum shape `DeploymentReadyAction`.
 pub const DEPLOYMENT_READY_ACTION_VALUES: &[&str] = &["CONTINUE_DEPLOYMENT", "STOP_DEPLOYMENT"];
 /// Values of the string enum shape `DeploymentStatus`.
-pub const DEPLOYMENT_STATUS_VALUES: &[&str] = &[
-    "Created",
-    "Queued",
-    "InProgress",
-    "Baking",
-    "Succeeded",
-    "Failed",
-    "Stopped",
-    "Ready",
-];
+pub const DEPLOYMENT_STATUS_VALUES: &[&str] =
+    &["Created", "Queued", "InProgress", "Baking", "Succeeded", "Failed", "Stopped", "Ready"];
 /// Values of the string enum shape `DeploymentTargetType`.
-pub const DEPLOYMENT_TARGET_TYPE_VALUES: &[&str] = &[
-    "InstanceTarget",
-    "LambdaTarget",
-    "ECSTarget",
-    "CloudFormationTarget",
-];
+pub const DEPLOYMENT_TARGET_TYPE_VALUES: &[&str] =
+    &["InstanceTarget", "LambdaTarget", "ECSTarget", "CloudFormationTarget"];
 /// Values of the string enum shape `DeploymentType`.
 pub const DEPLOYMENT_TYPE_VALUES: &[&str] = &["IN_PLACE", "BLUE_GREEN"];
 /// Values of the string enum shape `DeploymentWaitType`.
@@ -1349,40 +1110,20 @@ pub const ERROR_CODE_VALUES: &[&str] = &[
 /// Values of the string enum shape `FileExistsBehavior`.
 pub const FILE_EXISTS_BEHAVIOR_VALUES: &[&str] = &["DISALLOW", "OVERWRITE", "RETAIN"];
 /// Values of the string enum shape `GreenFleetProvisioningAction`.
-pub const GREEN_FLEET_PROVISIONING_ACTION_VALUES: &[&str] =
-    &["DISCOVER_EXISTING", "COPY_AUTO_SCALING_GROUP"];
+pub const GREEN_FLEET_PROVISIONING_ACTION_VALUES: &[&str] = &["DISCOVER_EXISTING", "COPY_AUTO_SCALING_GROUP"];
 /// Values of the string enum shape `InstanceAction`.
 pub const INSTANCE_ACTION_VALUES: &[&str] = &["TERMINATE", "KEEP_ALIVE"];
 /// Values of the string enum shape `InstanceStatus`. Deprecated.
-pub const INSTANCE_STATUS_VALUES: &[&str] = &[
-    "Pending",
-    "InProgress",
-    "Succeeded",
-    "Failed",
-    "Skipped",
-    "Unknown",
-    "Ready",
-];
+pub const INSTANCE_STATUS_VALUES: &[&str] =
+    &["Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Unknown", "Ready"];
 /// Values of the string enum shape `InstanceType`.
 pub const INSTANCE_TYPE_VALUES: &[&str] = &["Blue", "Green"];
 /// Values of the string enum shape `LifecycleErrorCode`.
-pub const LIFECYCLE_ERROR_CODE_VALUES: &[&str] = &[
-    "Success",
-    "ScriptMissing",
-    "ScriptNotExecutable",
-    "ScriptTimedOut",
-    "ScriptFailed",
-    "UnknownError",
-];
+pub const LIFECYCLE_ERROR_CODE_VALUES: &[&str] =
+    &["Success", "ScriptMissing", "ScriptNotExecutable", "ScriptTimedOut", "ScriptFailed", "UnknownError"];
 /// Values of the string enum shape `LifecycleEventStatus`.
-pub const LIFECYCLE_EVENT_STATUS_VALUES: &[&str] = &[
-    "Pending",
-    "InProgress",
-    "Succeeded",
-    "Failed",
-    "Skipped",
-    "Unknown",
-];
+pub const LIFECYCLE_EVENT_STATUS_VALUES: &[&str] =
+    &["Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Unknown"];
 /// Values of the string enum shape `ListStateFilterAction`.
 pub const LIST_STATE_FILTER_ACTION_VALUES: &[&str] = &["include", "exclude", "ignore"];
 /// Values of the string enum shape `MinimumHealthyHostsPerZoneType`.
@@ -1406,18 +1147,10 @@ pub const TARGET_FILTER_NAME_VALUES: &[&str] = &["TargetStatus", "ServerInstance
 /// Values of the string enum shape `TargetLabel`.
 pub const TARGET_LABEL_VALUES: &[&str] = &["Blue", "Green"];
 /// Values of the string enum shape `TargetStatus`.
-pub const TARGET_STATUS_VALUES: &[&str] = &[
-    "Pending",
-    "InProgress",
-    "Succeeded",
-    "Failed",
-    "Skipped",
-    "Unknown",
-    "Ready",
-];
+pub const TARGET_STATUS_VALUES: &[&str] =
+    &["Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Unknown", "Ready"];
 /// Values of the string enum shape `TrafficRoutingType`.
-pub const TRAFFIC_ROUTING_TYPE_VALUES: &[&str] =
-    &["TimeBasedCanary", "TimeBasedLinear", "AllAtOnce"];
+pub const TRAFFIC_ROUTING_TYPE_VALUES: &[&str] = &["TimeBasedCanary", "TimeBasedLinear", "AllAtOnce"];
 /// Values of the string enum shape `TriggerEventType`.
 pub const TRIGGER_EVENT_TYPE_VALUES: &[&str] = &[
     "DeploymentStart",
@@ -1474,10 +1207,7 @@ pub struct AlarmConfiguration {
     /// retrieved from Amazon CloudWatch.
     ///
     /// Shape `Boolean`.
-    #[serde(
-        rename = "ignorePollAlarmFailure",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ignorePollAlarmFailure", skip_serializing_if = "Option::is_none")]
     pub ignore_poll_alarm_failure: Option<bool>,
     /// A list of alarms configured for the deployment or deployment group.
     ///
@@ -1700,10 +1430,7 @@ pub struct BatchGetDeploymentGroupsInput {
     /// The names of the deployment groups.
     ///
     /// Shape `DeploymentGroupsList`; required.
-    #[serde(
-        rename = "deploymentGroupNames",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentGroupNames", skip_serializing_if = "Option::is_none")]
     pub deployment_group_names: Option<Vec<String>>,
 }
 
@@ -1716,10 +1443,7 @@ pub struct BatchGetDeploymentGroupsOutput {
     /// Information about the deployment groups.
     ///
     /// Shape `DeploymentGroupInfoList`.
-    #[serde(
-        rename = "deploymentGroupsInfo",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentGroupsInfo", skip_serializing_if = "Option::is_none")]
     pub deployment_groups_info: Option<Vec<DeploymentGroupInfo>>,
     /// Information about errors that might have occurred during the API call.
     ///
@@ -1857,27 +1581,18 @@ pub struct BlueGreenDeploymentConfiguration {
     /// Information about whether to terminate instances in the original fleet during a blue/green deployment.
     ///
     /// Shape `BlueInstanceTerminationOption`.
-    #[serde(
-        rename = "terminateBlueInstancesOnDeploymentSuccess",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "terminateBlueInstancesOnDeploymentSuccess", skip_serializing_if = "Option::is_none")]
     pub terminate_blue_instances_on_deployment_success: Option<BlueInstanceTerminationOption>,
     /// Information about the action to take when newly provisioned instances are ready to receive traffic in a
     /// blue/green deployment.
     ///
     /// Shape `DeploymentReadyOption`.
-    #[serde(
-        rename = "deploymentReadyOption",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentReadyOption", skip_serializing_if = "Option::is_none")]
     pub deployment_ready_option: Option<DeploymentReadyOption>,
     /// Information about how instances are provisioned for a replacement environment in a blue/green deployment.
     ///
     /// Shape `GreenFleetProvisioningOption`.
-    #[serde(
-        rename = "greenFleetProvisioningOption",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "greenFleetProvisioningOption", skip_serializing_if = "Option::is_none")]
     pub green_fleet_provisioning_option: Option<GreenFleetProvisioningOption>,
 }
 
@@ -1895,10 +1610,7 @@ pub struct BlueInstanceTerminationOption {
     /// terminating instances from the original environment.
     ///
     /// Shape `Duration`.
-    #[serde(
-        rename = "terminationWaitTimeInMinutes",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "terminationWaitTimeInMinutes", skip_serializing_if = "Option::is_none")]
     pub termination_wait_time_in_minutes: Option<i64>,
 }
 
@@ -1947,10 +1659,7 @@ pub struct CloudFormationTarget {
     /// receives.
     ///
     /// Shape `TrafficWeight`.
-    #[serde(
-        rename = "targetVersionWeight",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "targetVersionWeight", skip_serializing_if = "Option::is_none")]
     pub target_version_weight: Option<f64>,
 }
 
@@ -2016,26 +1725,17 @@ pub struct CreateDeploymentConfigInput {
     /// The name of the deployment configuration to create.
     ///
     /// Shape `DeploymentConfigName`; required; length 1..=100; pattern `[A-Za-z0-9+=,.@_-]*`.
-    #[serde(
-        rename = "deploymentConfigName",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentConfigName", skip_serializing_if = "Option::is_none")]
     pub deployment_config_name: Option<String>,
     /// The minimum number of healthy instances that should be available at any time during the deployment.
     ///
     /// Shape `MinimumHealthyHosts`.
-    #[serde(
-        rename = "minimumHealthyHosts",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "minimumHealthyHosts", skip_serializing_if = "Option::is_none")]
     pub minimum_healthy_hosts: Option<MinimumHealthyHosts>,
     /// The configuration that specifies how the deployment traffic is routed.
     ///
     /// Shape `TrafficRoutingConfig`.
-    #[serde(
-        rename = "trafficRoutingConfig",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "trafficRoutingConfig", skip_serializing_if = "Option::is_none")]
     pub traffic_routing_config: Option<TrafficRoutingConfig>,
     /// The destination platform type for the deployment (`Lambda`, `Server`, or `ECS`).
     ///
@@ -2077,20 +1777,14 @@ pub struct CreateDeploymentGroupInput {
     /// The name of a new deployment group for the specified application.
     ///
     /// Shape `DeploymentGroupName`; required; length 1..=100; pattern `[A-Za-z0-9+=,.@_-]*`.
-    #[serde(
-        rename = "deploymentGroupName",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentGroupName", skip_serializing_if = "Option::is_none")]
     pub deployment_group_name: Option<String>,
     /// If specified, the deployment configuration name can be either one of the predefined configurations provided
     /// with CodeDeploy or a custom deployment configuration that you create by calling the create deployment
     /// configuration operation.
     ///
     /// Shape `DeploymentConfigName`; length 1..=100; pattern `[A-Za-z0-9+=,.@_-]*`.
-    #[serde(
-        rename = "deploymentConfigName",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentConfigName", skip_serializing_if = "Option::is_none")]
     pub deployment_config_name: Option<String>,
     /// The Amazon EC2 tags on which to filter.
     ///
@@ -2100,10 +1794,7 @@ pub struct CreateDeploymentGroupInput {
     /// The on-premises instance tags on which to filter.
     ///
     /// Shape `TagFilterList`.
-    #[serde(
-        rename = "onPremisesInstanceTagFilters",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "onPremisesInstanceTagFilters", skip_serializing_if = "Option::is_none")]
     pub on_premises_instance_tag_filters: Option<Vec<TagFilter>>,
     /// A list of associated Amazon EC2 Auto Scaling groups.
     ///
@@ -2119,10 +1810,7 @@ pub struct CreateDeploymentGroupInput {
     /// Information about triggers to create when the deployment group is created.
     ///
     /// Shape `TriggerConfigList`.
-    #[serde(
-        rename = "triggerConfigurations",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "triggerConfigurations", skip_serializing_if = "Option::is_none")]
     pub trigger_configurations: Option<Vec<TriggerConfig>>,
     /// Information to add about Amazon CloudWatch alarms when the deployment group is created.
     ///
@@ -2132,19 +1820,13 @@ pub struct CreateDeploymentGroupInput {
     /// Configuration information for an automatic rollback that is added when a deployment group is created.
     ///
     /// Shape `AutoRollbackConfiguration`.
-    #[serde(
-        rename = "autoRollbackConfiguration",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "autoRollbackConfiguration", skip_serializing_if = "Option::is_none")]
     pub auto_rollback_configuration: Option<AutoRollbackConfiguration>,
     /// Indicates what happens when new Amazon EC2 instances are launched mid-deployment and do not receive the
     /// deployed application revision.
     ///
     /// Shape `OutdatedInstancesStrategy`; one of [`OUTDATED_INSTANCES_STRATEGY_VALUES`].
-    #[serde(
-        rename = "outdatedInstancesStrategy",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "outdatedInstancesStrategy", skip_serializing_if = "Option::is_none")]
     pub outdated_instances_strategy: Option<String>,
     /// Information about the type of deployment, in-place or blue/green, that you want to run and whether to route
     /// deployment traffic behind a load balancer.
@@ -2155,10 +1837,7 @@ pub struct CreateDeploymentGroupInput {
     /// Information about blue/green deployment options for a deployment group.
     ///
     /// Shape `BlueGreenDeploymentConfiguration`.
-    #[serde(
-        rename = "blueGreenDeploymentConfiguration",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "blueGreenDeploymentConfiguration", skip_serializing_if = "Option::is_none")]
     pub blue_green_deployment_configuration: Option<BlueGreenDeploymentConfiguration>,
     /// Information about the load balancer used in a deployment.
     ///
@@ -2186,18 +1865,12 @@ pub struct CreateDeploymentGroupInput {
     #[serde(rename = "tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
     /// Shape `EC2DeploymentOptions`.
-    #[serde(
-        rename = "ec2DeploymentOptions",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ec2DeploymentOptions", skip_serializing_if = "Option::is_none")]
     pub ec2_deployment_options: Option<EC2DeploymentOptions>,
     /// This parameter only applies if you are using CodeDeploy with Amazon EC2 Auto Scaling.
     ///
     /// Shape `NullableBoolean`.
-    #[serde(
-        rename = "terminationHookEnabled",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "terminationHookEnabled", skip_serializing_if = "Option::is_none")]
     pub termination_hook_enabled: Option<bool>,
 }
 
@@ -2228,10 +1901,7 @@ pub struct CreateDeploymentInput {
     /// The name of the deployment group.
     ///
     /// Shape `DeploymentGroupName`; length 1..=100; pattern `[A-Za-z0-9+=,.@_-]*`.
-    #[serde(
-        rename = "deploymentGroupName",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentGroupName", skip_serializing_if = "Option::is_none")]
     pub deployment_group_name: Option<String>,
     /// The type and location of the revision to deploy.
     ///
@@ -2241,10 +1911,7 @@ pub struct CreateDeploymentInput {
     /// The name of a deployment configuration associated with the user or Amazon Web Services account.
     ///
     /// Shape `DeploymentConfigName`; length 1..=100; pattern `[A-Za-z0-9+=,.@_-]*`.
-    #[serde(
-        rename = "deploymentConfigName",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentConfigName", skip_serializing_if = "Option::is_none")]
     pub deployment_config_name: Option<String>,
     /// A comment about the deployment.
     ///
@@ -2255,10 +1922,7 @@ pub struct CreateDeploymentInput {
     /// event to an instance fails, then the deployment continues to the next deployment lifecycle event.
     ///
     /// Shape `Boolean`.
-    #[serde(
-        rename = "ignoreApplicationStopFailures",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ignoreApplicationStopFailures", skip_serializing_if = "Option::is_none")]
     pub ignore_application_stop_failures: Option<bool>,
     /// Information about the instances that belong to the replacement environment in a blue/green deployment.
     ///
@@ -2268,19 +1932,13 @@ pub struct CreateDeploymentInput {
     /// Configuration information for an automatic rollback that is added when a deployment is created.
     ///
     /// Shape `AutoRollbackConfiguration`.
-    #[serde(
-        rename = "autoRollbackConfiguration",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "autoRollbackConfiguration", skip_serializing_if = "Option::is_none")]
     pub auto_rollback_configuration: Option<AutoRollbackConfiguration>,
     /// Indicates whether to deploy to all instances or only to instances that are not running the latest
     /// application revision.
     ///
     /// Shape `Boolean`.
-    #[serde(
-        rename = "updateOutdatedInstancesOnly",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "updateOutdatedInstancesOnly", skip_serializing_if = "Option::is_none")]
     pub update_outdated_instances_only: Option<bool>,
     /// Information about how CodeDeploy handles files that already exist in a deployment target location but
     /// weren't part of the previous successful deployment.
@@ -2296,16 +1954,10 @@ pub struct CreateDeploymentInput {
     /// Allows you to specify information about alarms associated with a deployment.
     ///
     /// Shape `AlarmConfiguration`.
-    #[serde(
-        rename = "overrideAlarmConfiguration",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "overrideAlarmConfiguration", skip_serializing_if = "Option::is_none")]
     pub override_alarm_configuration: Option<AlarmConfiguration>,
     /// Shape `EC2DeploymentOptions`.
-    #[serde(
-        rename = "ec2DeploymentOptions",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ec2DeploymentOptions", skip_serializing_if = "Option::is_none")]
     pub ec2_deployment_options: Option<EC2DeploymentOptions>,
 }
 
@@ -2344,10 +1996,7 @@ pub struct DeleteDeploymentConfigInput {
     /// The name of a deployment configuration associated with the user or Amazon Web Services account.
     ///
     /// Shape `DeploymentConfigName`; required; length 1..=100; pattern `[A-Za-z0-9+=,.@_-]*`.
-    #[serde(
-        rename = "deploymentConfigName",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentConfigName", skip_serializing_if = "Option::is_none")]
     pub deployment_config_name: Option<String>,
 }
 
@@ -2365,10 +2014,7 @@ pub struct DeleteDeploymentGroupInput {
     /// The name of a deployment group for the specified application.
     ///
     /// Shape `DeploymentGroupName`; required; length 1..=100; pattern `[A-Za-z0-9+=,.@_-]*`.
-    #[serde(
-        rename = "deploymentGroupName",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentGroupName", skip_serializing_if = "Option::is_none")]
     pub deployment_group_name: Option<String>,
 }
 
@@ -2477,18 +2123,12 @@ pub struct DeploymentConfigInfo {
     /// The deployment configuration name.
     ///
     /// Shape `DeploymentConfigName`; length 1..=100; pattern `[A-Za-z0-9+=,.@_-]*`.
-    #[serde(
-        rename = "deploymentConfigName",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentConfigName", skip_serializing_if = "Option::is_none")]
     pub deployment_config_name: Option<String>,
     /// Information about the number or percentage of minimum healthy instances.
     ///
     /// Shape `MinimumHealthyHosts`.
-    #[serde(
-        rename = "minimumHealthyHosts",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "minimumHealthyHosts", skip_serializing_if = "Option::is_none")]
     pub minimum_healthy_hosts: Option<MinimumHealthyHosts>,
     /// The time at which the deployment configuration was created.
     ///
@@ -2503,10 +2143,7 @@ pub struct DeploymentConfigInfo {
     /// The configuration that specifies how the deployment traffic is routed.
     ///
     /// Shape `TrafficRoutingConfig`.
-    #[serde(
-        rename = "trafficRoutingConfig",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "trafficRoutingConfig", skip_serializing_if = "Option::is_none")]
     pub traffic_routing_config: Option<TrafficRoutingConfig>,
     /// Information about a zonal configuration.
     ///
@@ -2567,18 +2204,12 @@ pub struct DeploymentGroupInfo {
     /// The deployment group name.
     ///
     /// Shape `DeploymentGroupName`; length 1..=100; pattern `[A-Za-z0-9+=,.@_-]*`.
-    #[serde(
-        rename = "deploymentGroupName",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentGroupName", skip_serializing_if = "Option::is_none")]
     pub deployment_group_name: Option<String>,
     /// The deployment configuration name.
     ///
     /// Shape `DeploymentConfigName`; length 1..=100; pattern `[A-Za-z0-9+=,.@_-]*`.
-    #[serde(
-        rename = "deploymentConfigName",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentConfigName", skip_serializing_if = "Option::is_none")]
     pub deployment_config_name: Option<String>,
     /// The Amazon EC2 tags on which to filter.
     ///
@@ -2588,10 +2219,7 @@ pub struct DeploymentGroupInfo {
     /// The on-premises instance tags on which to filter.
     ///
     /// Shape `TagFilterList`.
-    #[serde(
-        rename = "onPremisesInstanceTagFilters",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "onPremisesInstanceTagFilters", skip_serializing_if = "Option::is_none")]
     pub on_premises_instance_tag_filters: Option<Vec<TagFilter>>,
     /// A list of associated Auto Scaling groups.
     ///
@@ -2612,10 +2240,7 @@ pub struct DeploymentGroupInfo {
     /// Information about triggers associated with the deployment group.
     ///
     /// Shape `TriggerConfigList`.
-    #[serde(
-        rename = "triggerConfigurations",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "triggerConfigurations", skip_serializing_if = "Option::is_none")]
     pub trigger_configurations: Option<Vec<TriggerConfig>>,
     /// A list of alarms associated with the deployment group.
     ///
@@ -2625,10 +2250,7 @@ pub struct DeploymentGroupInfo {
     /// Information about the automatic rollback configuration associated with the deployment group.
     ///
     /// Shape `AutoRollbackConfiguration`.
-    #[serde(
-        rename = "autoRollbackConfiguration",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "autoRollbackConfiguration", skip_serializing_if = "Option::is_none")]
     pub auto_rollback_configuration: Option<AutoRollbackConfiguration>,
     /// Information about the type of deployment, either in-place or blue/green, you want to run and whether to
     /// route deployment traffic behind a load balancer.
@@ -2640,18 +2262,12 @@ pub struct DeploymentGroupInfo {
     /// deployed application revision.
     ///
     /// Shape `OutdatedInstancesStrategy`; one of [`OUTDATED_INSTANCES_STRATEGY_VALUES`].
-    #[serde(
-        rename = "outdatedInstancesStrategy",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "outdatedInstancesStrategy", skip_serializing_if = "Option::is_none")]
     pub outdated_instances_strategy: Option<String>,
     /// Information about blue/green deployment options for a deployment group.
     ///
     /// Shape `BlueGreenDeploymentConfiguration`.
-    #[serde(
-        rename = "blueGreenDeploymentConfiguration",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "blueGreenDeploymentConfiguration", skip_serializing_if = "Option::is_none")]
     pub blue_green_deployment_configuration: Option<BlueGreenDeploymentConfiguration>,
     /// Information about the load balancer to use in a deployment.
     ///
@@ -2661,18 +2277,12 @@ pub struct DeploymentGroupInfo {
     /// Information about the most recent successful deployment to the deployment group.
     ///
     /// Shape `LastDeploymentInfo`.
-    #[serde(
-        rename = "lastSuccessfulDeployment",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "lastSuccessfulDeployment", skip_serializing_if = "Option::is_none")]
     pub last_successful_deployment: Option<LastDeploymentInfo>,
     /// Information about the most recent attempted deployment to the deployment group.
     ///
     /// Shape `LastDeploymentInfo`.
-    #[serde(
-        rename = "lastAttemptedDeployment",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "lastAttemptedDeployment", skip_serializing_if = "Option::is_none")]
     pub last_attempted_deployment: Option<LastDeploymentInfo>,
     /// Information about groups of tags applied to an Amazon EC2 instance.
     ///
@@ -2695,19 +2305,13 @@ pub struct DeploymentGroupInfo {
     #[serde(rename = "ecsServices", skip_serializing_if = "Option::is_none")]
     pub ecs_services: Option<Vec<ECSService>>,
     /// Shape `EC2DeploymentOptions`.
-    #[serde(
-        rename = "ec2DeploymentOptions",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ec2DeploymentOptions", skip_serializing_if = "Option::is_none")]
     pub ec2_deployment_options: Option<EC2DeploymentOptions>,
     /// Indicates whether the deployment group was configured to have CodeDeploy install a termination hook into an
     /// Auto Scaling group.
     ///
     /// Shape `Boolean`.
-    #[serde(
-        rename = "terminationHookEnabled",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "terminationHookEnabled", skip_serializing_if = "Option::is_none")]
     pub termination_hook_enabled: Option<bool>,
 }
 
@@ -2744,18 +2348,12 @@ pub struct DeploymentInfo {
     /// The deployment group name.
     ///
     /// Shape `DeploymentGroupName`; length 1..=100; pattern `[A-Za-z0-9+=,.@_-]*`.
-    #[serde(
-        rename = "deploymentGroupName",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentGroupName", skip_serializing_if = "Option::is_none")]
     pub deployment_group_name: Option<String>,
     /// The deployment configuration name.
     ///
     /// Shape `DeploymentConfigName`; length 1..=100; pattern `[A-Za-z0-9+=,.@_-]*`.
-    #[serde(
-        rename = "deploymentConfigName",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentConfigName", skip_serializing_if = "Option::is_none")]
     pub deployment_config_name: Option<String>,
     /// The unique ID of a deployment.
     ///
@@ -2817,26 +2415,17 @@ pub struct DeploymentInfo {
     /// event to an instance fails, then the deployment continues to the next deployment lifecycle event.
     ///
     /// Shape `Boolean`.
-    #[serde(
-        rename = "ignoreApplicationStopFailures",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ignoreApplicationStopFailures", skip_serializing_if = "Option::is_none")]
     pub ignore_application_stop_failures: Option<bool>,
     /// Information about the automatic rollback configuration associated with the deployment.
     ///
     /// Shape `AutoRollbackConfiguration`.
-    #[serde(
-        rename = "autoRollbackConfiguration",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "autoRollbackConfiguration", skip_serializing_if = "Option::is_none")]
     pub auto_rollback_configuration: Option<AutoRollbackConfiguration>,
     /// Indicates whether only instances that are not running the latest application revision are to be deployed to.
     ///
     /// Shape `Boolean`.
-    #[serde(
-        rename = "updateOutdatedInstancesOnly",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "updateOutdatedInstancesOnly", skip_serializing_if = "Option::is_none")]
     pub update_outdated_instances_only: Option<bool>,
     /// Information about a deployment rollback.
     ///
@@ -2858,18 +2447,12 @@ pub struct DeploymentInfo {
     /// started.
     ///
     /// Shape `Boolean`.
-    #[serde(
-        rename = "instanceTerminationWaitTimeStarted",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "instanceTerminationWaitTimeStarted", skip_serializing_if = "Option::is_none")]
     pub instance_termination_wait_time_started: Option<bool>,
     /// Information about blue/green deployment options for this deployment.
     ///
     /// Shape `BlueGreenDeploymentConfiguration`.
-    #[serde(
-        rename = "blueGreenDeploymentConfiguration",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "blueGreenDeploymentConfiguration", skip_serializing_if = "Option::is_none")]
     pub blue_green_deployment_configuration: Option<BlueGreenDeploymentConfiguration>,
     /// Information about the load balancer used in the deployment.
     ///
@@ -2881,10 +2464,7 @@ pub struct DeploymentInfo {
     ///
     /// Shape `AdditionalDeploymentStatusInfo`; deprecated (AdditionalDeploymentStatusInfo is deprecated, use
     /// DeploymentStatusMessageList instead).
-    #[serde(
-        rename = "additionalDeploymentStatusInfo",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "additionalDeploymentStatusInfo", skip_serializing_if = "Option::is_none")]
     pub additional_deployment_status_info: Option<String>,
     /// Information about how CodeDeploy handles files that already exist in a deployment target location but
     /// weren't part of the previous successful deployment.
@@ -2900,10 +2480,7 @@ pub struct DeploymentInfo {
     /// Messages that contain information about the status of a deployment.
     ///
     /// Shape `DeploymentStatusMessageList`.
-    #[serde(
-        rename = "deploymentStatusMessages",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentStatusMessages", skip_serializing_if = "Option::is_none")]
     pub deployment_status_messages: Option<Vec<String>>,
     /// The destination platform type for the deployment (`Lambda`, `Server`, or `ECS`).
     ///
@@ -2920,16 +2497,10 @@ pub struct DeploymentInfo {
     #[serde(rename = "relatedDeployments", skip_serializing_if = "Option::is_none")]
     pub related_deployments: Option<RelatedDeployments>,
     /// Shape `AlarmConfiguration`.
-    #[serde(
-        rename = "overrideAlarmConfiguration",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "overrideAlarmConfiguration", skip_serializing_if = "Option::is_none")]
     pub override_alarm_configuration: Option<AlarmConfiguration>,
     /// Shape `EC2DeploymentOptions`.
-    #[serde(
-        rename = "ec2DeploymentOptions",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ec2DeploymentOptions", skip_serializing_if = "Option::is_none")]
     pub ec2_deployment_options: Option<EC2DeploymentOptions>,
 }
 
@@ -3033,10 +2604,7 @@ pub struct DeploymentTarget {
     /// CloudFormation stack update.
     ///
     /// Shape `DeploymentTargetType`; one of [`DEPLOYMENT_TARGET_TYPE_VALUES`].
-    #[serde(
-        rename = "deploymentTargetType",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentTargetType", skip_serializing_if = "Option::is_none")]
     pub deployment_target_type: Option<String>,
     /// Information about the target for a deployment that uses the EC2/On-premises compute platform.
     ///
@@ -3054,10 +2622,7 @@ pub struct DeploymentTarget {
     #[serde(rename = "ecsTarget", skip_serializing_if = "Option::is_none")]
     pub ecs_target: Option<ECSTarget>,
     /// Shape `CloudFormationTarget`.
-    #[serde(
-        rename = "cloudFormationTarget",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "cloudFormationTarget", skip_serializing_if = "Option::is_none")]
     pub cloud_formation_target: Option<CloudFormationTarget>,
 }
 
@@ -3135,10 +2700,7 @@ pub struct EC2DeploymentOptions {
     /// The Amazon EC2 Auto Scaling processes to suspend during the deployment.
     ///
     /// Shape `AutoScalingGroupProcessesToSuspendList`; items in [`AUTO_SCALING_GROUP_PROCESS_VALUES`]; items 0..=4.
-    #[serde(
-        rename = "autoScalingGroupProcessesToSuspend",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "autoScalingGroupProcessesToSuspend", skip_serializing_if = "Option::is_none")]
     pub auto_scaling_group_processes_to_suspend: Option<Vec<String>>,
 }
 
@@ -3420,10 +2982,7 @@ pub struct GetDeploymentConfigInput {
     /// The name of a deployment configuration associated with the user or Amazon Web Services account.
     ///
     /// Shape `DeploymentConfigName`; required; length 1..=100; pattern `[A-Za-z0-9+=,.@_-]*`.
-    #[serde(
-        rename = "deploymentConfigName",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentConfigName", skip_serializing_if = "Option::is_none")]
     pub deployment_config_name: Option<String>,
 }
 
@@ -3436,10 +2995,7 @@ pub struct GetDeploymentConfigOutput {
     /// Information about the deployment configuration.
     ///
     /// Shape `DeploymentConfigInfo`.
-    #[serde(
-        rename = "deploymentConfigInfo",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentConfigInfo", skip_serializing_if = "Option::is_none")]
     pub deployment_config_info: Option<DeploymentConfigInfo>,
 }
 
@@ -3457,10 +3013,7 @@ pub struct GetDeploymentGroupInput {
     /// The name of a deployment group for the specified application.
     ///
     /// Shape `DeploymentGroupName`; required; length 1..=100; pattern `[A-Za-z0-9+=,.@_-]*`.
-    #[serde(
-        rename = "deploymentGroupName",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentGroupName", skip_serializing_if = "Option::is_none")]
     pub deployment_group_name: Option<String>,
 }
 
@@ -3473,10 +3026,7 @@ pub struct GetDeploymentGroupOutput {
     /// Information about the deployment group.
     ///
     /// Shape `DeploymentGroupInfo`.
-    #[serde(
-        rename = "deploymentGroupInfo",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentGroupInfo", skip_serializing_if = "Option::is_none")]
     pub deployment_group_info: Option<DeploymentGroupInfo>,
 }
 
@@ -4261,10 +3811,7 @@ pub struct LambdaFunctionInfo {
     /// The percentage of production traffic that the target version of a Lambda function receives.
     ///
     /// Shape `TrafficWeight`.
-    #[serde(
-        rename = "targetVersionWeight",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "targetVersionWeight", skip_serializing_if = "Option::is_none")]
     pub target_version_weight: Option<f64>,
 }
 
@@ -4498,10 +4045,7 @@ pub struct ListDeploymentConfigsOutput {
     /// `CodeDeployDefault.OneAtATime`.
     ///
     /// Shape `DeploymentConfigsList`.
-    #[serde(
-        rename = "deploymentConfigsList",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentConfigsList", skip_serializing_if = "Option::is_none")]
     pub deployment_configs_list: Option<Vec<String>>,
     /// If a large amount of information is returned, an identifier is also returned.
     ///
@@ -4570,10 +4114,7 @@ pub struct ListDeploymentInstancesInput {
     /// A subset of instances to list by status: `Pending`: Include those instances with pending deployments.
     ///
     /// Shape `InstanceStatusList`; items in [`INSTANCE_STATUS_VALUES`]; deprecated.
-    #[serde(
-        rename = "instanceStatusFilter",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "instanceStatusFilter", skip_serializing_if = "Option::is_none")]
     pub instance_status_filter: Option<Vec<String>>,
     /// The set of instances in a blue/green deployment, either those in the original environment ("BLUE") or those
     /// in the replacement environment ("GREEN"), for which you want to view instance information.
@@ -4652,10 +4193,7 @@ pub struct ListDeploymentsInput {
     /// The name of a deployment group for the specified application.
     ///
     /// Shape `DeploymentGroupName`; length 1..=100; pattern `[A-Za-z0-9+=,.@_-]*`.
-    #[serde(
-        rename = "deploymentGroupName",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentGroupName", skip_serializing_if = "Option::is_none")]
     pub deployment_group_name: Option<String>,
     /// The unique ID of an external resource for returning deployments linked to the external resource.
     ///
@@ -4665,10 +4203,7 @@ pub struct ListDeploymentsInput {
     /// A subset of deployments to list by status: `Created`: Include created deployments in the resulting list.
     ///
     /// Shape `DeploymentStatusList`; items in [`DEPLOYMENT_STATUS_VALUES`].
-    #[serde(
-        rename = "includeOnlyStatuses",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "includeOnlyStatuses", skip_serializing_if = "Option::is_none")]
     pub include_only_statuses: Option<Vec<String>>,
     /// A time range (start and end) for returning a subset of the list of deployments.
     ///
@@ -4817,18 +4352,12 @@ pub struct LoadBalancerInfo {
     /// An array that contains information about the target groups to use for load balancing in a deployment.
     ///
     /// Shape `TargetGroupInfoList`.
-    #[serde(
-        rename = "targetGroupInfoList",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "targetGroupInfoList", skip_serializing_if = "Option::is_none")]
     pub target_group_info_list: Option<Vec<TargetGroupInfo>>,
     /// The target group pair information.
     ///
     /// Shape `TargetGroupPairInfoList`.
-    #[serde(
-        rename = "targetGroupPairInfoList",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "targetGroupPairInfoList", skip_serializing_if = "Option::is_none")]
     pub target_group_pair_info_list: Option<Vec<TargetGroupPairInfo>>,
 }
 
@@ -4879,10 +4408,7 @@ pub struct OnPremisesTagSet {
     /// A list that contains other lists of on-premises instance tag groups.
     ///
     /// Shape `OnPremisesTagSetList`.
-    #[serde(
-        rename = "onPremisesTagSetList",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "onPremisesTagSetList", skip_serializing_if = "Option::is_none")]
     pub on_premises_tag_set_list: Option<Vec<Vec<TagFilter>>>,
 }
 
@@ -4905,10 +4431,7 @@ pub struct PutLifecycleEventHookExecutionStatusInput {
     /// The execution ID of a deployment's lifecycle hook.
     ///
     /// Shape `LifecycleEventHookExecutionId`.
-    #[serde(
-        rename = "lifecycleEventHookExecutionId",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "lifecycleEventHookExecutionId", skip_serializing_if = "Option::is_none")]
     pub lifecycle_event_hook_execution_id: Option<String>,
     /// The result of a Lambda function that validates a deployment lifecycle event.
     ///
@@ -4924,10 +4447,7 @@ pub struct PutLifecycleEventHookExecutionStatusOutput {
     /// The execution ID of the lifecycle event hook.
     ///
     /// Shape `LifecycleEventHookExecutionId`.
-    #[serde(
-        rename = "lifecycleEventHookExecutionId",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "lifecycleEventHookExecutionId", skip_serializing_if = "Option::is_none")]
     pub lifecycle_event_hook_execution_id: Option<String>,
 }
 
@@ -5002,18 +4522,12 @@ pub struct RelatedDeployments {
     /// The deployment ID of the root deployment that triggered this deployment.
     ///
     /// Shape `DeploymentId`.
-    #[serde(
-        rename = "autoUpdateOutdatedInstancesRootDeploymentId",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "autoUpdateOutdatedInstancesRootDeploymentId", skip_serializing_if = "Option::is_none")]
     pub auto_update_outdated_instances_root_deployment_id: Option<String>,
     /// The deployment IDs of 'auto-update outdated instances' deployments triggered by this deployment.
     ///
     /// Shape `DeploymentsList`.
-    #[serde(
-        rename = "autoUpdateOutdatedInstancesDeploymentIds",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "autoUpdateOutdatedInstancesDeploymentIds", skip_serializing_if = "Option::is_none")]
     pub auto_update_outdated_instances_deployment_ids: Option<Vec<String>>,
 }
 
@@ -5068,10 +4582,7 @@ pub struct RevisionInfo {
     /// Information about an application revision, including usage details and associated deployment groups.
     ///
     /// Shape `GenericRevisionInfo`.
-    #[serde(
-        rename = "genericRevisionInfo",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "genericRevisionInfo", skip_serializing_if = "Option::is_none")]
     pub generic_revision_info: Option<GenericRevisionInfo>,
 }
 
@@ -5128,19 +4639,13 @@ pub struct RollbackInfo {
     /// The ID of the deployment rollback.
     ///
     /// Shape `DeploymentId`.
-    #[serde(
-        rename = "rollbackDeploymentId",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "rollbackDeploymentId", skip_serializing_if = "Option::is_none")]
     pub rollback_deployment_id: Option<String>,
     /// The deployment ID of the deployment that was underway and triggered a rollback deployment because it failed
     /// or was stopped.
     ///
     /// Shape `DeploymentId`.
-    #[serde(
-        rename = "rollbackTriggeringDeploymentId",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "rollbackTriggeringDeploymentId", skip_serializing_if = "Option::is_none")]
     pub rollback_triggering_deployment_id: Option<String>,
     /// Information that describes the status of a deployment rollback (for example, whether the deployment can't be
     /// rolled back, is in progress, failed, or succeeded).
@@ -5208,10 +4713,7 @@ pub struct StopDeploymentInput {
     /// the previous version of the application revision.
     ///
     /// Shape `NullableBoolean`.
-    #[serde(
-        rename = "autoRollbackEnabled",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "autoRollbackEnabled", skip_serializing_if = "Option::is_none")]
     pub auto_rollback_enabled: Option<bool>,
 }
 
@@ -5551,26 +5053,17 @@ pub struct UpdateDeploymentGroupInput {
     /// The current name of the deployment group.
     ///
     /// Shape `DeploymentGroupName`; required; length 1..=100; pattern `[A-Za-z0-9+=,.@_-]*`.
-    #[serde(
-        rename = "currentDeploymentGroupName",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "currentDeploymentGroupName", skip_serializing_if = "Option::is_none")]
     pub current_deployment_group_name: Option<String>,
     /// The new name of the deployment group, if you want to change it.
     ///
     /// Shape `DeploymentGroupName`; length 1..=100; pattern `[A-Za-z0-9+=,.@_-]*`.
-    #[serde(
-        rename = "newDeploymentGroupName",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "newDeploymentGroupName", skip_serializing_if = "Option::is_none")]
     pub new_deployment_group_name: Option<String>,
     /// The replacement deployment configuration name to use, if you want to change it.
     ///
     /// Shape `DeploymentConfigName`; length 1..=100; pattern `[A-Za-z0-9+=,.@_-]*`.
-    #[serde(
-        rename = "deploymentConfigName",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentConfigName", skip_serializing_if = "Option::is_none")]
     pub deployment_config_name: Option<String>,
     /// The replacement set of Amazon EC2 tags on which to filter, if you want to change them.
     ///
@@ -5580,10 +5073,7 @@ pub struct UpdateDeploymentGroupInput {
     /// The replacement set of on-premises instance tags on which to filter, if you want to change them.
     ///
     /// Shape `TagFilterList`.
-    #[serde(
-        rename = "onPremisesInstanceTagFilters",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "onPremisesInstanceTagFilters", skip_serializing_if = "Option::is_none")]
     pub on_premises_instance_tag_filters: Option<Vec<TagFilter>>,
     /// The replacement list of Auto Scaling groups to be included in the deployment group, if you want to change
     /// them.
@@ -5599,10 +5089,7 @@ pub struct UpdateDeploymentGroupInput {
     /// Information about triggers to change when the deployment group is updated.
     ///
     /// Shape `TriggerConfigList`.
-    #[serde(
-        rename = "triggerConfigurations",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "triggerConfigurations", skip_serializing_if = "Option::is_none")]
     pub trigger_configurations: Option<Vec<TriggerConfig>>,
     /// Information to add or change about Amazon CloudWatch alarms when the deployment group is updated.
     ///
@@ -5613,19 +5100,13 @@ pub struct UpdateDeploymentGroupInput {
     /// updated.
     ///
     /// Shape `AutoRollbackConfiguration`.
-    #[serde(
-        rename = "autoRollbackConfiguration",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "autoRollbackConfiguration", skip_serializing_if = "Option::is_none")]
     pub auto_rollback_configuration: Option<AutoRollbackConfiguration>,
     /// Indicates what happens when new Amazon EC2 instances are launched mid-deployment and do not receive the
     /// deployed application revision.
     ///
     /// Shape `OutdatedInstancesStrategy`; one of [`OUTDATED_INSTANCES_STRATEGY_VALUES`].
-    #[serde(
-        rename = "outdatedInstancesStrategy",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "outdatedInstancesStrategy", skip_serializing_if = "Option::is_none")]
     pub outdated_instances_strategy: Option<String>,
     /// Information about the type of deployment, either in-place or blue/green, you want to run and whether to
     /// route deployment traffic behind a load balancer.
@@ -5636,10 +5117,7 @@ pub struct UpdateDeploymentGroupInput {
     /// Information about blue/green deployment options for a deployment group.
     ///
     /// Shape `BlueGreenDeploymentConfiguration`.
-    #[serde(
-        rename = "blueGreenDeploymentConfiguration",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "blueGreenDeploymentConfiguration", skip_serializing_if = "Option::is_none")]
     pub blue_green_deployment_configuration: Option<BlueGreenDeploymentConfiguration>,
     /// Information about the load balancer used in a deployment.
     ///
@@ -5662,18 +5140,12 @@ pub struct UpdateDeploymentGroupInput {
     #[serde(rename = "onPremisesTagSet", skip_serializing_if = "Option::is_none")]
     pub on_premises_tag_set: Option<OnPremisesTagSet>,
     /// Shape `EC2DeploymentOptions`.
-    #[serde(
-        rename = "ec2DeploymentOptions",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ec2DeploymentOptions", skip_serializing_if = "Option::is_none")]
     pub ec2_deployment_options: Option<EC2DeploymentOptions>,
     /// This parameter only applies if you are using CodeDeploy with Amazon EC2 Auto Scaling.
     ///
     /// Shape `NullableBoolean`.
-    #[serde(
-        rename = "terminationHookEnabled",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "terminationHookEnabled", skip_serializing_if = "Option::is_none")]
     pub termination_hook_enabled: Option<bool>,
 }
 
@@ -5701,26 +5173,17 @@ pub struct ZonalConfig {
     /// Availability Zone.
     ///
     /// Shape `WaitTimeInSeconds`.
-    #[serde(
-        rename = "firstZoneMonitorDurationInSeconds",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "firstZoneMonitorDurationInSeconds", skip_serializing_if = "Option::is_none")]
     pub first_zone_monitor_duration_in_seconds: Option<i64>,
     /// The period of time, in seconds, that CodeDeploy must wait after completing a deployment to an Availability
     /// Zone.
     ///
     /// Shape `WaitTimeInSeconds`.
-    #[serde(
-        rename = "monitorDurationInSeconds",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "monitorDurationInSeconds", skip_serializing_if = "Option::is_none")]
     pub monitor_duration_in_seconds: Option<i64>,
     /// The number or percentage of instances that must remain available per Availability Zone during a deployment.
     ///
     /// Shape `MinimumHealthyHostsPerZone`.
-    #[serde(
-        rename = "minimumHealthyHostsPerZone",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "minimumHealthyHostsPerZone", skip_serializing_if = "Option::is_none")]
     pub minimum_healthy_hosts_per_zone: Option<MinimumHealthyHostsPerZone>,
 }

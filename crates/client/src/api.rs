@@ -52,7 +52,11 @@ impl ApiClient {
     }
 
     /// Calls one operation with a typed input and output.
-    pub async fn call<I: Serialize, O: DeserializeOwned>(&self, operation: Operation, input: &I) -> Result<O, ApiClientError> {
+    pub async fn call<I: Serialize, O: DeserializeOwned>(
+        &self,
+        operation: Operation,
+        input: &I,
+    ) -> Result<O, ApiClientError> {
         let response = self
             .http
             .post(format!("{}/", self.endpoint))
@@ -73,7 +77,8 @@ impl ApiClient {
                 Err(_) => ApiClientError::Protocol(format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes))),
             });
         }
-        serde_json::from_slice(&bytes).map_err(|error| ApiClientError::Protocol(format!("{error} in {}", String::from_utf8_lossy(&bytes))))
+        serde_json::from_slice(&bytes)
+            .map_err(|error| ApiClientError::Protocol(format!("{error} in {}", String::from_utf8_lossy(&bytes))))
     }
 
     /// Uploads a bundle to the embedded revision store at `bucket/key`; returns its ETag (the sha256, hex).
@@ -90,7 +95,13 @@ impl ApiClient {
             let text = response.text().await.unwrap_or_default();
             return Err(ApiClientError::Protocol(format!("upload failed with HTTP {status}: {text}")));
         }
-        let etag = response.headers().get("etag").and_then(|value| value.to_str().ok()).unwrap_or("").trim_matches('"').to_owned();
+        let etag = response
+            .headers()
+            .get("etag")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("")
+            .trim_matches('"')
+            .to_owned();
         Ok(etag)
     }
 }

@@ -169,7 +169,8 @@ impl Cluster {
         let port = server.addr.rsplit(':').next().unwrap_or("0").to_owned();
         let endpoint = format!("http://127.0.0.1:{port}");
         let client = ApiClient::new(&endpoint);
-        let mut cluster = Cluster { dir, server, agents: Vec::new(), client, endpoint, server_args: options.server_args.clone() };
+        let mut cluster =
+            Cluster { dir, server, agents: Vec::new(), client, endpoint, server_args: options.server_args.clone() };
         for idx in 1..=options.agents {
             let name = format!("host-{idx}");
             let mut tags = options.tags.clone();
@@ -298,21 +299,31 @@ impl Cluster {
         });
         let _: serde_json::Value = self
             .client
-            .call(Operation::RegisterApplicationRevision, &serde_json::json!({"applicationName": app, "revision": revision}))
+            .call(
+                Operation::RegisterApplicationRevision,
+                &serde_json::json!({"applicationName": app, "revision": revision}),
+            )
             .await
             .expect("RegisterApplicationRevision");
         revision
     }
 
     /// Creates a deployment and returns its id.
-    pub async fn deploy(&self, app: &str, group: &str, revision: &serde_json::Value, extra: serde_json::Value) -> String {
+    pub async fn deploy(
+        &self,
+        app: &str,
+        group: &str,
+        revision: &serde_json::Value,
+        extra: serde_json::Value,
+    ) -> String {
         let mut input = serde_json::json!({"applicationName": app, "deploymentGroupName": group, "revision": revision});
         if let (Some(object), Some(extra)) = (input.as_object_mut(), extra.as_object()) {
             for (key, value) in extra {
                 object.insert(key.clone(), value.clone());
             }
         }
-        let out: wire::CreateDeploymentOutput = self.client.call(Operation::CreateDeployment, &input).await.expect("CreateDeployment");
+        let out: wire::CreateDeploymentOutput =
+            self.client.call(Operation::CreateDeployment, &input).await.expect("CreateDeployment");
         out.deployment_id.expect("deploymentId")
     }
 
@@ -336,7 +347,10 @@ impl Cluster {
     pub async fn target(&self, deployment_id: &str, instance: &str) -> wire::InstanceTarget {
         let out: wire::GetDeploymentTargetOutput = self
             .client
-            .call(Operation::GetDeploymentTarget, &serde_json::json!({"deploymentId": deployment_id, "targetId": instance}))
+            .call(
+                Operation::GetDeploymentTarget,
+                &serde_json::json!({"deploymentId": deployment_id, "targetId": instance}),
+            )
             .await
             .expect("GetDeploymentTarget");
         out.deployment_target.and_then(|target| target.instance_target).expect("instanceTarget")
@@ -346,7 +360,11 @@ impl Cluster {
     pub fn logs(&self) -> String {
         let mut res = format!("--- server ---\n{}\n", std::fs::read_to_string(&self.server.log).unwrap_or_default());
         for agent in &self.agents {
-            res.push_str(&format!("--- {} ---\n{}\n", agent.name, std::fs::read_to_string(&agent.log).unwrap_or_default()));
+            res.push_str(&format!(
+                "--- {} ---\n{}\n",
+                agent.name,
+                std::fs::read_to_string(&agent.log).unwrap_or_default()
+            ));
         }
         res
     }
@@ -530,7 +548,11 @@ pub mod http_stub {
         }
     }
 
-    async fn serve(mut stream: TcpStream, handler: Arc<Handler>, recorded: Arc<Mutex<Vec<(Request, u16)>>>) -> std::io::Result<()> {
+    async fn serve(
+        mut stream: TcpStream,
+        handler: Arc<Handler>,
+        recorded: Arc<Mutex<Vec<(Request, u16)>>>,
+    ) -> std::io::Result<()> {
         let Some(request) = read_request(&mut stream).await? else { return Ok(()) };
         let (status, content_type, body) = handler(&request);
         recorded.lock().expect("stub lock").push((request, status));
@@ -566,8 +588,11 @@ pub mod http_stub {
             .filter_map(|line| line.split_once(':'))
             .map(|(key, value)| (key.trim().to_ascii_lowercase(), value.trim().to_owned()))
             .collect();
-        let length: usize =
-            headers.iter().find(|(key, _)| key == "content-length").and_then(|(_, value)| value.parse().ok()).unwrap_or(0);
+        let length: usize = headers
+            .iter()
+            .find(|(key, _)| key == "content-length")
+            .and_then(|(_, value)| value.parse().ok())
+            .unwrap_or(0);
         let mut body = buffer[head_end + 4..].to_vec();
         while body.len() < length {
             let n = stream.read(&mut chunk).await?;
@@ -583,7 +608,8 @@ pub mod http_stub {
     /// A plain `GET http://host:port/path`; returns the status and body (for readiness checks in tests).
     pub async fn get(url: &str) -> std::io::Result<(u16, String)> {
         let rest = url.strip_prefix("http://").ok_or_else(|| std::io::Error::other("only http:// URLs"))?;
-        let (host, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(host, path)| (host, format!("/{path}")));
+        let (host, path) =
+            rest.split_once('/').map_or((rest, "/".to_owned()), |(host, path)| (host, format!("/{path}")));
         let mut stream = TcpStream::connect(host).await?;
         let request = format!("GET {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\naccept: */*\r\n\r\n");
         stream.write_all(request.as_bytes()).await?;

@@ -98,7 +98,10 @@ impl Message {
 }
 
 /// Reads one HTTP/1.1 message (request or response) with a Content-Length or chunked body.
-async fn read_message<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R, is_head_response: bool) -> std::io::Result<Option<Message>> {
+async fn read_message<R: tokio::io::AsyncBufRead + Unpin>(
+    reader: &mut R,
+    is_head_response: bool,
+) -> std::io::Result<Option<Message>> {
     let mut head = String::new();
     loop {
         let mut line = String::new();
@@ -139,11 +142,7 @@ async fn read_message<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R, is_hea
     Ok(Some(Message { head, body }))
 }
 
-async fn roundtrip(
-    upstream: &mut BufReader<TcpStream>,
-    request: &Message,
-    is_head: bool,
-) -> std::io::Result<Message> {
+async fn roundtrip(upstream: &mut BufReader<TcpStream>, request: &Message, is_head: bool) -> std::io::Result<Message> {
     upstream.get_mut().write_all(&request.bytes()).await?;
     read_message(upstream, is_head).await?.ok_or_else(|| std::io::Error::other("upstream closed"))
 }

@@ -91,7 +91,10 @@ async fn register(State(state): State<AppState>, Json(req): Json<RegisterRequest
                 name: req.instance_name.clone(),
                 arn: convert::instance_arn(&req.instance_name),
                 iam_user_arn: None,
-                iam_session_arn: Some(format!("arn:cutover:sts::agent:assumed-role/cutover-agent/{}", req.instance_name)),
+                iam_session_arn: Some(format!(
+                    "arn:cutover:sts::agent:assumed-role/cutover-agent/{}",
+                    req.instance_name
+                )),
                 register_time: now,
                 deregister_time: None,
                 tags: convert::tags_to_json(&tags),
@@ -183,7 +186,11 @@ const MAX_EVENT_LOG: usize = 1024 * 1024;
 
 async fn complete(State(state): State<AppState>, Json(req): Json<CompleteRequest>) -> AgentResult<CompleteResponse> {
     let Some((deployment_id, instance_name, position)) = parse_command_id(&req.command_id) else {
-        return Err(AgentApiError(StatusCode::BAD_REQUEST, "InvalidCommandId", format!("bad command id {:?}", req.command_id)));
+        return Err(AgentApiError(
+            StatusCode::BAD_REQUEST,
+            "InvalidCommandId",
+            format!("bad command id {:?}", req.command_id),
+        ));
     };
     if instance_name != req.instance_name {
         return Err(AgentApiError(
@@ -195,7 +202,11 @@ async fn complete(State(state): State<AppState>, Json(req): Json<CompleteRequest
     let status = match req.status.as_str() {
         "Succeeded" | "Failed" => req.status.as_str(),
         other => {
-            return Err(AgentApiError(StatusCode::BAD_REQUEST, "InvalidStatus", format!("status must be Succeeded or Failed, got {other:?}")));
+            return Err(AgentApiError(
+                StatusCode::BAD_REQUEST,
+                "InvalidStatus",
+                format!("status must be Succeeded or Failed, got {other:?}"),
+            ));
         }
     };
     let diagnostics = EventDiagnostics {
@@ -214,7 +225,15 @@ async fn complete(State(state): State<AppState>, Json(req): Json<CompleteRequest
         return Ok(Json(CompleteResponse { accepted: false }));
     };
     let outcome = tx
-        .record_event_result(deployment_id, instance_name, position, status, &diagnostics, Some(req.start_time_ms), req.end_time_ms.max(now.min(req.end_time_ms)))
+        .record_event_result(
+            deployment_id,
+            instance_name,
+            position,
+            status,
+            &diagnostics,
+            Some(req.start_time_ms),
+            req.end_time_ms.max(now.min(req.end_time_ms)),
+        )
         .await?;
     match outcome {
         RecordOutcome::Recorded => {
@@ -223,7 +242,9 @@ async fn complete(State(state): State<AppState>, Json(req): Json<CompleteRequest
                 options.ignore_application_stop_failures
                     && matches!(
                         event,
-                        LifecycleEvent::ApplicationStop | LifecycleEvent::BeforeBlockTraffic | LifecycleEvent::AfterBlockTraffic
+                        LifecycleEvent::ApplicationStop
+                            | LifecycleEvent::BeforeBlockTraffic
+                            | LifecycleEvent::AfterBlockTraffic
                     )
             });
             if status == "Failed" && !ignorable {
@@ -249,11 +270,13 @@ async fn complete(State(state): State<AppState>, Json(req): Json<CompleteRequest
 
 async fn bundle(State(state): State<AppState>, Path(sha256): Path<String>) -> Response {
     let Some(path) = state.inner.blobs.path(&sha256) else {
-        return AgentApiError(StatusCode::BAD_REQUEST, "InvalidDigest", "not a sha256 digest".to_owned()).into_response();
+        return AgentApiError(StatusCode::BAD_REQUEST, "InvalidDigest", "not a sha256 digest".to_owned())
+            .into_response();
     };
     match crate::blobs::file_response(&path).await {
         Ok(body) => ([("content-type", "application/octet-stream")], body).into_response(),
-        Err(_) => AgentApiError(StatusCode::NOT_FOUND, "NoSuchBundle", format!("no bundle with sha256 {sha256}")).into_response(),
+        Err(_) => AgentApiError(StatusCode::NOT_FOUND, "NoSuchBundle", format!("no bundle with sha256 {sha256}"))
+            .into_response(),
     }
 }
 

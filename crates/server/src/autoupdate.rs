@@ -23,7 +23,13 @@ async fn matching_instances(tx: &mut Tx, settings: &wire::DeploymentGroupInfo) -
     let filters = convert::domain_filters(settings.on_premises_instance_tag_filters.as_deref().unwrap_or_default())
         .unwrap_or_default();
     let mut tag_set = Vec::new();
-    for group in settings.on_premises_tag_set.as_ref().and_then(|set| set.on_premises_tag_set_list.as_ref()).into_iter().flatten() {
+    for group in settings
+        .on_premises_tag_set
+        .as_ref()
+        .and_then(|set| set.on_premises_tag_set_list.as_ref())
+        .into_iter()
+        .flatten()
+    {
         tag_set.push(convert::domain_filters(group).unwrap_or_default());
     }
     let mut res = Vec::new();
@@ -68,7 +74,11 @@ async fn create_catch_up(
         deployment_group_name: group.name.clone(),
         // One host at a time whatever the group's configuration: a single new host must not fail the
         // deployment's health rule (HalfAtATime of one host is invalid).
-        config_name: if targets.len() == 1 { cutover_domain::config::DEFAULT_CONFIG.to_owned() } else { group.config_name.clone() },
+        config_name: if targets.len() == 1 {
+            cutover_domain::config::DEFAULT_CONFIG.to_owned()
+        } else {
+            group.config_name.clone()
+        },
         status: "Created".to_owned(),
         creator: creator.to_owned(),
         revision: last.revision.clone(),
@@ -106,8 +116,11 @@ pub(crate) async fn catch_up_new_instances(state: &AppState) -> Result<(), Store
                     .map_err(|error| StoreError::Corrupt(format!("group {}: {error}", group.name)))?;
                 let known: Vec<String> =
                     tx.group_instances(&group.id).await?.into_iter().map(|row| row.instance_name).collect();
-                let new: Vec<String> =
-                    matching_instances(&mut tx, &settings).await?.into_iter().filter(|name| !known.contains(name)).collect();
+                let new: Vec<String> = matching_instances(&mut tx, &settings)
+                    .await?
+                    .into_iter()
+                    .filter(|name| !known.contains(name))
+                    .collect();
                 if let Some(id) = create_catch_up(state, &mut tx, &group, "autoscaling", new).await? {
                     created.push(id);
                 }
@@ -140,7 +153,8 @@ pub(crate) async fn update_outdated(state: &AppState, group_id: &str) -> Result<
             .filter(|row| row.healthy && row.revision_key.as_deref() == Some(target.as_str()))
             .map(|row| row.instance_name)
             .collect();
-        let known: Vec<String> = tx.group_instances(&group.id).await?.into_iter().map(|row| row.instance_name).collect();
+        let known: Vec<String> =
+            tx.group_instances(&group.id).await?.into_iter().map(|row| row.instance_name).collect();
         // Instances that joined while the deployment ran: matching now, never deployed to by this group.
         let outdated: Vec<String> = matching_instances(&mut tx, &settings)
             .await?

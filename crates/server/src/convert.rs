@@ -119,8 +119,8 @@ pub(crate) fn revision_key_from_json(json: &str) -> String {
 
 /// Reads a custom configuration's stored settings into the domain model.
 pub(crate) fn config_from_row(row: &DeploymentConfigRow) -> Result<DeploymentConfig, StoreError> {
-    let info: wire::DeploymentConfigInfo =
-        serde_json::from_str(&row.spec).map_err(|error| StoreError::Corrupt(format!("config {}: {error}", row.name)))?;
+    let info: wire::DeploymentConfigInfo = serde_json::from_str(&row.spec)
+        .map_err(|error| StoreError::Corrupt(format!("config {}: {error}", row.name)))?;
     let minimum_healthy_hosts = info.minimum_healthy_hosts.as_ref().and_then(|mhh| {
         MinimumHealthyHosts::from_wire(mhh.type_.as_deref().unwrap_or(""), mhh.value.unwrap_or(0).max(0) as u64)
     });
@@ -145,7 +145,11 @@ pub(crate) fn config_from_row(row: &DeploymentConfigRow) -> Result<DeploymentCon
 }
 
 /// The wire view of a configuration (predefined ones have no id or creation time of their own).
-pub(crate) fn config_info(config: &DeploymentConfig, id: Option<String>, create_time: Option<i64>) -> wire::DeploymentConfigInfo {
+pub(crate) fn config_info(
+    config: &DeploymentConfig,
+    id: Option<String>,
+    create_time: Option<i64>,
+) -> wire::DeploymentConfigInfo {
     wire::DeploymentConfigInfo {
         deployment_config_id: id,
         deployment_config_name: Some(config.name.clone()),

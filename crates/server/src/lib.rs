@@ -34,7 +34,11 @@ use crate::wake::Wakeups;
 
 /// Command-line configuration of `cutover-server`.
 #[derive(Debug, Clone, clap::Parser)]
-#[command(name = "cutover-server", version, about = "Cutover control plane: CodeDeploy-compatible API and agent protocol")]
+#[command(
+    name = "cutover-server",
+    version,
+    about = "Cutover control plane: CodeDeploy-compatible API and agent protocol"
+)]
 pub struct Config {
     /// Address to listen on; port 0 picks a free port (the bound address is written to DATA_DIR/listen-addr).
     #[arg(long, default_value = "127.0.0.1:8700")]

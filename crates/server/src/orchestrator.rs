@@ -53,7 +53,8 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
                 Ok(min_healthy) => {
                     tx.start_deployment(deployment_id, min_healthy as i64, now).await?;
                     if triggers {
-                        tx.enqueue_trigger_event(deployment_id, &group_id, "DeploymentStart", None, "InProgress", now).await?;
+                        tx.enqueue_trigger_event(deployment_id, &group_id, "DeploymentStart", None, "InProgress", now)
+                            .await?;
                     }
                     min_healthy
                 }
@@ -61,7 +62,8 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
                     let message = start_failure_message(code, n as u64, &rule);
                     tx.skip_pending_targets(deployment_id, now).await?;
                     let rollback =
-                        finish(state, &mut tx, &deployment, DeploymentStatus::Failed, Some((code, message)), now).await?;
+                        finish(state, &mut tx, &deployment, DeploymentStatus::Failed, Some((code, message)), now)
+                            .await?;
                     tx.commit().await?;
                     if let Some(rollback) = rollback {
                         Box::pin(advance(state, &rollback, None)).await?;
@@ -86,7 +88,8 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
             tx.set_target_status(deployment_id, &chunk[0].instance_name, outcome, now).await?;
             if triggers {
                 let event = if outcome == "Succeeded" { "InstanceSuccess" } else { "InstanceFailure" };
-                tx.enqueue_trigger_event(deployment_id, &group_id, event, Some(&chunk[0].instance_name), outcome, now).await?;
+                tx.enqueue_trigger_event(deployment_id, &group_id, event, Some(&chunk[0].instance_name), outcome, now)
+                    .await?;
             }
         }
     }
@@ -103,7 +106,9 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
         tx.skip_all_pending_events(deployment_id).await?;
         if count("InProgress") == 0 {
             let error = match &options.stopped_by_alarm {
-                Some(reason) => (DeploymentErrorCode::AlarmActive, format!("The deployment was stopped by an alarm: {reason}")),
+                Some(reason) => {
+                    (DeploymentErrorCode::AlarmActive, format!("The deployment was stopped by an alarm: {reason}"))
+                }
                 None => (DeploymentErrorCode::ManualStop, "The deployment was stopped by a user request.".to_owned()),
             };
             rollback = finish(state, &mut tx, &deployment, DeploymentStatus::Stopped, Some(error), now).await?;
@@ -114,8 +119,15 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
             ZonalOutcome::Dispatched(instances) => {
                 for instance_name in instances {
                     if triggers {
-                        tx.enqueue_trigger_event(deployment_id, &group_id, "InstanceStart", Some(&instance_name), "InProgress", now)
-                            .await?;
+                        tx.enqueue_trigger_event(
+                            deployment_id,
+                            &group_id,
+                            "InstanceStart",
+                            Some(&instance_name),
+                            "InProgress",
+                            now,
+                        )
+                        .await?;
                     }
                     to_wake.push(instance_name);
                 }
@@ -127,9 +139,15 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
             }
             ZonalOutcome::Failed(code) => {
                 tx.skip_pending_targets(deployment_id, now).await?;
-                rollback =
-                    finish(state, &mut tx, &deployment, DeploymentStatus::Failed, Some((code, failure_message(code))), now)
-                        .await?;
+                rollback = finish(
+                    state,
+                    &mut tx,
+                    &deployment,
+                    DeploymentStatus::Failed,
+                    Some((code, failure_message(code))),
+                    now,
+                )
+                .await?;
                 finished = true;
             }
         }
@@ -148,8 +166,15 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
                 for target in pending {
                     tx.set_target_status(deployment_id, &target.instance_name, "InProgress", now).await?;
                     if triggers {
-                        tx.enqueue_trigger_event(deployment_id, &group_id, "InstanceStart", Some(&target.instance_name), "InProgress", now)
-                            .await?;
+                        tx.enqueue_trigger_event(
+                            deployment_id,
+                            &group_id,
+                            "InstanceStart",
+                            Some(&target.instance_name),
+                            "InProgress",
+                            now,
+                        )
+                        .await?;
                     }
                     to_wake.push(target.instance_name);
                 }
@@ -163,7 +188,8 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
                 // The planner skips exactly the targets still pending.
                 let message = failure_message(code);
                 tx.skip_pending_targets(deployment_id, now).await?;
-                rollback = finish(state, &mut tx, &deployment, DeploymentStatus::Failed, Some((code, message)), now).await?;
+                rollback =
+                    finish(state, &mut tx, &deployment, DeploymentStatus::Failed, Some((code, message)), now).await?;
                 finished = true;
             }
         }
@@ -207,7 +233,10 @@ pub async fn stop_for_alarm(state: &AppState, deployment_id: &str, reason: &str)
 }
 
 /// The zonal settings of a deployment's configuration, when it has some.
-async fn zonal_config(tx: &mut Tx, config_name: &str) -> Result<Option<cutover_domain::zonal::ZonalConfig>, StoreError> {
+async fn zonal_config(
+    tx: &mut Tx,
+    config_name: &str,
+) -> Result<Option<cutover_domain::zonal::ZonalConfig>, StoreError> {
     if config::find_predefined(config_name).is_some() {
         return Ok(None);
     }
@@ -290,8 +319,8 @@ async fn zonal_step(
 /// Whether the group has triggers; events are only queued for groups that have some.
 async fn has_triggers(tx: &mut Tx, group_id: &str) -> Result<bool, StoreError> {
     let Some(group) = tx.deployment_group_by_id(group_id).await? else { return Ok(false) };
-    let settings: cutover_api_types::codedeploy::DeploymentGroupInfo =
-        serde_json::from_str(&group.spec).map_err(|error| StoreError::Corrupt(format!("group {}: {error}", group.name)))?;
+    let settings: cutover_api_types::codedeploy::DeploymentGroupInfo = serde_json::from_str(&group.spec)
+        .map_err(|error| StoreError::Corrupt(format!("group {}: {error}", group.name)))?;
     Ok(settings.trigger_configurations.is_some_and(|triggers| !triggers.is_empty()))
 }
 
@@ -318,7 +347,9 @@ fn target_outcome(events: &[EventRow], options: &DeploymentOptions) -> Option<&'
                 && event.name.parse::<LifecycleEvent>().is_ok_and(|name| {
                     matches!(
                         name,
-                        LifecycleEvent::ApplicationStop | LifecycleEvent::BeforeBlockTraffic | LifecycleEvent::AfterBlockTraffic
+                        LifecycleEvent::ApplicationStop
+                            | LifecycleEvent::BeforeBlockTraffic
+                            | LifecycleEvent::AfterBlockTraffic
                     )
                 })
         }
@@ -371,7 +402,8 @@ async fn finish(
             DeploymentStatus::Stopped => "DeploymentStop",
             _ => "DeploymentFailure",
         };
-        tx.enqueue_trigger_event(&deployment.id, &deployment.deployment_group_id, event, None, status.as_str(), now).await?;
+        tx.enqueue_trigger_event(&deployment.id, &deployment.deployment_group_id, event, None, status.as_str(), now)
+            .await?;
     }
     let succeeded_revision = (status == DeploymentStatus::Succeeded).then_some(deployment.revision.as_str());
     tx.release_group(&deployment.deployment_group_id, &deployment.id, succeeded_revision).await?;
@@ -422,7 +454,8 @@ async fn start_rollback(
             rollback_deployment_id: None,
             rollback_triggering_deployment_id: None,
             rollback_message: Some(
-                "No rollback was made: the deployment group has no earlier successful revision to go back to.".to_owned(),
+                "No rollback was made: the deployment group has no earlier successful revision to go back to."
+                    .to_owned(),
             ),
         });
         tx.set_deployment_options(&deployment.id, &options.to_json()).await?;
@@ -472,11 +505,15 @@ async fn start_rollback(
         complete_time: None,
     };
     // The same instances as the failed deployment, in the same order.
-    let targets: Vec<String> = tx.targets(&deployment.id).await?.into_iter().map(|target| target.instance_name).collect();
+    let targets: Vec<String> =
+        tx.targets(&deployment.id).await?.into_iter().map(|target| target.instance_name).collect();
     let events: Vec<String> = LifecycleEvent::IN_PLACE.iter().map(|event| event.as_str().to_owned()).collect();
     tx.insert_deployment(&row, &targets, &events).await?;
     if !tx.claim_group_for_deployment(&deployment.deployment_group_id, &id).await? {
-        return Err(StoreError::Conflict(format!("group {} is busy; cannot start rollback", deployment.deployment_group_name)));
+        return Err(StoreError::Conflict(format!(
+            "group {} is busy; cannot start rollback",
+            deployment.deployment_group_name
+        )));
     }
     options.rollback_info = Some(cutover_api_types::codedeploy::RollbackInfo {
         rollback_deployment_id: Some(id.clone()),
@@ -485,7 +522,8 @@ async fn start_rollback(
     });
     tx.set_deployment_options(&deployment.id, &options.to_json()).await?;
     if has_triggers(tx, &deployment.deployment_group_id).await? {
-        tx.enqueue_trigger_event(&id, &deployment.deployment_group_id, "DeploymentRollback", None, "Created", now).await?;
+        tx.enqueue_trigger_event(&id, &deployment.deployment_group_id, "DeploymentRollback", None, "Created", now)
+            .await?;
     }
     tracing::info!(message = "Rollback created.", deployment_id = %id, rolls_back = %deployment.id, %event);
     Ok(Some(id))
@@ -493,10 +531,12 @@ async fn start_rollback(
 
 fn start_failure_message(code: DeploymentErrorCode, n: u64, rule: &MinimumHealthyHosts) -> String {
     match code {
-        DeploymentErrorCode::NoInstances => "The deployment failed because no instances were found for your deployment \
+        DeploymentErrorCode::NoInstances => {
+            "The deployment failed because no instances were found for your deployment \
             group. Check your deployment group settings to make sure the tags for your on-premises instances correctly \
             identify the instances you want to deploy to, and then try again."
-            .to_owned(),
+                .to_owned()
+        }
         _ => format!(
             "The deployment failed because the deployment configuration requires at least {} healthy instances, \
              which leaves no instance that can be deployed to among the {n} in the deployment group.",
@@ -507,10 +547,12 @@ fn start_failure_message(code: DeploymentErrorCode, n: u64, rule: &MinimumHealth
 
 fn failure_message(code: DeploymentErrorCode) -> String {
     match code {
-        DeploymentErrorCode::HealthConstraints => "The overall deployment failed because too many individual instances \
+        DeploymentErrorCode::HealthConstraints => {
+            "The overall deployment failed because too many individual instances \
             failed deployment, too few healthy instances are available for deployment, or some instances in your \
             deployment group are experiencing problems."
-            .to_owned(),
+                .to_owned()
+        }
         other => format!("The deployment failed ({}).", other.as_str()),
     }
 }
@@ -577,7 +619,10 @@ pub async fn sweep(state: &AppState) -> Result<(), StoreError> {
             message,
             log_tail: String::new(),
         };
-        if tx.fail_unclaimed_event(&target.deployment_id, &target.instance_name, event.position, &diagnostics, now).await? {
+        if tx
+            .fail_unclaimed_event(&target.deployment_id, &target.instance_name, event.position, &diagnostics, now)
+            .await?
+        {
             tx.skip_pending_events(&target.deployment_id, &target.instance_name).await?;
             touched.push(target.deployment_id.clone());
         }
@@ -640,9 +685,15 @@ async fn expire(state: &AppState, deployment_id: &str) -> Result<(), StoreError>
         }
     }
     let message = format!("The deployment timed out: it was still in progress {limit} seconds after it started.");
-    let rollback =
-        finish(state, &mut tx, &deployment, DeploymentStatus::Failed, Some((DeploymentErrorCode::Timeout, message)), now)
-            .await?;
+    let rollback = finish(
+        state,
+        &mut tx,
+        &deployment,
+        DeploymentStatus::Failed,
+        Some((DeploymentErrorCode::Timeout, message)),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     if let Some(rollback) = rollback {
         advance(state, &rollback, None).await?;

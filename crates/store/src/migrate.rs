@@ -16,8 +16,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
 ];
 
 pub(crate) async fn run(pool: &AnyPool) -> Result<()> {
-    pool.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
-        .await?;
+    pool.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .await?;
     for (version, sql) in MIGRATIONS {
         let applied: Option<(i64,)> = sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1")
             .bind(*version)

@@ -66,19 +66,22 @@ impl Tx {
         if self.application_by_name(&row.name).await?.is_some() {
             return Err(StoreError::Conflict(format!("application {}", row.name)));
         }
-        sqlx::query("INSERT INTO applications (id, name, compute_platform, create_time, tags) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&row.id)
-            .bind(&row.name)
-            .bind(&row.compute_platform)
-            .bind(row.create_time)
-            .bind(&row.tags)
-            .execute(self.conn())
-            .await?;
+        sqlx::query(
+            "INSERT INTO applications (id, name, compute_platform, create_time, tags) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&row.id)
+        .bind(&row.name)
+        .bind(&row.compute_platform)
+        .bind(row.create_time)
+        .bind(&row.tags)
+        .execute(self.conn())
+        .await?;
         Ok(())
     }
 
     pub async fn application_by_name(&mut self, name: &str) -> Result<Option<ApplicationRow>> {
-        let row = sqlx::query("SELECT * FROM applications WHERE name = $1").bind(name).fetch_optional(self.conn()).await?;
+        let row =
+            sqlx::query("SELECT * FROM applications WHERE name = $1").bind(name).fetch_optional(self.conn()).await?;
         row.as_ref().map(rows::application).transpose()
     }
 
@@ -96,7 +99,11 @@ impl Tx {
         if self.application_by_name(new_name).await?.is_some() {
             return Err(StoreError::Conflict(format!("application {new_name}")));
         }
-        sqlx::query("UPDATE applications SET name = $1 WHERE id = $2").bind(new_name).bind(id).execute(self.conn()).await?;
+        sqlx::query("UPDATE applications SET name = $1 WHERE id = $2")
+            .bind(new_name)
+            .bind(id)
+            .execute(self.conn())
+            .await?;
         sqlx::query("UPDATE deployments SET application_name = $1 WHERE application_id = $2")
             .bind(new_name)
             .bind(id)
@@ -142,8 +149,10 @@ impl Tx {
     }
 
     pub async fn deployment_config_by_name(&mut self, name: &str) -> Result<Option<DeploymentConfigRow>> {
-        let row =
-            sqlx::query("SELECT * FROM deployment_configs WHERE name = $1").bind(name).fetch_optional(self.conn()).await?;
+        let row = sqlx::query("SELECT * FROM deployment_configs WHERE name = $1")
+            .bind(name)
+            .fetch_optional(self.conn())
+            .await?;
         row.as_ref().map(rows::deployment_config).transpose()
     }
 
@@ -192,7 +201,11 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn deployment_group_by_name(&mut self, application_id: &str, name: &str) -> Result<Option<DeploymentGroupRow>> {
+    pub async fn deployment_group_by_name(
+        &mut self,
+        application_id: &str,
+        name: &str,
+    ) -> Result<Option<DeploymentGroupRow>> {
         let sql = format!(
             "SELECT {GROUP_COLUMNS} FROM deployment_groups g JOIN applications a ON a.id = g.application_id \
              WHERE g.application_id = $1 AND g.name = $2"
@@ -266,11 +279,13 @@ impl Tx {
         deployment_id: &str,
         succeeded_revision: Option<&str>,
     ) -> Result<()> {
-        sqlx::query("UPDATE deployment_groups SET active_deployment_id = NULL WHERE id = $1 AND active_deployment_id = $2")
-            .bind(group_id)
-            .bind(deployment_id)
-            .execute(self.conn())
-            .await?;
+        sqlx::query(
+            "UPDATE deployment_groups SET active_deployment_id = NULL WHERE id = $1 AND active_deployment_id = $2",
+        )
+        .bind(group_id)
+        .bind(deployment_id)
+        .execute(self.conn())
+        .await?;
         if let Some(revision) = succeeded_revision {
             sqlx::query(
                 "UPDATE deployment_groups SET last_successful_deployment_id = $1, target_revision = $2 WHERE id = $3",
@@ -335,10 +350,11 @@ impl Tx {
     }
 
     pub async fn list_revisions(&mut self, application_id: &str) -> Result<Vec<RevisionRow>> {
-        let rows = sqlx::query("SELECT * FROM revisions WHERE application_id = $1 ORDER BY register_time, revision_key")
-            .bind(application_id)
-            .fetch_all(self.conn())
-            .await?;
+        let rows =
+            sqlx::query("SELECT * FROM revisions WHERE application_id = $1 ORDER BY register_time, revision_key")
+                .bind(application_id)
+                .fetch_all(self.conn())
+                .await?;
         rows.iter().map(rows::revision).collect()
     }
 
@@ -450,14 +466,23 @@ impl Tx {
     }
 
     pub async fn touch_instance(&mut self, name: &str, now: i64) -> Result<()> {
-        sqlx::query("UPDATE instances SET last_seen = $1 WHERE name = $2").bind(now).bind(name).execute(self.conn()).await?;
+        sqlx::query("UPDATE instances SET last_seen = $1 WHERE name = $2")
+            .bind(now)
+            .bind(name)
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 
     // ----- deployments -----
 
     /// Inserts a deployment with its targets (in dispatch order), each with the given lifecycle events, all Pending.
-    pub async fn insert_deployment(&mut self, row: &DeploymentRow, targets: &[String], events: &[String]) -> Result<()> {
+    pub async fn insert_deployment(
+        &mut self,
+        row: &DeploymentRow,
+        targets: &[String],
+        events: &[String],
+    ) -> Result<()> {
         sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO deployments ({DEPLOYMENT_COLUMNS}) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
@@ -505,11 +530,14 @@ impl Tx {
         }
         let pairs: Vec<(&String, usize, &String)> = targets
             .iter()
-            .flat_map(|instance_name| events.iter().enumerate().map(move |(position, name)| (instance_name, position, name)))
+            .flat_map(|instance_name| {
+                events.iter().enumerate().map(move |(position, name)| (instance_name, position, name))
+            })
             .collect();
         for chunk in pairs.chunks(200) {
-            let mut sql =
-                String::from("INSERT INTO lifecycle_events (deployment_id, instance_name, position, name, status) VALUES ");
+            let mut sql = String::from(
+                "INSERT INTO lifecycle_events (deployment_id, instance_name, position, name, status) VALUES ",
+            );
             let mut n = 0;
             for idx in 0..chunk.len() {
                 if idx > 0 {
@@ -520,7 +548,11 @@ impl Tx {
             }
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for (instance_name, position, name) in chunk {
-                query = query.bind(row.id.clone()).bind((*instance_name).clone()).bind(*position as i64).bind((*name).clone());
+                query = query
+                    .bind(row.id.clone())
+                    .bind((*instance_name).clone())
+                    .bind(*position as i64)
+                    .bind((*name).clone());
             }
             query.execute(self.conn()).await?;
         }
@@ -561,7 +593,8 @@ impl Tx {
             clauses.push(format!("create_time <= {}", next()));
         }
         let where_clause = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
-        let sql = format!("SELECT {DEPLOYMENT_COLUMNS} FROM deployments {where_clause} ORDER BY create_time DESC, id DESC");
+        let sql =
+            format!("SELECT {DEPLOYMENT_COLUMNS} FROM deployments {where_clause} ORDER BY create_time DESC, id DESC");
         let mut query = sqlx::query(AssertSqlSafe(sql));
         if let Some(group_id) = &filter.deployment_group_id {
             query = query.bind(group_id.clone());
@@ -594,16 +627,22 @@ impl Tx {
 
     /// Ids of InProgress deployments that started before `cutoff`.
     pub async fn deployments_started_before(&mut self, cutoff: i64) -> Result<Vec<String>> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT id FROM deployments WHERE status = 'InProgress' AND start_time < $1 ORDER BY start_time")
-                .bind(cutoff)
-                .fetch_all(self.conn())
-                .await?;
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM deployments WHERE status = 'InProgress' AND start_time < $1 ORDER BY start_time",
+        )
+        .bind(cutoff)
+        .fetch_all(self.conn())
+        .await?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
     /// Fails every InProgress event of a deployment with the given diagnostics (a deployment deadline passed).
-    pub async fn fail_running_events(&mut self, deployment_id: &str, diagnostics: &EventDiagnostics, now: i64) -> Result<()> {
+    pub async fn fail_running_events(
+        &mut self,
+        deployment_id: &str,
+        diagnostics: &EventDiagnostics,
+        now: i64,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE lifecycle_events SET status = 'Failed', end_time = $1, error_code = $2, script_name = $3, \
              message = $4, log_tail = $5 WHERE deployment_id = $6 AND status = 'InProgress'",
@@ -656,7 +695,11 @@ impl Tx {
 
     /// Replaces a deployment's options document (the server owns its content).
     pub async fn set_deployment_options(&mut self, id: &str, options: &str) -> Result<()> {
-        sqlx::query("UPDATE deployments SET options = $1 WHERE id = $2").bind(options).bind(id).execute(self.conn()).await?;
+        sqlx::query("UPDATE deployments SET options = $1 WHERE id = $2")
+            .bind(options)
+            .bind(id)
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 
@@ -667,12 +710,11 @@ impl Tx {
 
     /// Number of targets per status.
     pub async fn target_status_counts(&mut self, deployment_id: &str) -> Result<Vec<(String, i64)>> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT status, COUNT(*) FROM deployment_targets WHERE deployment_id = $1 GROUP BY status",
-        )
-        .bind(deployment_id)
-        .fetch_all(self.conn())
-        .await?;
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, COUNT(*) FROM deployment_targets WHERE deployment_id = $1 GROUP BY status")
+                .bind(deployment_id)
+                .fetch_all(self.conn())
+                .await?;
         Ok(rows)
     }
 
@@ -746,7 +788,13 @@ impl Tx {
         rows.iter().map(rows::target).collect()
     }
 
-    pub async fn set_target_status(&mut self, deployment_id: &str, instance_name: &str, status: &str, now: i64) -> Result<()> {
+    pub async fn set_target_status(
+        &mut self,
+        deployment_id: &str,
+        instance_name: &str,
+        status: &str,
+        now: i64,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE deployment_targets SET status = $1, last_updated = $2 WHERE deployment_id = $3 AND instance_name = $4",
         )
@@ -761,12 +809,11 @@ impl Tx {
 
     /// All lifecycle events of a deployment, ordered by target then position.
     pub async fn events(&mut self, deployment_id: &str) -> Result<Vec<EventRow>> {
-        let rows = sqlx::query(
-            "SELECT * FROM lifecycle_events WHERE deployment_id = $1 ORDER BY instance_name, position",
-        )
-        .bind(deployment_id)
-        .fetch_all(self.conn())
-        .await?;
+        let rows =
+            sqlx::query("SELECT * FROM lifecycle_events WHERE deployment_id = $1 ORDER BY instance_name, position")
+                .bind(deployment_id)
+                .fetch_all(self.conn())
+                .await?;
         rows.iter().map(rows::event).collect()
     }
 
@@ -969,7 +1016,13 @@ impl Tx {
         Ok(res)
     }
 
-    pub async fn put_event_log(&mut self, deployment_id: &str, instance_name: &str, position: i64, log: &str) -> Result<()> {
+    pub async fn put_event_log(
+        &mut self,
+        deployment_id: &str,
+        instance_name: &str,
+        position: i64,
+        log: &str,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO event_logs (deployment_id, instance_name, position, log) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (deployment_id, instance_name, position) DO UPDATE SET log = $4",
@@ -1017,9 +1070,8 @@ impl Tx {
         status: &str,
         now: i64,
     ) -> Result<()> {
-        let (next,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM trigger_events")
-            .fetch_one(self.conn())
-            .await?;
+        let (next,): (i64,) =
+            sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM trigger_events").fetch_one(self.conn()).await?;
         sqlx::query(
             "INSERT INTO trigger_events (seq, deployment_id, deployment_group_id, trigger_event, instance_name, status, \
              create_time, expanded) VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
@@ -1083,7 +1135,8 @@ impl Tx {
 
     /// Every delivery (for inspection and tests), oldest first.
     pub async fn trigger_deliveries(&mut self) -> Result<Vec<TriggerDeliveryRow>> {
-        let rows = sqlx::query("SELECT * FROM trigger_deliveries ORDER BY seq, trigger_name").fetch_all(self.conn()).await?;
+        let rows =
+            sqlx::query("SELECT * FROM trigger_deliveries ORDER BY seq, trigger_name").fetch_all(self.conn()).await?;
         rows.iter().map(rows::trigger_delivery).collect()
     }
 
@@ -1111,7 +1164,6 @@ impl Tx {
     }
 }
 
-
 /// Resource tags of applications, deployment groups and deployment configurations, keyed by
 /// `(resource_type, resource_id)`; the server decides what the type and id are.
 impl Tx {
@@ -1128,7 +1180,12 @@ impl Tx {
     }
 
     /// Adds tags to a resource; a key it already has gets the new value.
-    pub async fn put_resource_tags(&mut self, resource_type: &str, resource_id: &str, tags: &[(String, String)]) -> Result<()> {
+    pub async fn put_resource_tags(
+        &mut self,
+        resource_type: &str,
+        resource_id: &str,
+        tags: &[(String, String)],
+    ) -> Result<()> {
         for (key, value) in tags {
             sqlx::query(
                 "INSERT INTO resource_tags (resource_type, resource_id, tag_key, tag_value) VALUES ($1, $2, $3, $4) \
@@ -1145,7 +1202,12 @@ impl Tx {
     }
 
     /// Removes the tags with these keys from a resource (keys it does not have are ignored).
-    pub async fn remove_resource_tags(&mut self, resource_type: &str, resource_id: &str, keys: &[String]) -> Result<()> {
+    pub async fn remove_resource_tags(
+        &mut self,
+        resource_type: &str,
+        resource_id: &str,
+        keys: &[String],
+    ) -> Result<()> {
         for key in keys {
             sqlx::query("DELETE FROM resource_tags WHERE resource_type = $1 AND resource_id = $2 AND tag_key = $3")
                 .bind(resource_type)
@@ -1171,7 +1233,12 @@ impl Tx {
 /// Zonal deployments: zones of targets and per-zone progress.
 impl Tx {
     /// Records the zone of a target (None: the host has no zone tag).
-    pub async fn set_target_zone(&mut self, deployment_id: &str, instance_name: &str, zone: Option<&str>) -> Result<()> {
+    pub async fn set_target_zone(
+        &mut self,
+        deployment_id: &str,
+        instance_name: &str,
+        zone: Option<&str>,
+    ) -> Result<()> {
         sqlx::query("UPDATE deployment_targets SET zone = $1 WHERE deployment_id = $2 AND instance_name = $3")
             .bind(zone.map(str::to_owned))
             .bind(deployment_id)
@@ -1193,10 +1260,15 @@ impl Tx {
     }
 
     /// Pending targets of one zone (None: hosts without a zone), in dispatch order, at most `limit`.
-    pub async fn pending_targets_in_zone(&mut self, deployment_id: &str, zone: Option<&str>, limit: i64) -> Result<Vec<TargetRow>> {
-        let rows = match zone {
-            Some(zone) => {
-                sqlx::query(
+    pub async fn pending_targets_in_zone(
+        &mut self,
+        deployment_id: &str,
+        zone: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<TargetRow>> {
+        let rows =
+            match zone {
+                Some(zone) => sqlx::query(
                     "SELECT * FROM deployment_targets WHERE deployment_id = $1 AND status = 'Pending' AND zone = $2 \
                      ORDER BY position LIMIT $3",
                 )
@@ -1204,19 +1276,16 @@ impl Tx {
                 .bind(zone)
                 .bind(limit)
                 .fetch_all(self.conn())
-                .await?
-            }
-            None => {
-                sqlx::query(
+                .await?,
+                None => sqlx::query(
                     "SELECT * FROM deployment_targets WHERE deployment_id = $1 AND status = 'Pending' AND zone IS NULL \
                      ORDER BY position LIMIT $2",
                 )
                 .bind(deployment_id)
                 .bind(limit)
                 .fetch_all(self.conn())
-                .await?
-            }
-        };
+                .await?,
+            };
         rows.iter().map(rows::target).collect()
     }
 }
@@ -1226,11 +1295,12 @@ impl Tx {
     /// Deletes deliveries delivered before `before` and events whose deliveries are all gone or delivered;
     /// returns how many rows went.
     pub async fn prune_trigger_history(&mut self, before: i64) -> Result<u64> {
-        let deliveries = sqlx::query("DELETE FROM trigger_deliveries WHERE delivered_time IS NOT NULL AND delivered_time < $1")
-            .bind(before)
-            .execute(self.conn())
-            .await?
-            .rows_affected();
+        let deliveries =
+            sqlx::query("DELETE FROM trigger_deliveries WHERE delivered_time IS NOT NULL AND delivered_time < $1")
+                .bind(before)
+                .execute(self.conn())
+                .await?
+                .rows_affected();
         let events = sqlx::query(
             "DELETE FROM trigger_events WHERE expanded = 1 AND create_time < $1 \
              AND NOT EXISTS (SELECT 1 FROM trigger_deliveries d WHERE d.seq = trigger_events.seq)",
@@ -1242,7 +1312,6 @@ impl Tx {
         Ok(deliveries + events)
     }
 }
-
 
 /// A bucket of the embedded S3 endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1402,7 +1471,12 @@ impl Tx {
     }
 
     /// One version of an object, current or not.
-    pub async fn object_version(&mut self, bucket: &str, key: &str, version_id: &str) -> Result<Option<ObjectVersionRow>> {
+    pub async fn object_version(
+        &mut self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> Result<Option<ObjectVersionRow>> {
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {OBJECT_VERSION_COLUMNS} FROM object_versions WHERE bucket = $1 AND object_key = $2 AND version_id = $3"
         )))

@@ -84,7 +84,10 @@ async fn redeploying_an_earlier_revision_reuses_the_bundle_already_on_the_host()
     assert!(!again.contains("Downloading the bundle"), "{again}");
     // On the host: the redeploy's bundle is the first deployment's, hard-linked.
     let bundle = |id: &str| deployment_dir(agent, id).join("bundle.tar");
-    assert_eq!(std::fs::metadata(bundle(&ids[2])).expect("bundle").ino(), std::fs::metadata(bundle(&ids[0])).expect("bundle").ino());
+    assert_eq!(
+        std::fs::metadata(bundle(&ids[2])).expect("bundle").ino(),
+        std::fs::metadata(bundle(&ids[0])).expect("bundle").ino()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,7 +110,8 @@ async fn a_failed_validate_service_runs_on_failure_on_that_host_and_uploads_its_
     let id = cluster.deploy("app", "g", &revision, serde_json::json!({})).await;
     cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
 
-    let evidence = |name: &str| std::fs::read_to_string(cluster.agent(name).host_dir.join("on-failure.log")).unwrap_or_default();
+    let evidence =
+        |name: &str| std::fs::read_to_string(cluster.agent(name).host_dir.join("on-failure.log")).unwrap_or_default();
     assert_eq!(evidence("host-2"), format!("OnFailure ValidateService {id}\n"), "{}", cluster.logs());
     assert_eq!(evidence("host-1"), "", "OnFailure ran on the host that succeeded");
     assert_eq!(cluster.target(&id, "host-1").await.status.as_deref(), Some("Succeeded"));

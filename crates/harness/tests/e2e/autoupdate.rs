@@ -27,8 +27,11 @@ async fn deployments_by(cluster: &Cluster, creator: &str) -> Vec<wire::Deploymen
     if ids.is_empty() {
         return Vec::new();
     }
-    let got: wire::BatchGetDeploymentsOutput =
-        cluster.client.call(Operation::BatchGetDeployments, &serde_json::json!({"deploymentIds": ids})).await.expect("batch");
+    let got: wire::BatchGetDeploymentsOutput = cluster
+        .client
+        .call(Operation::BatchGetDeployments, &serde_json::json!({"deploymentIds": ids}))
+        .await
+        .expect("batch");
     got.deployments_info.unwrap_or_default().into_iter().filter(|d| d.creator.as_deref() == Some(creator)).collect()
 }
 
@@ -47,14 +50,22 @@ async fn a_new_host_receives_the_groups_revision_on_its_own() {
     cluster.create_app_and_group("app", "g", "CodeDeployDefault.HalfAtATime").await;
     let v1 = cluster.push_bundle("app", revision("v1").tgz(), "tgz").await;
     let id = cluster.deploy("app", "g", &v1, serde_json::json!({})).await;
-    assert_eq!(cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await.status.as_deref(), Some("Succeeded"), "{}", cluster.logs());
+    assert_eq!(
+        cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await.status.as_deref(),
+        Some("Succeeded"),
+        "{}",
+        cluster.logs()
+    );
 
     let tags = vec![("env".to_owned(), "test".to_owned())];
     cluster.add_agent("host-3", &tags, &["--kill-grace-ms".to_owned(), "500".to_owned()]);
     let auto = wait_created_by(&cluster, "autoscaling").await;
     assert_eq!(auto.status.as_deref(), Some("Succeeded"), "{}", cluster.logs());
     assert_eq!(auto.deployment_overview.and_then(|o| o.succeeded), Some(1));
-    assert_eq!(std::fs::read_to_string(cluster.agent("host-3").dest("/srv/app/version.txt")).expect("installed"), "v1\n");
+    assert_eq!(
+        std::fs::read_to_string(cluster.agent("host-3").dest("/srv/app/version.txt")).expect("installed"),
+        "v1\n"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -79,6 +90,12 @@ async fn a_host_joining_during_a_deployment_is_updated_when_it_succeeds() {
     let update = wait_created_by(&cluster, "CodeDeployAutoUpdate").await;
     assert_eq!(update.status.as_deref(), Some("Succeeded"), "{}", cluster.logs());
     assert_eq!(update.update_outdated_instances_only, Some(true));
-    assert_eq!(std::fs::read_to_string(cluster.agent("host-2").dest("/srv/app/version.txt")).expect("installed"), "v2\n");
-    assert_eq!(std::fs::read_to_string(cluster.agent("host-1").dest("/srv/app/version.txt")).expect("installed"), "v2\n");
+    assert_eq!(
+        std::fs::read_to_string(cluster.agent("host-2").dest("/srv/app/version.txt")).expect("installed"),
+        "v2\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(cluster.agent("host-1").dest("/srv/app/version.txt")).expect("installed"),
+        "v2\n"
+    );
 }

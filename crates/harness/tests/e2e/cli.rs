@@ -32,14 +32,24 @@ async fn push_and_deploy_wait_through_the_cli() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = cutover(
         &cluster,
-        &["create-deployment-group", "--application-name", "cli", "--deployment-group-name", "g",
-          "--deployment-config-name", "CodeDeployDefault.AllAtOnce", "--on-premises-tag-filters", "Key=env,Value=test,Type=KEY_AND_VALUE"],
+        &[
+            "create-deployment-group",
+            "--application-name",
+            "cli",
+            "--deployment-group-name",
+            "g",
+            "--deployment-config-name",
+            "CodeDeployDefault.AllAtOnce",
+            "--on-premises-tag-filters",
+            "Key=env,Value=test,Type=KEY_AND_VALUE",
+        ],
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let source = cluster.dir.path().join("app-good");
     write_app(&source, 0);
-    let out = cutover(&cluster, &["push", "--application-name", "cli", "--source", source.to_str().expect("utf8"), "--json"]);
+    let out =
+        cutover(&cluster, &["push", "--application-name", "cli", "--source", source.to_str().expect("utf8"), "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // `push --json` prints exactly the RevisionLocation CreateDeployment accepts.
     let revision: wire::RevisionLocation = serde_json::from_slice(&out.stdout).expect("RevisionLocation JSON");
@@ -48,10 +58,16 @@ async fn push_and_deploy_wait_through_the_cli() {
     std::fs::write(&revision_file, &out.stdout).expect("revision.json");
     let revision_arg = format!("@{}", revision_file.display());
 
-    let out = cutover(&cluster, &["deploy", "--application-name", "cli", "--deployment-group-name", "g", "--revision", &revision_arg, "--wait"]);
+    let out = cutover(
+        &cluster,
+        &["deploy", "--application-name", "cli", "--deployment-group-name", "g", "--revision", &revision_arg, "--wait"],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("host-1  ValidateService  Succeeded") && stdout.contains("host-2  ValidateService  Succeeded"), "{stdout}");
+    assert!(
+        stdout.contains("host-1  ValidateService  Succeeded") && stdout.contains("host-2  ValidateService  Succeeded"),
+        "{stdout}"
+    );
     assert!(stdout.contains("Hosts: 2 succeeded, 0 failed, 0 skipped"), "{stdout}");
     for agent in &cluster.agents {
         assert_eq!(std::fs::read_to_string(agent.dest("/srv/cli/index.html")).expect("installed"), "exit 0\n");
@@ -60,11 +76,21 @@ async fn push_and_deploy_wait_through_the_cli() {
     // A failing revision: deploy --wait exits 3 and shows the failing script's diagnostics.
     let bad = cluster.dir.path().join("app-bad");
     write_app(&bad, 4);
-    let out = cutover(&cluster, &["push", "--application-name", "cli", "--source", bad.to_str().expect("utf8"), "--json"]);
+    let out =
+        cutover(&cluster, &["push", "--application-name", "cli", "--source", bad.to_str().expect("utf8"), "--json"]);
     assert!(out.status.success());
     let out = cutover(
         &cluster,
-        &["deploy", "--application-name", "cli", "--deployment-group-name", "g", "--revision", &String::from_utf8_lossy(&out.stdout), "--wait"],
+        &[
+            "deploy",
+            "--application-name",
+            "cli",
+            "--deployment-group-name",
+            "g",
+            "--revision",
+            &String::from_utf8_lossy(&out.stdout),
+            "--wait",
+        ],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(3), "{stdout}");
@@ -73,7 +99,8 @@ async fn push_and_deploy_wait_through_the_cli() {
     // Reads: table and --json.
     let out = cutover(&cluster, &["deployments", "list", "--application-name", "cli", "--json"]);
     let listed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let statuses: Vec<&str> = listed["deploymentsInfo"].as_array().expect("list").iter().filter_map(|d| d["status"].as_str()).collect();
+    let statuses: Vec<&str> =
+        listed["deploymentsInfo"].as_array().expect("list").iter().filter_map(|d| d["status"].as_str()).collect();
     assert_eq!(statuses.len(), 2);
     assert!(statuses.contains(&"Succeeded") && statuses.contains(&"Failed"), "{statuses:?}");
     let out = cutover(&cluster, &["instances", "list"]);

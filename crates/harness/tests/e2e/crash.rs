@@ -44,8 +44,10 @@ async fn server_killed_mid_deployment_finishes_after_restart_without_rerunning_e
     let info = cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
     assert_eq!(info.status.as_deref(), Some("Succeeded"), "{info:?}\n{}", cluster.logs());
     for agent in &cluster.agents {
-        let expected: Vec<String> =
-            ["BeforeInstall", "AfterInstall", "ApplicationStart", "ValidateService"].iter().map(|e| format!("{e} {id}")).collect();
+        let expected: Vec<String> = ["BeforeInstall", "AfterInstall", "ApplicationStart", "ValidateService"]
+            .iter()
+            .map(|e| format!("{e} {id}"))
+            .collect();
         assert_eq!(hook_lines(agent), expected, "each event ran exactly once on {}", agent.name);
         assert_eq!(std::fs::read_to_string(agent.dest("/srv/app/app.txt")).expect("installed"), "v1\n");
     }

@@ -7,8 +7,15 @@ use cutover_harness::{Bundle, Cluster, ClusterOptions};
 
 use crate::{DEPLOY_TIMEOUT, RECORD_HOOK, appspec_all_hooks, hook_lines, is_root};
 
-const IN_PLACE_EVENTS: [&str; 7] =
-    ["ApplicationStop", "DownloadBundle", "BeforeInstall", "Install", "AfterInstall", "ApplicationStart", "ValidateService"];
+const IN_PLACE_EVENTS: [&str; 7] = [
+    "ApplicationStop",
+    "DownloadBundle",
+    "BeforeInstall",
+    "Install",
+    "AfterInstall",
+    "ApplicationStart",
+    "ValidateService",
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_hosts_install_files_and_run_every_hook_in_order() {
@@ -36,12 +43,18 @@ async fn three_hosts_install_files_and_run_every_hook_in_order() {
     let info = cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
     assert_eq!(info.status.as_deref(), Some("Succeeded"), "{info:?}\n{}", cluster.logs());
     let overview = info.deployment_overview.expect("overview");
-    assert_eq!((overview.succeeded, overview.failed, overview.skipped, overview.pending, overview.in_progress), (Some(3), Some(0), Some(0), Some(0), Some(0)));
+    assert_eq!(
+        (overview.succeeded, overview.failed, overview.skipped, overview.pending, overview.in_progress),
+        (Some(3), Some(0), Some(0), Some(0), Some(0))
+    );
 
     let group_id = {
         let out: wire::GetDeploymentGroupOutput = cluster
             .client
-            .call(Operation::GetDeploymentGroup, &serde_json::json!({"applicationName": "web", "deploymentGroupName": "prod"}))
+            .call(
+                Operation::GetDeploymentGroup,
+                &serde_json::json!({"applicationName": "web", "deploymentGroupName": "prod"}),
+            )
             .await
             .expect("group");
         out.deployment_group_info.and_then(|info| info.deployment_group_id).expect("group id")
@@ -59,8 +72,10 @@ async fn three_hosts_install_files_and_run_every_hook_in_order() {
         }
         // First deployment: ApplicationStop has no earlier revision, so its scripts do not run.
         let lines = hook_lines(agent);
-        let expected: Vec<String> =
-            ["BeforeInstall", "AfterInstall", "ApplicationStart", "ValidateService"].iter().map(|e| format!("{e} {id}")).collect();
+        let expected: Vec<String> = ["BeforeInstall", "AfterInstall", "ApplicationStart", "ValidateService"]
+            .iter()
+            .map(|e| format!("{e} {id}"))
+            .collect();
         assert_eq!(lines, expected, "hooks on {}", agent.name);
         // The environment CodeDeploy gives hooks.
         let env = std::fs::read_to_string(agent.host_dir.join("env-AfterInstall")).expect("env");
@@ -109,7 +124,9 @@ async fn three_hosts_install_files_and_run_every_hook_in_order() {
 fn failing_on(hosts: &[&str]) -> String {
     let mut script = String::from("case \"$CUTOVER_TEST_HOST_DIR\" in\n");
     for host in hosts {
-        script.push_str(&format!("  */{host}/*) echo \"checking service\"; echo \"validation failed on purpose\" >&2; exit 7;;\n"));
+        script.push_str(&format!(
+            "  */{host}/*) echo \"checking service\"; echo \"validation failed on purpose\" >&2; exit 7;;\n"
+        ));
     }
     script.push_str("esac\necho healthy\n");
     script
@@ -142,7 +159,8 @@ async fn half_at_a_time_tolerates_one_failed_host_and_reports_its_script() {
     let target = cluster.target(&id, "host-3").await;
     assert_eq!(target.status.as_deref(), Some("Failed"));
     let events = target.lifecycle_events.expect("events");
-    let validate = events.iter().find(|e| e.lifecycle_event_name.as_deref() == Some("ValidateService")).expect("ValidateService");
+    let validate =
+        events.iter().find(|e| e.lifecycle_event_name.as_deref() == Some("ValidateService")).expect("ValidateService");
     assert_eq!(validate.status.as_deref(), Some("Failed"));
     let diagnostics = validate.diagnostics.as_ref().expect("diagnostics");
     assert_eq!(diagnostics.error_code.as_deref(), Some("ScriptFailed"));
@@ -150,7 +168,10 @@ async fn half_at_a_time_tolerates_one_failed_host_and_reports_its_script() {
     let message = diagnostics.message.as_deref().unwrap_or("");
     assert!(message.contains("failed with exit code 7"), "{message}");
     let tail = diagnostics.log_tail.as_deref().unwrap_or("");
-    assert!(tail.contains("[stdout]checking service") && tail.contains("[stderr]validation failed on purpose"), "{tail}");
+    assert!(
+        tail.contains("[stdout]checking service") && tail.contains("[stderr]validation failed on purpose"),
+        "{tail}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -179,7 +200,10 @@ async fn a_second_deployment_to_a_busy_group_is_refused_and_empty_groups_fail() 
     let first = cluster.deploy("busy", "g", &revision, serde_json::json!({})).await;
     let second: Result<wire::CreateDeploymentOutput, _> = cluster
         .client
-        .call(Operation::CreateDeployment, &serde_json::json!({"applicationName": "busy", "deploymentGroupName": "g", "revision": revision}))
+        .call(
+            Operation::CreateDeployment,
+            &serde_json::json!({"applicationName": "busy", "deploymentGroupName": "g", "revision": revision}),
+        )
         .await;
     let error = second.expect_err("second deployment must be refused");
     assert_eq!(error.exception(), Some("DeploymentLimitExceededException"));
@@ -299,21 +323,35 @@ async fn deployments_of_two_applications_to_the_same_hosts_run_together_without_
     let alpha = cluster.deploy("alpha", "g", &revisions[0], serde_json::json!({})).await;
     let beta = cluster.deploy("beta", "g", &revisions[1], serde_json::json!({})).await;
     for id in [&alpha, &beta] {
-        assert_eq!(cluster.wait_deployment(id, DEPLOY_TIMEOUT).await.status.as_deref(), Some("Succeeded"), "{}", cluster.logs());
+        assert_eq!(
+            cluster.wait_deployment(id, DEPLOY_TIMEOUT).await.status.as_deref(),
+            Some("Succeeded"),
+            "{}",
+            cluster.logs()
+        );
     }
     // Redeploy both: each ApplicationStop runs its own application's previous scripts only.
     let alpha2 = cluster.deploy("alpha", "g", &revisions[0], serde_json::json!({})).await;
     let beta2 = cluster.deploy("beta", "g", &revisions[1], serde_json::json!({})).await;
     for id in [&alpha2, &beta2] {
-        assert_eq!(cluster.wait_deployment(id, DEPLOY_TIMEOUT).await.status.as_deref(), Some("Succeeded"), "{}", cluster.logs());
+        assert_eq!(
+            cluster.wait_deployment(id, DEPLOY_TIMEOUT).await.status.as_deref(),
+            Some("Succeeded"),
+            "{}",
+            cluster.logs()
+        );
     }
     for agent in &cluster.agents {
         for app in ["alpha", "beta"] {
-            assert_eq!(std::fs::read_to_string(agent.dest(&format!("/srv/{app}/index.html"))).expect("installed"), format!("{app}\n"));
+            assert_eq!(
+                std::fs::read_to_string(agent.dest(&format!("/srv/{app}/index.html"))).expect("installed"),
+                format!("{app}\n")
+            );
         }
         let lines = hook_lines(agent);
         for (app, id) in [("alpha", &alpha2), ("beta", &beta2)] {
-            let stops: Vec<&String> = lines.iter().filter(|l| l.contains("ApplicationStop") && l.ends_with(id.as_str())).collect();
+            let stops: Vec<&String> =
+                lines.iter().filter(|l| l.contains("ApplicationStop") && l.ends_with(id.as_str())).collect();
             assert_eq!(stops.len(), 1, "{lines:#?}");
             assert!(stops[0].starts_with(app), "ApplicationStop of {id} ran {}'s scripts", stops[0]);
         }

@@ -52,7 +52,9 @@ async fn wait_in_after_install(agent: &cutover_harness::AgentProc) {
     let dir = agent.host_dir.clone();
     wait_for("the host to be inside AfterInstall", Duration::from_secs(30), || {
         let dir = dir.clone();
-        async move { std::fs::read_to_string(dir.join("hooks.log")).unwrap_or_default().contains("AfterInstall").then_some(()) }
+        async move {
+            std::fs::read_to_string(dir.join("hooks.log")).unwrap_or_default().contains("AfterInstall").then_some(())
+        }
     })
     .await;
 }
@@ -98,7 +100,10 @@ async fn assert_nothing_lost(cluster: &Cluster, deployment_id: &str, versions: &
         // 5. Hook logs are kept on the host and uploaded for every event whose hook ran.
         let ran: Vec<String> = events
             .iter()
-            .filter(|e| e.status.as_deref() == Some("Succeeded") && counts.keys().any(|line| line.starts_with(e.lifecycle_event_name.as_deref().unwrap_or("?"))))
+            .filter(|e| {
+                e.status.as_deref() == Some("Succeeded")
+                    && counts.keys().any(|line| line.starts_with(e.lifecycle_event_name.as_deref().unwrap_or("?")))
+            })
             .filter_map(|e| e.lifecycle_event_name.clone())
             .collect();
         if !ran.is_empty() {
@@ -111,7 +116,8 @@ async fn assert_nothing_lost(cluster: &Cluster, deployment_id: &str, versions: &
             for event in &ran {
                 let marker = format!("hook output for {event}");
                 assert!(local.contains(&marker), "{}: scripts.log lacks {event}", agent.name);
-                let log = uploaded.events.iter().find(|e| &e.lifecycle_event == event).map(|e| e.log.as_str()).unwrap_or("");
+                let log =
+                    uploaded.events.iter().find(|e| &e.lifecycle_event == event).map(|e| e.log.as_str()).unwrap_or("");
                 assert!(log.contains(&marker), "{}: uploaded log lacks {event}: {uploaded:?}", agent.name);
             }
         }
@@ -138,7 +144,8 @@ async fn reqwest_get_json<T: serde::de::DeserializeOwned>(url: &str) -> T {
     stream.read_to_string(&mut response).expect("read");
     let (head, body) = response.split_once("\r\n\r\n").expect("http response");
     assert!(head.starts_with("HTTP/1.1 200"), "{head}\n{body}");
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
     serde_json::from_str(&body).expect("json")
 }
 
@@ -176,10 +183,14 @@ async fn agent_killed_mid_hook_reports_the_event_failed_after_restart() {
     assert!(restarted.elapsed() < Duration::from_secs(10), "host failed {:?} after the restart", restarted.elapsed());
     assert_eq!(info.status.as_deref(), Some("Failed"), "{}", cluster.logs());
     let events = cluster.target(&id, "host-1").await.lifecycle_events.expect("events");
-    let after_install = events.iter().find(|e| e.lifecycle_event_name.as_deref() == Some("AfterInstall")).expect("event");
+    let after_install =
+        events.iter().find(|e| e.lifecycle_event_name.as_deref() == Some("AfterInstall")).expect("event");
     let diagnostics = after_install.diagnostics.as_ref().expect("diagnostics");
     assert_eq!(diagnostics.error_code.as_deref(), Some("UnknownError"));
-    assert_eq!(diagnostics.message.as_deref(), Some("Failed: Failing in-progress lifecycle event after an agent restart."));
+    assert_eq!(
+        diagnostics.message.as_deref(),
+        Some("Failed: Failing in-progress lifecycle event after an agent restart.")
+    );
     // The restarted agent killed the orphaned hook: it is gone while its gate is still closed.
     wait_for("the orphaned AfterInstall hook to be killed", Duration::from_secs(10), || async move {
         (!process_alive(hook_pid)).then_some(())
@@ -193,7 +204,12 @@ async fn agent_killed_mid_hook_reports_the_event_failed_after_restart() {
     let revision = cluster.push_bundle("app", gated_bundle("v2").tgz(), "tgz").await;
     let id = cluster.deploy("app", "g", &revision, serde_json::json!({})).await;
     assert_nothing_lost(&cluster, &id, &["v2"]).await;
-    assert_eq!(cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await.status.as_deref(), Some("Succeeded"), "{}", cluster.logs());
+    assert_eq!(
+        cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await.status.as_deref(),
+        Some("Succeeded"),
+        "{}",
+        cluster.logs()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -211,7 +227,8 @@ async fn agent_killed_for_good_is_declared_lost_after_its_lease() {
     assert!(killed.elapsed() < Duration::from_secs(10), "declared lost after {:?}", killed.elapsed());
     assert_eq!(info.status.as_deref(), Some("Failed"));
     let events = cluster.target(&id, "host-1").await.lifecycle_events.expect("events");
-    let after_install = events.iter().find(|e| e.lifecycle_event_name.as_deref() == Some("AfterInstall")).expect("event");
+    let after_install =
+        events.iter().find(|e| e.lifecycle_event_name.as_deref() == Some("AfterInstall")).expect("event");
     let message = after_install.diagnostics.as_ref().and_then(|d| d.message.clone()).unwrap_or_default();
     assert!(message.contains("is unreachable since") && message.contains("AfterInstall"), "{message}");
     open_gate(&cluster.agents[0]);
@@ -222,7 +239,8 @@ async fn partition_cluster(lease_secs: &str) -> (Cluster, Netns) {
     let netns = Netns::create(1);
     let server_args = vec!["--agent-lease-secs".to_owned(), lease_secs.to_owned()];
     let mut cluster =
-        Cluster::start(ClusterOptions { agents: 0, server_args, listen: "0.0.0.0:0".to_owned(), ..Default::default() }).await;
+        Cluster::start(ClusterOptions { agents: 0, server_args, listen: "0.0.0.0:0".to_owned(), ..Default::default() })
+            .await;
     let port = cluster.server.addr.rsplit(':').next().expect("port").to_owned();
     let url = format!("http://{}:{port}", netns.host_ip);
     let tags = vec![("env".to_owned(), "test".to_owned())];
@@ -250,7 +268,8 @@ async fn partition_during_a_hook_delivers_the_result_after_healing() {
         async move {
             std::fs::read_dir(&commands).ok()?.flatten().find_map(|file| {
                 let stored: serde_json::Value = serde_json::from_slice(&std::fs::read(file.path()).ok()?).ok()?;
-                (stored["deployment_id"] == id.as_str() && stored["lifecycle_event"] == "AfterInstall").then_some(stored)
+                (stored["deployment_id"] == id.as_str() && stored["lifecycle_event"] == "AfterInstall")
+                    .then_some(stored)
             })
         }
     })
@@ -339,11 +358,18 @@ async fn duplicated_and_stale_reports_leave_the_same_history_as_a_clean_run() {
         .iter()
         .map(|e| (e.lifecycle_event_name.clone().unwrap_or_default(), e.status.clone().unwrap_or_default()))
         .collect();
-    let clean: Vec<(String, String)> =
-        ["ApplicationStop", "DownloadBundle", "BeforeInstall", "Install", "AfterInstall", "ApplicationStart", "ValidateService"]
-            .iter()
-            .map(|name| (name.to_string(), "Succeeded".to_owned()))
-            .collect();
+    let clean: Vec<(String, String)> = [
+        "ApplicationStop",
+        "DownloadBundle",
+        "BeforeInstall",
+        "Install",
+        "AfterInstall",
+        "ApplicationStart",
+        "ValidateService",
+    ]
+    .iter()
+    .map(|name| (name.to_string(), "Succeeded".to_owned()))
+    .collect();
     assert_eq!(history, clean);
     assert_nothing_lost(&cluster, &id, &["v1"]).await;
 }
@@ -373,7 +399,8 @@ async fn corrupt_and_truncated_bundles_fail_the_checksum_before_anything_is_writ
         let info = cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
         assert_eq!(info.status.as_deref(), Some("Failed"), "{damage}");
         let events = cluster.target(&id, "host-1").await.lifecycle_events.expect("events");
-        let download = events.iter().find(|e| e.lifecycle_event_name.as_deref() == Some("DownloadBundle")).expect("event");
+        let download =
+            events.iter().find(|e| e.lifecycle_event_name.as_deref() == Some("DownloadBundle")).expect("event");
         let message = download.diagnostics.as_ref().and_then(|d| d.message.clone()).unwrap_or_default();
         assert!(message.contains(&sha) && message.contains("nothing was extracted"), "{damage}: {message}");
         // The previous revision stays installed and complete.

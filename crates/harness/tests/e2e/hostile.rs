@@ -67,7 +67,8 @@ async fn archives_escaping_the_bundle_are_refused_and_nothing_is_written() {
     let agent = &cluster.agents[0];
     let base = Bundle::new().file("appspec.yml", "version: 0.0\nos: linux\n", 0o644).file("ok.txt", "fine\n", 0o644);
 
-    let dotdot = base.tgz_with(|builder| raw_entry(builder, "../../escape.txt", tar::EntryType::Regular, None, b"pwned\n"));
+    let dotdot =
+        base.tgz_with(|builder| raw_entry(builder, "../../escape.txt", tar::EntryType::Regular, None, b"pwned\n"));
     let message = deploy_hostile(&cluster, dotdot).await;
     assert!(message.contains("../../escape.txt"), "the error names the entry: {message}");
 
@@ -84,7 +85,12 @@ async fn archives_escaping_the_bundle_are_refused_and_nothing_is_written() {
 
     // Nothing was extracted anywhere: no deployment-archive, no escaped file.
     let written = files_under(&agent.root);
-    assert!(!written.iter().any(|path| path.contains("deployment-archive") || path.ends_with("ok.txt")), "{written:#?}");
+    assert!(
+        !written.iter().any(|path| path.contains("deployment-archive") || path.ends_with("ok.txt")),
+        "{written:#?}"
+    );
     assert!(!written.iter().any(|path| path.ends_with("escape.txt")));
-    assert!(!files_under(cluster.dir.path()).iter().any(|path| path.ends_with("escape.txt") || path.ends_with("outside")));
+    assert!(
+        !files_under(cluster.dir.path()).iter().any(|path| path.ends_with("escape.txt") || path.ends_with("outside"))
+    );
 }

@@ -42,18 +42,34 @@ async fn file_exists_behavior_disallow_retain_overwrite() {
     assert_eq!(diagnostics.error_code.as_deref(), Some("UnknownError"));
     assert_eq!(
         diagnostics.message.as_deref(),
-        Some(format!("The deployment failed because a specified file already exists at this location: {}", existing.display()).as_str())
+        Some(
+            format!(
+                "The deployment failed because a specified file already exists at this location: {}",
+                existing.display()
+            )
+            .as_str()
+        )
     );
     assert_eq!(std::fs::read_to_string(&existing).expect("file"), "hand-made\n");
 
     // RETAIN: the existing file is kept.
     let id = cluster.deploy("site", "g", &revision, serde_json::json!({"fileExistsBehavior": "RETAIN"})).await;
-    assert_eq!(cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await.status.as_deref(), Some("Succeeded"), "{}", cluster.logs());
+    assert_eq!(
+        cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await.status.as_deref(),
+        Some("Succeeded"),
+        "{}",
+        cluster.logs()
+    );
     assert_eq!(std::fs::read_to_string(&existing).expect("file"), "hand-made\n");
 
     // OVERWRITE: replaced (a retained file was never recorded as installed, so it still counts as existing).
     let id = cluster.deploy("site", "g", &revision, serde_json::json!({"fileExistsBehavior": "OVERWRITE"})).await;
-    assert_eq!(cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await.status.as_deref(), Some("Succeeded"), "{}", cluster.logs());
+    assert_eq!(
+        cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await.status.as_deref(),
+        Some("Succeeded"),
+        "{}",
+        cluster.logs()
+    );
     assert_eq!(std::fs::read_to_string(&existing).expect("file"), "index.html v1\n");
 }
 
@@ -64,12 +80,22 @@ async fn redeploy_removes_a_file_dropped_from_the_bundle() {
     let agent = &cluster.agents[0];
     let v1 = cluster.push_bundle("site", site("v1", &["index.html", "old.html"]).tgz(), "tgz").await;
     let id = cluster.deploy("site", "g", &v1, serde_json::json!({})).await;
-    assert_eq!(cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await.status.as_deref(), Some("Succeeded"), "{}", cluster.logs());
+    assert_eq!(
+        cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await.status.as_deref(),
+        Some("Succeeded"),
+        "{}",
+        cluster.logs()
+    );
     assert!(agent.dest("/srv/site/old.html").exists());
 
     let v2 = cluster.push_bundle("site", site("v2", &["index.html"]).tgz(), "tgz").await;
     let id = cluster.deploy("site", "g", &v2, serde_json::json!({})).await;
-    assert_eq!(cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await.status.as_deref(), Some("Succeeded"), "{}", cluster.logs());
+    assert_eq!(
+        cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await.status.as_deref(),
+        Some("Succeeded"),
+        "{}",
+        cluster.logs()
+    );
     assert!(!agent.dest("/srv/site/old.html").exists(), "a file dropped from the bundle must disappear");
     assert_eq!(std::fs::read_to_string(agent.dest("/srv/site/index.html")).expect("index"), "index.html v2\n");
 }

@@ -10,17 +10,17 @@ mod compat_doc;
 mod compat_python;
 mod compat_sdk;
 mod crash;
+mod deploy;
 mod faults;
 mod git;
-mod deploy;
 mod hostile;
 mod install;
 mod rollback;
 mod s3;
 mod safety;
 mod scripts;
-mod zonal;
 mod triggers;
+mod zonal;
 
 use std::time::Duration;
 

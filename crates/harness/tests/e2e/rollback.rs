@@ -8,7 +8,9 @@ use crate::DEPLOY_TIMEOUT;
 
 fn revision(version: &str, fail_on: Option<&str>) -> Bundle {
     let check = match fail_on {
-        Some(host) => format!("case \"$CUTOVER_TEST_HOST_DIR\" in */{host}/*) echo \"{version} is broken here\" >&2; exit 1;; esac"),
+        Some(host) => format!(
+            "case \"$CUTOVER_TEST_HOST_DIR\" in */{host}/*) echo \"{version} is broken here\" >&2; exit 1;; esac"
+        ),
         None => String::new(),
     };
     Bundle::new()
@@ -22,8 +24,11 @@ fn revision(version: &str, fail_on: Option<&str>) -> Bundle {
 }
 
 async fn group_with_rollback(cluster: &Cluster, events: &[&str]) {
-    let _: wire::CreateApplicationOutput =
-        cluster.client.call(Operation::CreateApplication, &serde_json::json!({"applicationName": "app"})).await.expect("app");
+    let _: wire::CreateApplicationOutput = cluster
+        .client
+        .call(Operation::CreateApplication, &serde_json::json!({"applicationName": "app"}))
+        .await
+        .expect("app");
     let _: wire::CreateDeploymentGroupOutput = cluster
         .client
         .call(
@@ -51,23 +56,40 @@ async fn failed_validation_rolls_every_host_back_to_the_last_good_revision() {
     group_with_rollback(&cluster, &["DEPLOYMENT_FAILURE"]).await;
     let v1 = cluster.push_bundle("app", revision("v1", None).tgz(), "tgz").await;
     let first = cluster.deploy("app", "g", &v1, serde_json::json!({})).await;
-    assert_eq!(cluster.wait_deployment(&first, DEPLOY_TIMEOUT).await.status.as_deref(), Some("Succeeded"), "{}", cluster.logs());
+    assert_eq!(
+        cluster.wait_deployment(&first, DEPLOY_TIMEOUT).await.status.as_deref(),
+        Some("Succeeded"),
+        "{}",
+        cluster.logs()
+    );
 
     let v2 = cluster.push_bundle("app", revision("v2", Some("host-2")).tgz(), "tgz").await;
     let bad = cluster.deploy("app", "g", &v2, serde_json::json!({})).await;
     let failed = cluster.wait_deployment(&bad, DEPLOY_TIMEOUT).await;
     assert_eq!(failed.status.as_deref(), Some("Failed"));
-    let rollback_id = failed.rollback_info.as_ref().and_then(|info| info.rollback_deployment_id.clone()).expect("rollbackDeploymentId");
+    let rollback_id = failed
+        .rollback_info
+        .as_ref()
+        .and_then(|info| info.rollback_deployment_id.clone())
+        .expect("rollbackDeploymentId");
 
     let rollback = cluster.wait_deployment(&rollback_id, DEPLOY_TIMEOUT).await;
     assert_eq!(rollback.status.as_deref(), Some("Succeeded"), "{}", cluster.logs());
     assert_eq!(rollback.creator.as_deref(), Some("codeDeployRollback"));
-    assert_eq!(rollback.rollback_info.as_ref().and_then(|i| i.rollback_triggering_deployment_id.as_deref()), Some(bad.as_str()));
+    assert_eq!(
+        rollback.rollback_info.as_ref().and_then(|i| i.rollback_triggering_deployment_id.as_deref()),
+        Some(bad.as_str())
+    );
     assert_eq!(rollback.revision, get(&cluster, &first).await.revision, "the rollback deploys the last good revision");
     let overview = rollback.deployment_overview.expect("overview");
     assert_eq!(overview.succeeded, Some(3), "the rollback targets every host of the failed deployment");
     for agent in &cluster.agents {
-        assert_eq!(std::fs::read_to_string(agent.dest("/srv/app/version.txt")).expect("version"), "v1\n", "{}", agent.name);
+        assert_eq!(
+            std::fs::read_to_string(agent.dest("/srv/app/version.txt")).expect("version"),
+            "v1\n",
+            "{}",
+            agent.name
+        );
     }
     // The group is free again and its last good revision is still v1.
     let group: wire::GetDeploymentGroupOutput = cluster
@@ -123,7 +145,12 @@ async fn stop_with_auto_rollback_enabled_rolls_back() {
     let stopped = cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
     assert_eq!(stopped.status.as_deref(), Some("Stopped"));
     let rollback_id = stopped.rollback_info.and_then(|info| info.rollback_deployment_id).expect("rollback");
-    assert_eq!(cluster.wait_deployment(&rollback_id, DEPLOY_TIMEOUT).await.status.as_deref(), Some("Succeeded"), "{}", cluster.logs());
+    assert_eq!(
+        cluster.wait_deployment(&rollback_id, DEPLOY_TIMEOUT).await.status.as_deref(),
+        Some("Succeeded"),
+        "{}",
+        cluster.logs()
+    );
     for agent in &cluster.agents {
         assert_eq!(std::fs::read_to_string(agent.dest("/srv/app/version.txt")).expect("version"), "v1\n");
     }

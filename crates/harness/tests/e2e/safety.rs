@@ -28,7 +28,11 @@ async fn a_broken_application_stop_blocks_deployments_until_its_failures_are_ign
     cluster.create_app_and_group("app", "g", "CodeDeployDefault.AllAtOnce").await;
     let v1 = cluster.push_bundle("app", app("v1", "echo stop failed >&2; exit 9").tgz(), "tgz").await;
     let id = cluster.deploy("app", "g", &v1, serde_json::json!({})).await;
-    assert_eq!(cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await.status.as_deref(), Some("Succeeded"), "first deploy: no ApplicationStop");
+    assert_eq!(
+        cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await.status.as_deref(),
+        Some("Succeeded"),
+        "first deploy: no ApplicationStop"
+    );
 
     // v2's deployment runs v1's broken ApplicationStop script and fails there.
     let v2 = cluster.push_bundle("app", app("v2", "true").tgz(), "tgz").await;
@@ -66,16 +70,22 @@ async fn update_outdated_instances_only_targets_hosts_not_on_the_revision() {
     let id = cluster.deploy("app", "g", &v1, serde_json::json!({"updateOutdatedInstancesOnly": true})).await;
     let info = cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
     assert_eq!(info.status.as_deref(), Some("Succeeded"), "{}", cluster.logs());
-    let targets: wire::ListDeploymentTargetsOutput =
-        cluster.client.call(Operation::ListDeploymentTargets, &serde_json::json!({"deploymentId": id})).await.expect("targets");
+    let targets: wire::ListDeploymentTargetsOutput = cluster
+        .client
+        .call(Operation::ListDeploymentTargets, &serde_json::json!({"deploymentId": id}))
+        .await
+        .expect("targets");
     assert_eq!(targets.target_ids, Some(vec!["host-2".to_owned()]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outdated_instances_strategy_ignore_leaves_late_joiners_alone() {
     let mut cluster = Cluster::start(ClusterOptions { agents: 1, ..Default::default() }).await;
-    let _: wire::CreateApplicationOutput =
-        cluster.client.call(Operation::CreateApplication, &serde_json::json!({"applicationName": "app"})).await.expect("app");
+    let _: wire::CreateApplicationOutput = cluster
+        .client
+        .call(Operation::CreateApplication, &serde_json::json!({"applicationName": "app"}))
+        .await
+        .expect("app");
     let _: wire::CreateDeploymentGroupOutput = cluster
         .client
         .call(

@@ -24,12 +24,21 @@ async fn timed_out_hook_with_a_child_holding_stdout_fails_fast_and_leaves_no_pro
     assert!(elapsed < Duration::from_secs(8), "took {elapsed:?}");
     let target = cluster.target(&id, "host-1").await;
     let events = target.lifecycle_events.expect("events");
-    let before_install = events.iter().find(|e| e.lifecycle_event_name.as_deref() == Some("BeforeInstall")).expect("event");
+    let before_install =
+        events.iter().find(|e| e.lifecycle_event_name.as_deref() == Some("BeforeInstall")).expect("event");
     let diagnostics = before_install.diagnostics.as_ref().expect("diagnostics");
     assert_eq!(diagnostics.error_code.as_deref(), Some("ScriptTimedOut"), "{diagnostics:?}");
-    assert!(diagnostics.message.as_deref().unwrap_or("").contains("failed to complete in 2 seconds"), "{diagnostics:?}");
+    assert!(
+        diagnostics.message.as_deref().unwrap_or("").contains("failed to complete in 2 seconds"),
+        "{diagnostics:?}"
+    );
     assert!(diagnostics.log_tail.as_deref().unwrap_or("").contains("[stdout]started"));
-    let after: Vec<&str> = events.iter().skip_while(|e| e.lifecycle_event_name.as_deref() != Some("BeforeInstall")).skip(1).map(|e| e.status.as_deref().unwrap_or("")).collect();
+    let after: Vec<&str> = events
+        .iter()
+        .skip_while(|e| e.lifecycle_event_name.as_deref() != Some("BeforeInstall"))
+        .skip(1)
+        .map(|e| e.status.as_deref().unwrap_or(""))
+        .collect();
     assert!(after.iter().all(|status| *status == "Skipped"), "{after:?}");
     let pids: Vec<i32> = std::fs::read_to_string(cluster.agents[0].host_dir.join("pids"))
         .expect("pids")

@@ -10,7 +10,9 @@ async fn zones_are_deployed_one_after_another_with_a_bake_between() {
     let mut cluster = Cluster::start(ClusterOptions { agents: 0, ..Default::default() }).await;
     let extra = vec!["--kill-grace-ms".to_owned(), "500".to_owned()];
     let mut names = Vec::new();
-    for (name, zone) in [("host-1", Some("zone-b")), ("host-2", Some("zone-a")), ("host-3", Some("zone-b")), ("host-4", None)] {
+    for (name, zone) in
+        [("host-1", Some("zone-b")), ("host-2", Some("zone-a")), ("host-3", Some("zone-b")), ("host-4", None)]
+    {
         let mut tags = vec![("env".to_owned(), "test".to_owned())];
         if let Some(zone) = zone {
             tags.push(("zone".to_owned(), zone.to_owned()));

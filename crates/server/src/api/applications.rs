@@ -20,13 +20,19 @@ pub(crate) fn info(row: &ApplicationRow) -> wire::ApplicationInfo {
     }
 }
 
-pub(crate) async fn create(state: AppState, input: wire::CreateApplicationInput) -> ApiResult<wire::CreateApplicationOutput> {
+pub(crate) async fn create(
+    state: AppState,
+    input: wire::CreateApplicationInput,
+) -> ApiResult<wire::CreateApplicationOutput> {
     let name = required(&input.application_name, "ApplicationNameRequiredException", "applicationName")?;
     valid_name(name, "InvalidApplicationNameException", "application name")?;
     let platform = match input.compute_platform.as_deref() {
         None => ComputePlatform::Server,
         Some(text) => ComputePlatform::parse(text).ok_or_else(|| {
-            ApiError::new("InvalidComputePlatformException", format!("computePlatform {text:?} is not Server, Lambda or ECS"))
+            ApiError::new(
+                "InvalidComputePlatformException",
+                format!("computePlatform {text:?} is not Server, Lambda or ECS"),
+            )
         })?,
     };
     let tags = super::tags::tags_to_add(input.tags.as_deref())?;
@@ -68,7 +74,10 @@ pub(crate) async fn batch_get(
         return Err(ApiError::new("ApplicationNameRequiredException", "applicationNames is required"));
     }
     if names.len() > 100 {
-        return Err(ApiError::new("BatchLimitExceededException", "The maximum number of names or IDs allowed for this request (100) was exceeded."));
+        return Err(ApiError::new(
+            "BatchLimitExceededException",
+            "The maximum number of names or IDs allowed for this request (100) was exceeded.",
+        ));
     }
     let mut tx = state.store().begin().await?;
     let mut infos = Vec::new();
@@ -78,7 +87,10 @@ pub(crate) async fn batch_get(
     Ok(wire::BatchGetApplicationsOutput { applications_info: Some(infos) })
 }
 
-pub(crate) async fn list(state: AppState, input: wire::ListApplicationsInput) -> ApiResult<wire::ListApplicationsOutput> {
+pub(crate) async fn list(
+    state: AppState,
+    input: wire::ListApplicationsInput,
+) -> ApiResult<wire::ListApplicationsOutput> {
     let mut tx = state.store().begin().await?;
     let names: Vec<String> = tx.list_applications().await?.into_iter().map(|row| row.name).collect();
     let (page, next_token) = paginate(&names, &input.next_token)?;

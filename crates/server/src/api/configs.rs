@@ -13,7 +13,8 @@ pub(crate) async fn create(
     state: AppState,
     input: wire::CreateDeploymentConfigInput,
 ) -> ApiResult<wire::CreateDeploymentConfigOutput> {
-    let name = required(&input.deployment_config_name, "DeploymentConfigNameRequiredException", "deploymentConfigName")?;
+    let name =
+        required(&input.deployment_config_name, "DeploymentConfigNameRequiredException", "deploymentConfigName")?;
     if let Some(zonal) = &input.zonal_config {
         let per_zone = zonal.minimum_healthy_hosts_per_zone.as_ref();
         cutover_domain::zonal::validate(
@@ -37,7 +38,8 @@ pub(crate) async fn create(
         linear_percentage: routing.and_then(|r| r.time_based_linear.as_ref()).and_then(|l| l.linear_percentage),
         linear_interval: routing.and_then(|r| r.time_based_linear.as_ref()).and_then(|l| l.linear_interval),
     };
-    let config = config::validate_new_config(&request).map_err(|error| ApiError::new(error.exception_name(), error.to_string()))?;
+    let config = config::validate_new_config(&request)
+        .map_err(|error| ApiError::new(error.exception_name(), error.to_string()))?;
     let id = state.inner.clock.uuid();
     let create_time = state.inner.clock.now_ms();
     let mut spec = convert::config_info(&config, None, None);
@@ -61,18 +63,29 @@ pub(crate) async fn create(
     Ok(wire::CreateDeploymentConfigOutput { deployment_config_id: Some(id) })
 }
 
-pub(crate) async fn get(state: AppState, input: wire::GetDeploymentConfigInput) -> ApiResult<wire::GetDeploymentConfigOutput> {
-    let name = required(&input.deployment_config_name, "DeploymentConfigNameRequiredException", "deploymentConfigName")?;
+pub(crate) async fn get(
+    state: AppState,
+    input: wire::GetDeploymentConfigInput,
+) -> ApiResult<wire::GetDeploymentConfigOutput> {
+    let name =
+        required(&input.deployment_config_name, "DeploymentConfigNameRequiredException", "deploymentConfigName")?;
     let mut tx = state.store().begin().await?;
     let (config, row) = convert::find_config(&mut tx, name).await?.ok_or_else(|| {
-        ApiError::new("DeploymentConfigDoesNotExistException", format!("The deployment configuration {name} does not exist with the user or AWS account."))
+        ApiError::new(
+            "DeploymentConfigDoesNotExistException",
+            format!("The deployment configuration {name} does not exist with the user or AWS account."),
+        )
     })?;
-    let mut info = convert::config_info(&config, row.as_ref().map(|r| r.id.clone()), row.as_ref().map(|r| r.create_time));
+    let mut info =
+        convert::config_info(&config, row.as_ref().map(|r| r.id.clone()), row.as_ref().map(|r| r.create_time));
     info.zonal_config = row.as_ref().and_then(convert::zonal_wire_from_row);
     Ok(wire::GetDeploymentConfigOutput { deployment_config_info: Some(info) })
 }
 
-pub(crate) async fn list(state: AppState, input: wire::ListDeploymentConfigsInput) -> ApiResult<wire::ListDeploymentConfigsOutput> {
+pub(crate) async fn list(
+    state: AppState,
+    input: wire::ListDeploymentConfigsInput,
+) -> ApiResult<wire::ListDeploymentConfigsOutput> {
     let mut tx = state.store().begin().await?;
     let mut names: Vec<String> = config::predefined().into_iter().map(|c| c.name).collect();
     names.extend(tx.list_deployment_configs().await?.into_iter().map(|row| row.name));
@@ -81,13 +94,20 @@ pub(crate) async fn list(state: AppState, input: wire::ListDeploymentConfigsInpu
 }
 
 pub(crate) async fn delete(state: AppState, input: wire::DeleteDeploymentConfigInput) -> ApiResult<()> {
-    let name = required(&input.deployment_config_name, "DeploymentConfigNameRequiredException", "deploymentConfigName")?;
+    let name =
+        required(&input.deployment_config_name, "DeploymentConfigNameRequiredException", "deploymentConfigName")?;
     if config::find_predefined(name).is_some() {
-        return Err(ApiError::new("InvalidOperationException", format!("{name} is a predefined deployment configuration and cannot be deleted")));
+        return Err(ApiError::new(
+            "InvalidOperationException",
+            format!("{name} is a predefined deployment configuration and cannot be deleted"),
+        ));
     }
     let mut tx = state.store().begin().await?;
     if tx.deployment_config_use_count(name).await? > 0 {
-        return Err(ApiError::new("DeploymentConfigInUseException", format!("The deployment configuration {name} is still in use by a deployment group.")));
+        return Err(ApiError::new(
+            "DeploymentConfigInUseException",
+            format!("The deployment configuration {name} is still in use by a deployment group."),
+        ));
     }
     if let Some(row) = tx.deployment_config_by_name(name).await? {
         tx.delete_resource_tags(super::tags::DEPLOYMENT_CONFIG, &row.id).await?;

@@ -16,26 +16,45 @@ use crate::{AppState, orchestrator};
 /// Loads a deployment by id or answers DeploymentDoesNotExistException.
 pub(crate) async fn deployment(tx: &mut Tx, id: &str) -> ApiResult<DeploymentRow> {
     tx.deployment(id).await?.ok_or_else(|| {
-        ApiError::new("DeploymentDoesNotExistException", format!("The deployment {id} does not exist with the user or AWS account."))
+        ApiError::new(
+            "DeploymentDoesNotExistException",
+            format!("The deployment {id} does not exist with the user or AWS account."),
+        )
     })
 }
 
-pub(crate) async fn create(state: AppState, input: wire::CreateDeploymentInput) -> ApiResult<wire::CreateDeploymentOutput> {
+pub(crate) async fn create(
+    state: AppState,
+    input: wire::CreateDeploymentInput,
+) -> ApiResult<wire::CreateDeploymentOutput> {
     let app_name = required(&input.application_name, "ApplicationNameRequiredException", "applicationName")?;
-    let group_name = required(&input.deployment_group_name, "DeploymentGroupNameRequiredException", "deploymentGroupName")?;
+    let group_name =
+        required(&input.deployment_group_name, "DeploymentGroupNameRequiredException", "deploymentGroupName")?;
     if input.description.as_ref().is_some_and(|d| d.chars().count() > 256) {
-        return Err(ApiError::new("DescriptionTooLongException", "The description is too long (at most 256 characters)."));
+        return Err(ApiError::new(
+            "DescriptionTooLongException",
+            "The description is too long (at most 256 characters).",
+        ));
     }
     if let Some(behavior) = input.file_exists_behavior.as_deref()
         && !wire::FILE_EXISTS_BEHAVIOR_VALUES.contains(&behavior)
     {
-        return Err(ApiError::new("InvalidFileExistsBehaviorException", format!("fileExistsBehavior {behavior:?} is not DISALLOW, OVERWRITE or RETAIN")));
+        return Err(ApiError::new(
+            "InvalidFileExistsBehaviorException",
+            format!("fileExistsBehavior {behavior:?} is not DISALLOW, OVERWRITE or RETAIN"),
+        ));
     }
     if input.target_instances.is_some() {
-        return Err(ApiError::new("InvalidTargetInstancesException", "targetInstances applies only to blue/green deployments, which are not supported yet"));
+        return Err(ApiError::new(
+            "InvalidTargetInstancesException",
+            "targetInstances applies only to blue/green deployments, which are not supported yet",
+        ));
     }
     if let Some(mode) = input.deployment_mode.as_deref().filter(|mode| *mode != "STANDARD") {
-        return Err(ApiError::new("OperationNotSupportedException", format!("deploymentMode {mode} is not supported yet")));
+        return Err(ApiError::new(
+            "OperationNotSupportedException",
+            format!("deploymentMode {mode} is not supported yet"),
+        ));
     }
     if let Some(alarms) = &input.override_alarm_configuration {
         crate::alarms::validate_configuration(alarms)?;
@@ -43,7 +62,10 @@ pub(crate) async fn create(state: AppState, input: wire::CreateDeploymentInput) 
     if let Some(rollback) = &input.auto_rollback_configuration {
         for event in rollback.events.iter().flatten() {
             if !wire::AUTO_ROLLBACK_EVENT_VALUES.contains(&event.as_str()) {
-                return Err(ApiError::new("InvalidAutoRollbackConfigException", format!("unknown auto-rollback event {event:?}")));
+                return Err(ApiError::new(
+                    "InvalidAutoRollbackConfigException",
+                    format!("unknown auto-rollback event {event:?}"),
+                ));
             }
         }
     }
@@ -53,11 +75,14 @@ pub(crate) async fn create(state: AppState, input: wire::CreateDeploymentInput) 
     let group_row = group(&mut tx, &app.id, group_name).await?;
     let revision = match &input.revision {
         Some(revision) => revision.clone(),
-        None => group_row
-            .target_revision
-            .as_deref()
-            .and_then(|json| serde_json::from_str(json).ok())
-            .ok_or_else(|| ApiError::new("RevisionRequiredException", "revision is required: the deployment group has no target revision yet"))?,
+        None => {
+            group_row.target_revision.as_deref().and_then(|json| serde_json::from_str(json).ok()).ok_or_else(|| {
+                ApiError::new(
+                    "RevisionRequiredException",
+                    "revision is required: the deployment group has no target revision yet",
+                )
+            })?
+        }
     };
     super::revisions::validate(&Some(revision.clone()))?;
     let bundle = resolve_bundle(&mut tx, &revision).await?;
@@ -66,18 +91,36 @@ pub(crate) async fn create(state: AppState, input: wire::CreateDeploymentInput) 
         Some((config, row)) if config.compute_platform == cutover_domain::config::ComputePlatform::Server => {
             row.as_ref().and_then(convert::zonal_from_row).is_some()
         }
-        Some(_) => return Err(ApiError::new("InvalidDeploymentConfigNameException", format!("deployment config {config_name} is not for the Server compute platform"))),
-        None => return Err(ApiError::new("DeploymentConfigDoesNotExistException", format!("The deployment configuration {config_name} does not exist with the user or AWS account."))),
+        Some(_) => {
+            return Err(ApiError::new(
+                "InvalidDeploymentConfigNameException",
+                format!("deployment config {config_name} is not for the Server compute platform"),
+            ));
+        }
+        None => {
+            return Err(ApiError::new(
+                "DeploymentConfigDoesNotExistException",
+                format!("The deployment configuration {config_name} does not exist with the user or AWS account."),
+            ));
+        }
     };
     let settings: wire::DeploymentGroupInfo = serde_json::from_str(&group_row.spec)?;
     let revision_key = convert::revision_key(&revision);
-    let mut targets = select_targets(&mut tx, &group_row.id, &settings, &revision_key, input.update_outdated_instances_only.unwrap_or(false)).await?;
+    let mut targets = select_targets(
+        &mut tx,
+        &group_row.id,
+        &settings,
+        &revision_key,
+        input.update_outdated_instances_only.unwrap_or(false),
+    )
+    .await?;
     // Zonal: zone by zone (sorted by name, hosts without a zone last), keeping the health order within a zone.
     let mut zones: Vec<(String, Option<String>)> = Vec::new();
     if zonal {
         for name in &targets {
             let tags = tx.instance(name).await?.map(|row| convert::tags_from_json(&row.tags)).unwrap_or_default();
-            let zone = tags.into_iter().find(|(key, _)| *key == state.inner.config.zone_tag_key).map(|(_, value)| value);
+            let zone =
+                tags.into_iter().find(|(key, _)| *key == state.inner.config.zone_tag_key).map(|(_, value)| value);
             zones.push((name.clone(), zone));
         }
         zones.sort_by(|a, b| (a.1.is_none(), &a.1).cmp(&(b.1.is_none(), &b.1)));
@@ -99,7 +142,10 @@ pub(crate) async fn create(state: AppState, input: wire::CreateDeploymentInput) 
         ignore_application_stop_failures: input.ignore_application_stop_failures.unwrap_or(false),
         file_exists_behavior: input.file_exists_behavior.clone(),
         update_outdated_instances_only: input.update_outdated_instances_only.unwrap_or(false),
-        auto_rollback_configuration: input.auto_rollback_configuration.clone().or(settings.auto_rollback_configuration.clone()),
+        auto_rollback_configuration: input
+            .auto_rollback_configuration
+            .clone()
+            .or(settings.auto_rollback_configuration.clone()),
         rollback_info: None,
         deployment_style: settings.deployment_style.clone(),
         stop_auto_rollback: None,
@@ -181,7 +227,10 @@ async fn resolve_bundle(tx: &mut Tx, revision: &wire::RevisionLocation) -> ApiRe
             commit_id: Some(commit),
         });
     }
-    let s3 = revision.s3_location.as_ref().ok_or_else(|| ApiError::new("InvalidRevisionException", "revision needs s3Location"))?;
+    let s3 = revision
+        .s3_location
+        .as_ref()
+        .ok_or_else(|| ApiError::new("InvalidRevisionException", "revision needs s3Location"))?;
     let bucket = s3.bucket.clone().unwrap_or_default();
     let key = s3.key.clone().unwrap_or_default();
     let version = s3.version.as_deref().filter(|version| !version.is_empty());
@@ -237,7 +286,13 @@ async fn select_targets(
     let filters = convert::domain_filters(settings.on_premises_instance_tag_filters.as_deref().unwrap_or_default())
         .map_err(|message| ApiError::new("InvalidTagException", message))?;
     let mut tag_set = Vec::new();
-    for group in settings.on_premises_tag_set.as_ref().and_then(|set| set.on_premises_tag_set_list.as_ref()).into_iter().flatten() {
+    for group in settings
+        .on_premises_tag_set
+        .as_ref()
+        .and_then(|set| set.on_premises_tag_set_list.as_ref())
+        .into_iter()
+        .flatten()
+    {
         tag_set.push(convert::domain_filters(group).map_err(|message| ApiError::new("InvalidTagException", message))?);
     }
     let health = tx.group_instances(group_id).await?;
@@ -292,10 +347,10 @@ pub(crate) async fn info(tx: &mut Tx, row: &DeploymentRow) -> ApiResult<wire::De
         previous_revision: row.previous_revision.as_deref().and_then(|json| serde_json::from_str(json).ok()),
         revision: serde_json::from_str(&row.revision).ok(),
         status: Some(row.status.clone()),
-        error_information: row.error_code.as_ref().map(|code| wire::ErrorInformation {
-            code: Some(code.clone()),
-            message: row.error_message.clone(),
-        }),
+        error_information: row
+            .error_code
+            .as_ref()
+            .map(|code| wire::ErrorInformation { code: Some(code.clone()), message: row.error_message.clone() }),
         create_time: Some(seconds(row.create_time)),
         start_time: row.start_time.map(seconds),
         complete_time: row.complete_time.map(seconds),
@@ -326,13 +381,19 @@ pub(crate) async fn get(state: AppState, input: wire::GetDeploymentInput) -> Api
     Ok(wire::GetDeploymentOutput { deployment_info: Some(info(&mut tx, &row).await?) })
 }
 
-pub(crate) async fn batch_get(state: AppState, input: wire::BatchGetDeploymentsInput) -> ApiResult<wire::BatchGetDeploymentsOutput> {
+pub(crate) async fn batch_get(
+    state: AppState,
+    input: wire::BatchGetDeploymentsInput,
+) -> ApiResult<wire::BatchGetDeploymentsOutput> {
     let ids = input.deployment_ids.unwrap_or_default();
     if ids.is_empty() {
         return Err(ApiError::new("DeploymentIdRequiredException", "deploymentIds is required"));
     }
     if ids.len() > 100 {
-        return Err(ApiError::new("BatchLimitExceededException", "The maximum number of deployment IDs allowed for this request (100) was exceeded."));
+        return Err(ApiError::new(
+            "BatchLimitExceededException",
+            "The maximum number of deployment IDs allowed for this request (100) was exceeded.",
+        ));
     }
     let mut tx = state.store().begin().await?;
     let mut infos = Vec::new();
@@ -355,12 +416,20 @@ pub(crate) async fn list(state: AppState, input: wire::ListDeploymentsInput) -> 
                 None => filter.application_id = Some(app.id),
             }
         }
-        (None, Some(_)) => return Err(ApiError::new("ApplicationNameRequiredException", "applicationName is required with deploymentGroupName")),
+        (None, Some(_)) => {
+            return Err(ApiError::new(
+                "ApplicationNameRequiredException",
+                "applicationName is required with deploymentGroupName",
+            ));
+        }
         (None, None) => {}
     }
     for status in input.include_only_statuses.iter().flatten() {
         if !wire::DEPLOYMENT_STATUS_VALUES.contains(&status.as_str()) {
-            return Err(ApiError::new("InvalidDeploymentStatusException", format!("unknown deployment status {status:?}")));
+            return Err(ApiError::new(
+                "InvalidDeploymentStatusException",
+                format!("unknown deployment status {status:?}"),
+            ));
         }
         filter.statuses.push(status.clone());
     }
@@ -368,7 +437,10 @@ pub(crate) async fn list(state: AppState, input: wire::ListDeploymentsInput) -> 
         if let (Some(start), Some(end)) = (range.start, range.end)
             && start > end
         {
-            return Err(ApiError::new("InvalidTimeRangeException", "The specified time range was specified in an invalid format."));
+            return Err(ApiError::new(
+                "InvalidTimeRangeException",
+                "The specified time range was specified in an invalid format.",
+            ));
         }
         filter.created_after = range.start.map(|s| (s * 1000.0) as i64);
         filter.created_before = range.end.map(|s| (s * 1000.0) as i64);
@@ -388,7 +460,10 @@ pub(crate) async fn stop(state: AppState, input: wire::StopDeploymentInput) -> A
         let mut tx = state.store().begin().await?;
         let row = deployment(&mut tx, id).await?;
         if matches!(row.status.as_str(), "Succeeded" | "Failed" | "Stopped") {
-            return Err(ApiError::new("DeploymentAlreadyCompletedException", format!("The deployment {id} is already completed.")));
+            return Err(ApiError::new(
+                "DeploymentAlreadyCompletedException",
+                format!("The deployment {id} is already completed."),
+            ));
         }
         tx.request_stop(id).await?;
         if let Some(rollback) = input.auto_rollback_enabled {
@@ -402,11 +477,16 @@ pub(crate) async fn stop(state: AppState, input: wire::StopDeploymentInput) -> A
     let mut tx = state.store().begin().await?;
     let row = deployment(&mut tx, id).await?;
     Ok(if row.status == "Stopped" {
-        wire::StopDeploymentOutput { status: Some("Succeeded".to_owned()), status_message: Some("Deployment stopped.".to_owned()) }
+        wire::StopDeploymentOutput {
+            status: Some("Succeeded".to_owned()),
+            status_message: Some("Deployment stopped.".to_owned()),
+        }
     } else {
         wire::StopDeploymentOutput {
             status: Some("Pending".to_owned()),
-            status_message: Some("Stopping: waiting for lifecycle events already running on instances to finish.".to_owned()),
+            status_message: Some(
+                "Stopping: waiting for lifecycle events already running on instances to finish.".to_owned(),
+            ),
         }
     })
 }
@@ -445,11 +525,17 @@ async fn target_view(tx: &mut Tx, row: &TargetRow) -> ApiResult<wire::InstanceTa
 async fn target(tx: &mut Tx, deployment_id: &str, target_id: &str) -> ApiResult<TargetRow> {
     let targets = tx.targets(deployment_id).await?;
     targets.into_iter().find(|row| row.instance_name == target_id).ok_or_else(|| {
-        ApiError::new("DeploymentTargetDoesNotExistException", format!("The target {target_id} does not exist in deployment {deployment_id}."))
+        ApiError::new(
+            "DeploymentTargetDoesNotExistException",
+            format!("The target {target_id} does not exist in deployment {deployment_id}."),
+        )
     })
 }
 
-pub(crate) async fn list_targets(state: AppState, input: wire::ListDeploymentTargetsInput) -> ApiResult<wire::ListDeploymentTargetsOutput> {
+pub(crate) async fn list_targets(
+    state: AppState,
+    input: wire::ListDeploymentTargetsInput,
+) -> ApiResult<wire::ListDeploymentTargetsOutput> {
     let id = required(&input.deployment_id, "DeploymentIdRequiredException", "deploymentId")?;
     let mut tx = state.store().begin().await?;
     deployment(&mut tx, id).await?;
@@ -459,7 +545,10 @@ pub(crate) async fn list_targets(state: AppState, input: wire::ListDeploymentTar
             "TargetStatus" => {
                 for value in values {
                     if !wire::TARGET_STATUS_VALUES.contains(&value.as_str()) {
-                        return Err(ApiError::new("InvalidInstanceStatusException", format!("unknown target status {value:?}")));
+                        return Err(ApiError::new(
+                            "InvalidInstanceStatusException",
+                            format!("unknown target status {value:?}"),
+                        ));
                     }
                 }
                 targets.retain(|target| values.contains(&target.status));
@@ -467,13 +556,21 @@ pub(crate) async fn list_targets(state: AppState, input: wire::ListDeploymentTar
             "ServerInstanceLabel" => {
                 for value in values {
                     if !wire::TARGET_LABEL_VALUES.contains(&value.as_str()) {
-                        return Err(ApiError::new("InvalidInstanceTypeException", format!("unknown instance label {value:?} (Blue or Green)")));
+                        return Err(ApiError::new(
+                            "InvalidInstanceTypeException",
+                            format!("unknown instance label {value:?} (Blue or Green)"),
+                        ));
                     }
                 }
                 // In-place deployments have no Blue/Green labels.
                 targets.retain(|_| values.is_empty());
             }
-            other => return Err(ApiError::new("InvalidTargetFilterNameException", format!("unknown target filter {other:?}"))),
+            other => {
+                return Err(ApiError::new(
+                    "InvalidTargetFilterNameException",
+                    format!("unknown target filter {other:?}"),
+                ));
+            }
         }
     }
     let ids: Vec<String> = targets.into_iter().map(|target| target.instance_name).collect();
@@ -481,7 +578,10 @@ pub(crate) async fn list_targets(state: AppState, input: wire::ListDeploymentTar
     Ok(wire::ListDeploymentTargetsOutput { target_ids: Some(page), next_token })
 }
 
-pub(crate) async fn get_target(state: AppState, input: wire::GetDeploymentTargetInput) -> ApiResult<wire::GetDeploymentTargetOutput> {
+pub(crate) async fn get_target(
+    state: AppState,
+    input: wire::GetDeploymentTargetInput,
+) -> ApiResult<wire::GetDeploymentTargetOutput> {
     let id = required(&input.deployment_id, "DeploymentIdRequiredException", "deploymentId")?;
     let target_id = required(&input.target_id, "DeploymentTargetIdRequiredException", "targetId")?;
     let mut tx = state.store().begin().await?;
@@ -506,7 +606,10 @@ pub(crate) async fn batch_get_targets(
         return Err(ApiError::new("DeploymentTargetIdRequiredException", "targetIds is required"));
     }
     if ids.len() > 25 {
-        return Err(ApiError::new("DeploymentTargetListSizeExceededException", "The maximum number of targets that can be associated with this request (25) was exceeded."));
+        return Err(ApiError::new(
+            "DeploymentTargetListSizeExceededException",
+            "The maximum number of targets that can be associated with this request (25) was exceeded.",
+        ));
     }
     let mut tx = state.store().begin().await?;
     deployment(&mut tx, id).await?;
@@ -534,7 +637,10 @@ async fn summary(tx: &mut Tx, row: &TargetRow) -> ApiResult<wire::InstanceSummar
     })
 }
 
-pub(crate) async fn list_instances(state: AppState, input: wire::ListDeploymentInstancesInput) -> ApiResult<wire::ListDeploymentInstancesOutput> {
+pub(crate) async fn list_instances(
+    state: AppState,
+    input: wire::ListDeploymentInstancesInput,
+) -> ApiResult<wire::ListDeploymentInstancesOutput> {
     let id = required(&input.deployment_id, "DeploymentIdRequiredException", "deploymentId")?;
     let mut tx = state.store().begin().await?;
     deployment(&mut tx, id).await?;
@@ -542,7 +648,10 @@ pub(crate) async fn list_instances(state: AppState, input: wire::ListDeploymentI
     if let Some(statuses) = input.instance_status_filter.as_ref().filter(|s| !s.is_empty()) {
         for status in statuses {
             if !wire::INSTANCE_STATUS_VALUES.contains(&status.as_str()) {
-                return Err(ApiError::new("InvalidInstanceStatusException", format!("unknown instance status {status:?}")));
+                return Err(ApiError::new(
+                    "InvalidInstanceStatusException",
+                    format!("unknown instance status {status:?}"),
+                ));
             }
         }
         targets.retain(|target| statuses.contains(&target.status));
@@ -550,7 +659,10 @@ pub(crate) async fn list_instances(state: AppState, input: wire::ListDeploymentI
     if let Some(types) = input.instance_type_filter.as_ref().filter(|t| !t.is_empty()) {
         for instance_type in types {
             if !wire::INSTANCE_TYPE_VALUES.contains(&instance_type.as_str()) {
-                return Err(ApiError::new("InvalidInstanceTypeException", format!("unknown instance type {instance_type:?} (Blue or Green)")));
+                return Err(ApiError::new(
+                    "InvalidInstanceTypeException",
+                    format!("unknown instance type {instance_type:?} (Blue or Green)"),
+                ));
             }
         }
         // In-place deployments have no Blue/Green instances.
@@ -561,13 +673,19 @@ pub(crate) async fn list_instances(state: AppState, input: wire::ListDeploymentI
     Ok(wire::ListDeploymentInstancesOutput { instances_list: Some(page), next_token })
 }
 
-pub(crate) async fn get_instance(state: AppState, input: wire::GetDeploymentInstanceInput) -> ApiResult<wire::GetDeploymentInstanceOutput> {
+pub(crate) async fn get_instance(
+    state: AppState,
+    input: wire::GetDeploymentInstanceInput,
+) -> ApiResult<wire::GetDeploymentInstanceOutput> {
     let id = required(&input.deployment_id, "DeploymentIdRequiredException", "deploymentId")?;
     let instance_id = required(&input.instance_id, "InstanceIdRequiredException", "instanceId")?;
     let mut tx = state.store().begin().await?;
     deployment(&mut tx, id).await?;
     let row = tx.targets(id).await?.into_iter().find(|row| row.instance_name == instance_id).ok_or_else(|| {
-        ApiError::new("InstanceDoesNotExistException", format!("The instance {instance_id} is not part of deployment {id}."))
+        ApiError::new(
+            "InstanceDoesNotExistException",
+            format!("The instance {instance_id} is not part of deployment {id}."),
+        )
     })?;
     Ok(wire::GetDeploymentInstanceOutput { instance_summary: Some(summary(&mut tx, &row).await?) })
 }
@@ -582,7 +700,10 @@ pub(crate) async fn batch_get_instances(
         return Err(ApiError::new("InstanceIdRequiredException", "instanceIds is required"));
     }
     if ids.len() > 100 {
-        return Err(ApiError::new("BatchLimitExceededException", "The maximum number of instance IDs allowed for this request (100) was exceeded."));
+        return Err(ApiError::new(
+            "BatchLimitExceededException",
+            "The maximum number of instance IDs allowed for this request (100) was exceeded.",
+        ));
     }
     let mut tx = state.store().begin().await?;
     deployment(&mut tx, id).await?;
@@ -597,7 +718,8 @@ pub(crate) async fn batch_get_instances(
     }
     Ok(wire::BatchGetDeploymentInstancesOutput {
         instances_summary: Some(res),
-        error_message: (!missing.is_empty()).then(|| format!("Instances not in the deployment: {}", missing.join(", "))),
+        error_message: (!missing.is_empty())
+            .then(|| format!("Instances not in the deployment: {}", missing.join(", "))),
     })
 }
 
@@ -606,14 +728,23 @@ pub(crate) async fn continue_deployment(state: AppState, input: wire::ContinueDe
     match input.deployment_wait_type.as_deref() {
         None | Some("READY_WAIT" | "TERMINATION_WAIT") => {}
         Some(other) => {
-            return Err(ApiError::new("InvalidDeploymentWaitTypeException", format!("deploymentWaitType {other:?} is not READY_WAIT or TERMINATION_WAIT")));
+            return Err(ApiError::new(
+                "InvalidDeploymentWaitTypeException",
+                format!("deploymentWaitType {other:?} is not READY_WAIT or TERMINATION_WAIT"),
+            ));
         }
     }
     let mut tx = state.store().begin().await?;
     let row = deployment(&mut tx, id).await?;
     if matches!(row.status.as_str(), "Succeeded" | "Failed" | "Stopped") {
-        return Err(ApiError::new("DeploymentAlreadyCompletedException", format!("The deployment {id} is already completed.")));
+        return Err(ApiError::new(
+            "DeploymentAlreadyCompletedException",
+            format!("The deployment {id} is already completed."),
+        ));
     }
     // In-place deployments never wait for a go-ahead; only blue/green ones enter Ready.
-    Err(ApiError::new("DeploymentIsNotInReadyStateException", format!("The deployment {id} is not in the Ready state (it is {}).", row.status)))
+    Err(ApiError::new(
+        "DeploymentIsNotInReadyStateException",
+        format!("The deployment {id} is not in the Ready state (it is {}).", row.status),
+    ))
 }

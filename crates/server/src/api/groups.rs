@@ -51,15 +51,27 @@ fn validate_settings(settings: &wire::DeploymentGroupInfo) -> ApiResult<()> {
     let filters = convert::domain_filters(settings.on_premises_instance_tag_filters.as_deref().unwrap_or_default())
         .map_err(|message| ApiError::new("InvalidTagException", message))?;
     let mut tag_set = Vec::new();
-    for group in settings.on_premises_tag_set.as_ref().and_then(|set| set.on_premises_tag_set_list.as_ref()).into_iter().flatten() {
+    for group in settings
+        .on_premises_tag_set
+        .as_ref()
+        .and_then(|set| set.on_premises_tag_set_list.as_ref())
+        .into_iter()
+        .flatten()
+    {
         tag_set.push(convert::domain_filters(group).map_err(|message| ApiError::new("InvalidTagException", message))?);
     }
-    tags::validate_filters(&filters, &tag_set).map_err(|error| ApiError::new(error.exception_name(), error.to_string()))?;
-    let ec2 = convert::domain_filters(settings.ec2_tag_filters.as_deref().unwrap_or_default()
-        .iter()
-        .map(|f| wire::TagFilter { key: f.key.clone(), value: f.value.clone(), type_: f.type_.clone() })
-        .collect::<Vec<_>>()
-        .as_slice())
+    tags::validate_filters(&filters, &tag_set)
+        .map_err(|error| ApiError::new(error.exception_name(), error.to_string()))?;
+    let ec2 = convert::domain_filters(
+        settings
+            .ec2_tag_filters
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .map(|f| wire::TagFilter { key: f.key.clone(), value: f.value.clone(), type_: f.type_.clone() })
+            .collect::<Vec<_>>()
+            .as_slice(),
+    )
     .map_err(|message| ApiError::new("InvalidEC2TagException", message))?;
     if !ec2.is_empty() || settings.ec2_tag_set.is_some() {
         // Cutover has no EC2 inventory: hosts are on-premises instances registered by their agents.
@@ -69,22 +81,34 @@ fn validate_settings(settings: &wire::DeploymentGroupInfo) -> ApiResult<()> {
         ));
     }
     if settings.ecs_services.as_ref().is_some_and(|services| !services.is_empty()) {
-        return Err(ApiError::new("InvalidECSServiceException", "ecsServices apply to ECS deployments, which Cutover does not run"));
+        return Err(ApiError::new(
+            "InvalidECSServiceException",
+            "ecsServices apply to ECS deployments, which Cutover does not run",
+        ));
     }
     if let Some(style) = &settings.deployment_style {
         match style.deployment_type.as_deref() {
             None | Some("IN_PLACE") => {}
             Some("BLUE_GREEN") => {
-                return Err(ApiError::new("InvalidDeploymentStyleException", "BLUE_GREEN deployments are not supported yet"));
+                return Err(ApiError::new(
+                    "InvalidDeploymentStyleException",
+                    "BLUE_GREEN deployments are not supported yet",
+                ));
             }
             Some(other) => {
-                return Err(ApiError::new("InvalidDeploymentStyleException", format!("deploymentType {other:?} is not IN_PLACE or BLUE_GREEN")));
+                return Err(ApiError::new(
+                    "InvalidDeploymentStyleException",
+                    format!("deploymentType {other:?} is not IN_PLACE or BLUE_GREEN"),
+                ));
             }
         }
         match style.deployment_option.as_deref() {
             None | Some("WITHOUT_TRAFFIC_CONTROL") => {}
             Some("WITH_TRAFFIC_CONTROL") => {
-                return Err(ApiError::new("InvalidDeploymentStyleException", "WITH_TRAFFIC_CONTROL is not supported yet"));
+                return Err(ApiError::new(
+                    "InvalidDeploymentStyleException",
+                    "WITH_TRAFFIC_CONTROL is not supported yet",
+                ));
             }
             Some(other) => {
                 return Err(ApiError::new(
@@ -97,7 +121,10 @@ fn validate_settings(settings: &wire::DeploymentGroupInfo) -> ApiResult<()> {
     if let Some(rollback) = &settings.auto_rollback_configuration {
         for event in rollback.events.iter().flatten() {
             if !wire::AUTO_ROLLBACK_EVENT_VALUES.contains(&event.as_str()) {
-                return Err(ApiError::new("InvalidAutoRollbackConfigException", format!("unknown auto-rollback event {event:?}")));
+                return Err(ApiError::new(
+                    "InvalidAutoRollbackConfigException",
+                    format!("unknown auto-rollback event {event:?}"),
+                ));
             }
         }
     }
@@ -112,7 +139,10 @@ fn validate_settings(settings: &wire::DeploymentGroupInfo) -> ApiResult<()> {
     if let Some(strategy) = settings.outdated_instances_strategy.as_deref()
         && !wire::OUTDATED_INSTANCES_STRATEGY_VALUES.contains(&strategy)
     {
-        return Err(ApiError::new("InvalidInputException", format!("outdatedInstancesStrategy {strategy:?} is not UPDATE or IGNORE")));
+        return Err(ApiError::new(
+            "InvalidInputException",
+            format!("outdatedInstancesStrategy {strategy:?} is not UPDATE or IGNORE"),
+        ));
     }
     Ok(())
 }
@@ -120,8 +150,14 @@ fn validate_settings(settings: &wire::DeploymentGroupInfo) -> ApiResult<()> {
 async fn check_config(tx: &mut Tx, name: &str) -> ApiResult<()> {
     match convert::find_config(tx, name).await? {
         Some((config, _)) if config.compute_platform == cutover_domain::config::ComputePlatform::Server => Ok(()),
-        Some(_) => Err(ApiError::new("InvalidDeploymentConfigNameException", format!("deployment config {name} is not for the Server compute platform"))),
-        None => Err(ApiError::new("DeploymentConfigDoesNotExistException", format!("The deployment configuration {name} does not exist with the user or AWS account."))),
+        Some(_) => Err(ApiError::new(
+            "InvalidDeploymentConfigNameException",
+            format!("deployment config {name} is not for the Server compute platform"),
+        )),
+        None => Err(ApiError::new(
+            "DeploymentConfigDoesNotExistException",
+            format!("The deployment configuration {name} does not exist with the user or AWS account."),
+        )),
     }
 }
 
@@ -135,7 +171,11 @@ async fn last_deployment(tx: &mut Tx, id: &Option<String>) -> ApiResult<Option<w
     }))
 }
 
-pub(crate) async fn info(tx: &mut Tx, row: &DeploymentGroupRow, compute_platform: &str) -> ApiResult<wire::DeploymentGroupInfo> {
+pub(crate) async fn info(
+    tx: &mut Tx,
+    row: &DeploymentGroupRow,
+    compute_platform: &str,
+) -> ApiResult<wire::DeploymentGroupInfo> {
     let mut info: wire::DeploymentGroupInfo = serde_json::from_str(&row.spec)?;
     info.application_name = Some(row.application_name.clone());
     info.deployment_group_id = Some(row.id.clone());
@@ -155,11 +195,17 @@ pub(crate) async fn info(tx: &mut Tx, row: &DeploymentGroupRow, compute_platform
 
 pub(crate) async fn group(tx: &mut Tx, application_id: &str, name: &str) -> ApiResult<DeploymentGroupRow> {
     tx.deployment_group_by_name(application_id, name).await?.ok_or_else(|| {
-        ApiError::new("DeploymentGroupDoesNotExistException", format!("The deployment group {name} does not exist with the user or AWS account."))
+        ApiError::new(
+            "DeploymentGroupDoesNotExistException",
+            format!("The deployment group {name} does not exist with the user or AWS account."),
+        )
     })
 }
 
-pub(crate) async fn create(state: AppState, input: wire::CreateDeploymentGroupInput) -> ApiResult<wire::CreateDeploymentGroupOutput> {
+pub(crate) async fn create(
+    state: AppState,
+    input: wire::CreateDeploymentGroupInput,
+) -> ApiResult<wire::CreateDeploymentGroupOutput> {
     let app_name = required(&input.application_name, "ApplicationNameRequiredException", "applicationName")?;
     let name = required(&input.deployment_group_name, "DeploymentGroupNameRequiredException", "deploymentGroupName")?;
     valid_name(name, "InvalidDeploymentGroupNameException", "deployment group name")?;
@@ -167,7 +213,8 @@ pub(crate) async fn create(state: AppState, input: wire::CreateDeploymentGroupIn
     let settings = settings_from_create(&input);
     validate_settings(&settings)?;
     let tags = super::tags::tags_to_add(input.tags.as_deref())?;
-    let config_name = input.deployment_config_name.clone().unwrap_or_else(|| cutover_domain::config::DEFAULT_CONFIG.to_owned());
+    let config_name =
+        input.deployment_config_name.clone().unwrap_or_else(|| cutover_domain::config::DEFAULT_CONFIG.to_owned());
     let mut tx = state.store().begin().await?;
     let app = application(&mut tx, app_name).await?;
     check_config(&mut tx, &config_name).await?;
@@ -196,13 +243,18 @@ pub(crate) async fn create(state: AppState, input: wire::CreateDeploymentGroupIn
     Ok(wire::CreateDeploymentGroupOutput { deployment_group_id: Some(row.id) })
 }
 
-pub(crate) async fn get(state: AppState, input: wire::GetDeploymentGroupInput) -> ApiResult<wire::GetDeploymentGroupOutput> {
+pub(crate) async fn get(
+    state: AppState,
+    input: wire::GetDeploymentGroupInput,
+) -> ApiResult<wire::GetDeploymentGroupOutput> {
     let app_name = required(&input.application_name, "ApplicationNameRequiredException", "applicationName")?;
     let name = required(&input.deployment_group_name, "DeploymentGroupNameRequiredException", "deploymentGroupName")?;
     let mut tx = state.store().begin().await?;
     let app = application(&mut tx, app_name).await?;
     let row = group(&mut tx, &app.id, name).await?;
-    Ok(wire::GetDeploymentGroupOutput { deployment_group_info: Some(info(&mut tx, &row, &app.compute_platform).await?) })
+    Ok(wire::GetDeploymentGroupOutput {
+        deployment_group_info: Some(info(&mut tx, &row, &app.compute_platform).await?),
+    })
 }
 
 pub(crate) async fn batch_get(
@@ -215,7 +267,10 @@ pub(crate) async fn batch_get(
         return Err(ApiError::new("DeploymentGroupNameRequiredException", "deploymentGroupNames is required"));
     }
     if names.len() > 100 {
-        return Err(ApiError::new("BatchLimitExceededException", "The maximum number of names allowed for this request (100) was exceeded."));
+        return Err(ApiError::new(
+            "BatchLimitExceededException",
+            "The maximum number of names allowed for this request (100) was exceeded.",
+        ));
     }
     let mut tx = state.store().begin().await?;
     let app = application(&mut tx, app_name).await?;
@@ -233,7 +288,10 @@ pub(crate) async fn batch_get(
     })
 }
 
-pub(crate) async fn list(state: AppState, input: wire::ListDeploymentGroupsInput) -> ApiResult<wire::ListDeploymentGroupsOutput> {
+pub(crate) async fn list(
+    state: AppState,
+    input: wire::ListDeploymentGroupsInput,
+) -> ApiResult<wire::ListDeploymentGroupsOutput> {
     let app_name = required(&input.application_name, "ApplicationNameRequiredException", "applicationName")?;
     let mut tx = state.store().begin().await?;
     let app = application(&mut tx, app_name).await?;
@@ -242,9 +300,16 @@ pub(crate) async fn list(state: AppState, input: wire::ListDeploymentGroupsInput
     Ok(wire::ListDeploymentGroupsOutput { application_name: Some(app.name), deployment_groups: Some(page), next_token })
 }
 
-pub(crate) async fn update(state: AppState, input: wire::UpdateDeploymentGroupInput) -> ApiResult<wire::UpdateDeploymentGroupOutput> {
+pub(crate) async fn update(
+    state: AppState,
+    input: wire::UpdateDeploymentGroupInput,
+) -> ApiResult<wire::UpdateDeploymentGroupOutput> {
     let app_name = required(&input.application_name, "ApplicationNameRequiredException", "applicationName")?;
-    let name = required(&input.current_deployment_group_name, "DeploymentGroupNameRequiredException", "currentDeploymentGroupName")?;
+    let name = required(
+        &input.current_deployment_group_name,
+        "DeploymentGroupNameRequiredException",
+        "currentDeploymentGroupName",
+    )?;
     let mut tx = state.store().begin().await?;
     let app = application(&mut tx, app_name).await?;
     let mut row = group(&mut tx, &app.id, name).await?;
@@ -253,9 +318,21 @@ pub(crate) async fn update(state: AppState, input: wire::UpdateDeploymentGroupIn
         ($($field:ident),*) => { $( if input.$field.is_some() { settings.$field = input.$field.clone(); } )* };
     }
     replace!(
-        ec2_tag_filters, on_premises_instance_tag_filters, service_role_arn, trigger_configurations, alarm_configuration,
-        auto_rollback_configuration, outdated_instances_strategy, deployment_style, blue_green_deployment_configuration,
-        load_balancer_info, ec2_tag_set, ecs_services, on_premises_tag_set, ec2_deployment_options, termination_hook_enabled
+        ec2_tag_filters,
+        on_premises_instance_tag_filters,
+        service_role_arn,
+        trigger_configurations,
+        alarm_configuration,
+        auto_rollback_configuration,
+        outdated_instances_strategy,
+        deployment_style,
+        blue_green_deployment_configuration,
+        load_balancer_info,
+        ec2_tag_set,
+        ecs_services,
+        on_premises_tag_set,
+        ec2_deployment_options,
+        termination_hook_enabled
     );
     reject_auto_scaling_groups(&input.auto_scaling_groups)?;
     validate_settings(&settings)?;
@@ -279,7 +356,10 @@ pub(crate) async fn update(state: AppState, input: wire::UpdateDeploymentGroupIn
     Ok(wire::UpdateDeploymentGroupOutput { hooks_not_cleaned_up: Some(Vec::new()) })
 }
 
-pub(crate) async fn delete(state: AppState, input: wire::DeleteDeploymentGroupInput) -> ApiResult<wire::DeleteDeploymentGroupOutput> {
+pub(crate) async fn delete(
+    state: AppState,
+    input: wire::DeleteDeploymentGroupInput,
+) -> ApiResult<wire::DeleteDeploymentGroupOutput> {
     let app_name = required(&input.application_name, "ApplicationNameRequiredException", "applicationName")?;
     let name = required(&input.deployment_group_name, "DeploymentGroupNameRequiredException", "deploymentGroupName")?;
     let mut tx = state.store().begin().await?;
@@ -289,7 +369,10 @@ pub(crate) async fn delete(state: AppState, input: wire::DeleteDeploymentGroupIn
     };
     if let Some(row) = tx.deployment_group_by_name(&app.id, name).await? {
         if let Some(active) = &row.active_deployment_id {
-            return Err(ApiError::new("InvalidOperationException", format!("deployment group {name} has an active deployment ({active}); stop it first")));
+            return Err(ApiError::new(
+                "InvalidOperationException",
+                format!("deployment group {name} has an active deployment ({active}); stop it first"),
+            ));
         }
         tx.delete_resource_tags(super::tags::DEPLOYMENT_GROUP, &row.id).await?;
         tx.delete_deployment_group(&row.id).await?;

@@ -29,16 +29,30 @@ async fn instance(tx: &mut Tx, name: &str) -> ApiResult<InstanceRow> {
 pub(crate) async fn register(state: AppState, input: wire::RegisterOnPremisesInstanceInput) -> ApiResult<()> {
     let name = required(&input.instance_name, "InstanceNameRequiredException", "instanceName")?;
     valid_name(name, "InvalidInstanceNameException", "instance name")?;
-    let (user, session) = (input.iam_user_arn.clone().filter(|a| !a.is_empty()), input.iam_session_arn.clone().filter(|a| !a.is_empty()));
+    let (user, session) =
+        (input.iam_user_arn.clone().filter(|a| !a.is_empty()), input.iam_session_arn.clone().filter(|a| !a.is_empty()));
     match (&user, &session) {
-        (Some(_), Some(_)) => return Err(ApiError::new("MultipleIamArnsProvidedException", "Both an IAM user ARN and an IAM session ARN were included in the request. Use only one ARN type.")),
-        (None, None) => return Err(ApiError::new("IamArnRequiredException", "No IAM ARN was included in the request. You must use an IAM session ARN or IAM user ARN in the request.")),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::new(
+                "MultipleIamArnsProvidedException",
+                "Both an IAM user ARN and an IAM session ARN were included in the request. Use only one ARN type.",
+            ));
+        }
+        (None, None) => {
+            return Err(ApiError::new(
+                "IamArnRequiredException",
+                "No IAM ARN was included in the request. You must use an IAM session ARN or IAM user ARN in the request.",
+            ));
+        }
         _ => {}
     }
     // The model's patterns are strict AWS ARNs; Cutover accepts any partition (its own agents use `arn:cutover:`)
     // but still rejects what is not an IAM ARN at all.
     if let Some(arn) = user.as_deref().filter(|arn| !(arn.starts_with("arn:") && arn.contains(":user/"))) {
-        return Err(ApiError::new("InvalidIamUserArnException", format!("{arn} is not an IAM user ARN (arn:<partition>:iam::<account>:user/<name>).")));
+        return Err(ApiError::new(
+            "InvalidIamUserArnException",
+            format!("{arn} is not an IAM user ARN (arn:<partition>:iam::<account>:user/<name>)."),
+        ));
     }
     if let Some(arn) = session.as_deref().filter(|arn| !(arn.starts_with("arn:") && arn.contains(":assumed-role/"))) {
         return Err(ApiError::new(
@@ -74,7 +88,12 @@ pub(crate) async fn register(state: AppState, input: wire::RegisterOnPremisesIns
             row.deregister_time = None;
             tx.update_instance(&row).await?;
         }
-        Some(_) => return Err(ApiError::new("InstanceNameAlreadyRegisteredException", format!("The on-premises instance name {name} was already registered."))),
+        Some(_) => {
+            return Err(ApiError::new(
+                "InstanceNameAlreadyRegisteredException",
+                format!("The on-premises instance name {name} was already registered."),
+            ));
+        }
         None => {
             tx.insert_instance(&InstanceRow {
                 name: name.to_owned(),
@@ -107,7 +126,10 @@ pub(crate) async fn deregister(state: AppState, input: wire::DeregisterOnPremise
     Ok(())
 }
 
-pub(crate) async fn get(state: AppState, input: wire::GetOnPremisesInstanceInput) -> ApiResult<wire::GetOnPremisesInstanceOutput> {
+pub(crate) async fn get(
+    state: AppState,
+    input: wire::GetOnPremisesInstanceInput,
+) -> ApiResult<wire::GetOnPremisesInstanceOutput> {
     let name = required(&input.instance_name, "InstanceNameRequiredException", "instanceName")?;
     let mut tx = state.store().begin().await?;
     Ok(wire::GetOnPremisesInstanceOutput { instance_info: Some(info(&instance(&mut tx, name).await?)) })
@@ -122,7 +144,10 @@ pub(crate) async fn batch_get(
         return Err(ApiError::new("InstanceNameRequiredException", "instanceNames is required"));
     }
     if names.len() > 100 {
-        return Err(ApiError::new("BatchLimitExceededException", "The maximum number of names allowed for this request (100) was exceeded."));
+        return Err(ApiError::new(
+            "BatchLimitExceededException",
+            "The maximum number of names allowed for this request (100) was exceeded.",
+        ));
     }
     let mut tx = state.store().begin().await?;
     let mut infos = Vec::new();
@@ -134,7 +159,10 @@ pub(crate) async fn batch_get(
     Ok(wire::BatchGetOnPremisesInstancesOutput { instance_infos: Some(infos) })
 }
 
-pub(crate) async fn list(state: AppState, input: wire::ListOnPremisesInstancesInput) -> ApiResult<wire::ListOnPremisesInstancesOutput> {
+pub(crate) async fn list(
+    state: AppState,
+    input: wire::ListOnPremisesInstancesInput,
+) -> ApiResult<wire::ListOnPremisesInstancesOutput> {
     let filters = convert::domain_filters(input.tag_filters.as_deref().unwrap_or_default())
         .map_err(|message| ApiError::new("InvalidTagFilterException", message))?;
     let mut tx = state.store().begin().await?;
@@ -144,7 +172,10 @@ pub(crate) async fn list(state: AppState, input: wire::ListOnPremisesInstancesIn
         Some("Registered") => rows.retain(|row| row.deregister_time.is_none()),
         Some("Deregistered") => rows.retain(|row| row.deregister_time.is_some()),
         Some(other) => {
-            return Err(ApiError::new("InvalidRegistrationStatusException", format!("registrationStatus {other:?} is not Registered or Deregistered")));
+            return Err(ApiError::new(
+                "InvalidRegistrationStatusException",
+                format!("registrationStatus {other:?} is not Registered or Deregistered"),
+            ));
         }
     }
     if !filters.is_empty() {
@@ -167,7 +198,10 @@ fn tag_pairs(tags: Option<Vec<wire::Tag>>) -> ApiResult<Vec<(String, String)>> {
             let key = tag.key.unwrap_or_default();
             let value = tag.value.unwrap_or_default();
             if key.is_empty() || key.chars().count() > 128 || value.chars().count() > 256 {
-                return Err(ApiError::new("InvalidTagException", format!("invalid tag {key:?}: keys are 1-128 characters, values up to 256")));
+                return Err(ApiError::new(
+                    "InvalidTagException",
+                    format!("invalid tag {key:?}: keys are 1-128 characters, values up to 256"),
+                ));
             }
             Ok((key, value))
         })
@@ -191,7 +225,10 @@ pub(crate) async fn add_tags(state: AppState, input: wire::AddTagsToOnPremisesIn
             }
         }
         if existing.len() > 10 {
-            return Err(ApiError::new("TagLimitExceededException", format!("instance {name} would have more than 10 tags")));
+            return Err(ApiError::new(
+                "TagLimitExceededException",
+                format!("instance {name} would have more than 10 tags"),
+            ));
         }
         row.tags = convert::tags_to_json(&existing);
         tx.update_instance(&row).await?;

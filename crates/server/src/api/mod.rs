@@ -104,7 +104,9 @@ async fn dispatch(state: AppState, headers: &HeaderMap, body: Bytes) -> ApiResul
         Op::ListGitHubAccountTokenNames => run(state, body, integrations::list_github_token_names).await,
         Op::DeleteGitHubAccountToken => run(state, body, integrations::delete_github_token).await,
         Op::DeleteResourcesByExternalId => run(state, body, integrations::delete_resources_by_external_id).await,
-        Op::SkipWaitTimeForInstanceTermination => run(state, body, other_types::skip_wait_time_for_instance_termination).await,
+        Op::SkipWaitTimeForInstanceTermination => {
+            run(state, body, other_types::skip_wait_time_for_instance_termination).await
+        }
         Op::PutLifecycleEventHookExecutionStatus => {
             run(state, body, other_types::put_lifecycle_event_hook_execution_status).await
         }
@@ -148,11 +150,11 @@ pub(crate) fn valid_name(name: &str, exception: &'static str, what: &str) -> Api
 pub(crate) fn paginate<T: Clone>(items: &[T], next_token: &Option<String>) -> ApiResult<(Vec<T>, Option<String>)> {
     let start = match next_token.as_deref() {
         None | Some("") => 0,
-        Some(token) => token
-            .strip_prefix("o")
-            .and_then(|n| n.parse::<usize>().ok())
-            .filter(|&n| n <= items.len())
-            .ok_or_else(|| ApiError::new("InvalidNextTokenException", "The next token was specified in an invalid format."))?,
+        Some(token) => {
+            token.strip_prefix("o").and_then(|n| n.parse::<usize>().ok()).filter(|&n| n <= items.len()).ok_or_else(
+                || ApiError::new("InvalidNextTokenException", "The next token was specified in an invalid format."),
+            )?
+        }
     };
     let end = (start + PAGE_SIZE).min(items.len());
     let next = (end < items.len()).then(|| format!("o{end}"));
@@ -162,6 +164,9 @@ pub(crate) fn paginate<T: Clone>(items: &[T], next_token: &Option<String>) -> Ap
 /// Loads an application by name or answers ApplicationDoesNotExistException.
 pub(crate) async fn application(tx: &mut cutover_store::Tx, name: &str) -> ApiResult<cutover_store::ApplicationRow> {
     tx.application_by_name(name).await?.ok_or_else(|| {
-        ApiError::new("ApplicationDoesNotExistException", format!("The application {name} does not exist with the user or AWS account."))
+        ApiError::new(
+            "ApplicationDoesNotExistException",
+            format!("The application {name} does not exist with the user or AWS account."),
+        )
     })
 }

@@ -10,7 +10,8 @@ use crate::error::{ApiError, ApiResult};
 
 /// Checks that a revision location is one Cutover can deploy to servers.
 pub(crate) fn validate(location: &Option<wire::RevisionLocation>) -> ApiResult<&wire::RevisionLocation> {
-    let location = location.as_ref().ok_or_else(|| ApiError::new("RevisionRequiredException", "revision is required"))?;
+    let location =
+        location.as_ref().ok_or_else(|| ApiError::new("RevisionRequiredException", "revision is required"))?;
     match location.revision_type.as_deref() {
         Some("S3") => {
             let s3 = location
@@ -26,14 +27,16 @@ pub(crate) fn validate(location: &Option<wire::RevisionLocation>) -> ApiResult<&
                     "InvalidRevisionException",
                     format!("BundleType in S3Revision must be tar, tgz or zip, got {other:?}"),
                 )),
-                None => Err(ApiError::new("InvalidRevisionException", "s3Location.bundleType is required (tar, tgz or zip)")),
+                None => Err(ApiError::new(
+                    "InvalidRevisionException",
+                    "s3Location.bundleType is required (tar, tgz or zip)",
+                )),
             }
         }
         Some("GitHub") => {
-            let github = location
-                .git_hub_location
-                .as_ref()
-                .ok_or_else(|| ApiError::new("InvalidRevisionException", "revision of type GitHub needs gitHubLocation"))?;
+            let github = location.git_hub_location.as_ref().ok_or_else(|| {
+                ApiError::new("InvalidRevisionException", "revision of type GitHub needs gitHubLocation")
+            })?;
             let repository = github.repository.as_deref().unwrap_or("");
             if !crate::git::valid_repository(repository) {
                 return Err(ApiError::new(
@@ -73,7 +76,10 @@ pub(crate) async fn register(state: AppState, input: wire::RegisterApplicationRe
     let name = required(&input.application_name, "ApplicationNameRequiredException", "applicationName")?;
     let location = validate(&input.revision)?;
     if input.description.as_ref().is_some_and(|d| d.chars().count() > 256) {
-        return Err(ApiError::new("DescriptionTooLongException", "The description is too long (at most 256 characters)."));
+        return Err(ApiError::new(
+            "DescriptionTooLongException",
+            "The description is too long (at most 256 characters).",
+        ));
     }
     let mut tx = state.store().begin().await?;
     let app = application(&mut tx, name).await?;
@@ -91,15 +97,20 @@ pub(crate) async fn register(state: AppState, input: wire::RegisterApplicationRe
     Ok(())
 }
 
-pub(crate) async fn get(state: AppState, input: wire::GetApplicationRevisionInput) -> ApiResult<wire::GetApplicationRevisionOutput> {
+pub(crate) async fn get(
+    state: AppState,
+    input: wire::GetApplicationRevisionInput,
+) -> ApiResult<wire::GetApplicationRevisionOutput> {
     let name = required(&input.application_name, "ApplicationNameRequiredException", "applicationName")?;
     let location = validate(&input.revision)?;
     let mut tx = state.store().begin().await?;
     let app = application(&mut tx, name).await?;
-    let row = tx
-        .revision(&app.id, &convert::revision_key(location))
-        .await?
-        .ok_or_else(|| ApiError::new("RevisionDoesNotExistException", "The named revision does not exist with the user or AWS account."))?;
+    let row = tx.revision(&app.id, &convert::revision_key(location)).await?.ok_or_else(|| {
+        ApiError::new(
+            "RevisionDoesNotExistException",
+            "The named revision does not exist with the user or AWS account.",
+        )
+    })?;
     let groups = tx.groups_that_deployed(&app.id, &row.location).await?;
     Ok(wire::GetApplicationRevisionOutput {
         application_name: Some(app.name),
@@ -118,7 +129,10 @@ pub(crate) async fn batch_get(
         return Err(ApiError::new("RevisionRequiredException", "revisions is required"));
     }
     if revisions.len() > 25 {
-        return Err(ApiError::new("BatchLimitExceededException", "The maximum number of revisions allowed for this request (25) was exceeded."));
+        return Err(ApiError::new(
+            "BatchLimitExceededException",
+            "The maximum number of revisions allowed for this request (25) was exceeded.",
+        ));
     }
     let mut tx = state.store().begin().await?;
     let app = application(&mut tx, name).await?;
@@ -155,9 +169,12 @@ pub(crate) async fn list(
     if let Some(bucket) = input.s3_bucket.as_deref() {
         let prefix = input.s3_key_prefix.clone().unwrap_or_default();
         rows.retain(|row| {
-            serde_json::from_str::<wire::RevisionLocation>(&row.location).ok().and_then(|loc| loc.s3_location).is_some_and(
-                |s3| s3.bucket.as_deref() == Some(bucket) && s3.key.as_deref().unwrap_or("").starts_with(&prefix),
-            )
+            serde_json::from_str::<wire::RevisionLocation>(&row.location)
+                .ok()
+                .and_then(|loc| loc.s3_location)
+                .is_some_and(|s3| {
+                    s3.bucket.as_deref() == Some(bucket) && s3.key.as_deref().unwrap_or("").starts_with(&prefix)
+                })
         });
     } else if input.s3_key_prefix.is_some() {
         return Err(ApiError::new("BucketNameFilterRequiredException", "s3KeyPrefix needs s3Bucket"));
@@ -175,7 +192,10 @@ pub(crate) async fn list(
             rows.retain(|row| targets.contains(&row.revision_key) == want);
         }
         Some(other) => {
-            return Err(ApiError::new("InvalidDeployedStateFilterException", format!("deployed must be include, exclude or ignore, got {other:?}")));
+            return Err(ApiError::new(
+                "InvalidDeployedStateFilterException",
+                format!("deployed must be include, exclude or ignore, got {other:?}"),
+            ));
         }
     }
     let sort_key = |row: &RevisionRow| -> i64 {
@@ -187,13 +207,23 @@ pub(crate) async fn list(
     };
     match input.sort_by.as_deref() {
         None | Some("registerTime" | "firstUsedTime" | "lastUsedTime") => {}
-        Some(other) => return Err(ApiError::new("InvalidSortByException", format!("sortBy {other:?} is not registerTime, firstUsedTime or lastUsedTime"))),
+        Some(other) => {
+            return Err(ApiError::new(
+                "InvalidSortByException",
+                format!("sortBy {other:?} is not registerTime, firstUsedTime or lastUsedTime"),
+            ));
+        }
     }
     rows.sort_by_key(sort_key);
     match input.sort_order.as_deref() {
         None | Some("ascending") => {}
         Some("descending") => rows.reverse(),
-        Some(other) => return Err(ApiError::new("InvalidSortOrderException", format!("sortOrder {other:?} is not ascending or descending"))),
+        Some(other) => {
+            return Err(ApiError::new(
+                "InvalidSortOrderException",
+                format!("sortOrder {other:?} is not ascending or descending"),
+            ));
+        }
     }
     let locations: Vec<wire::RevisionLocation> =
         rows.iter().filter_map(|row| serde_json::from_str(&row.location).ok()).collect();
