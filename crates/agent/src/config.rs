@@ -34,7 +34,7 @@ pub struct Cli {
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_revisions: u64,
     /// How long the server may hold a poll when there is no work, in milliseconds
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 50_000)]
     pub poll_wait_ms: u64,
     /// Time between SIGTERM and SIGKILL of a timed-out script and the processes it started, in milliseconds
     #[arg(long, default_value_t = 5_000)]
@@ -105,7 +105,7 @@ impl Default for AgentConfig {
             tags: Vec::new(),
             root: PathBuf::new(),
             max_revisions: 5,
-            poll_wait: Duration::from_secs(20),
+            poll_wait: Duration::from_secs(50),
             kill_grace: Duration::from_secs(5),
             drain_window: Duration::from_secs(1),
             heartbeat_interval: Duration::from_secs(5),
@@ -170,7 +170,7 @@ mod tests {
         let config = cli.into_config().unwrap();
         assert_eq!(config.tags[1], Tag { key: "role".into(), value: "web=1".into() });
         assert_eq!(config.max_revisions, 5);
-        assert_eq!(config.poll_wait, Duration::from_secs(20));
+        assert_eq!(config.poll_wait, Duration::from_secs(50));
         assert_eq!(config.kill_grace, Duration::from_millis(100));
         assert_eq!(config.heartbeat_interval, Duration::from_secs(5));
         assert_eq!(config.max_concurrent_commands, 16);

@@ -166,7 +166,8 @@ fn host_command(instance_name: &str, claimed: ClaimedEvent) -> Result<HostComman
             creator: deployment.creator.clone(),
             revision: bundle,
             file_exists_behavior: options.file_exists_behavior.clone(),
-            lifecycle_events: claimed.event_names,
+            // Every deployment runs the in-place event list (the agent only uses it for display and ordering).
+            lifecycle_events: LifecycleEvent::IN_PLACE.iter().map(|event| event.as_str().to_owned()).collect(),
         },
     })
 }

@@ -64,7 +64,7 @@ pub struct Config {
     #[arg(long, default_value = "zone")]
     pub zone_tag_key: String,
     /// Longest time the server holds an agent's long poll.
-    #[arg(long, default_value_t = 25_000)]
+    #[arg(long, default_value_t = 60_000)]
     pub poll_max_wait_ms: u64,
 
     // --- Triggers (triggers.rs) ---

@@ -68,6 +68,8 @@ impl Store {
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
+            // Waiting for the single connection is the design, not a symptom: don't log every long wait.
+            .acquire_slow_level(log::LevelFilter::Off)
             .after_connect(|conn, _meta| {
                 Box::pin(async move {
                     use sqlx::Executor;

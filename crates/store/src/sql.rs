@@ -47,8 +47,6 @@ pub enum RecordOutcome {
 pub struct ClaimedEvent {
     pub event: EventRow,
     pub deployment: DeploymentRow,
-    /// Names of all events of this target, in order.
-    pub event_names: Vec<String>,
 }
 
 fn bind_opt_str<'q>(query: Query<'q, Any, AnyArguments>, value: &Option<String>) -> Query<'q, Any, AnyArguments> {
@@ -465,10 +463,13 @@ impl Tx {
         Ok(())
     }
 
+    /// Records that the instance's agent was heard from. Writes at most once every few seconds per instance: a
+    /// lease is tens of seconds, and a write per poll would cost more than the poll itself.
     pub async fn touch_instance(&mut self, name: &str, now: i64) -> Result<()> {
-        sqlx::query("UPDATE instances SET last_seen = $1 WHERE name = $2")
+        sqlx::query("UPDATE instances SET last_seen = $1 WHERE name = $2 AND (last_seen IS NULL OR last_seen < $3)")
             .bind(now)
             .bind(name)
+            .bind(now - 2_000)
             .execute(self.conn())
             .await?;
         Ok(())
@@ -881,9 +882,7 @@ impl Tx {
             .deployment(&event.deployment_id)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("event of unknown deployment {}", event.deployment_id)))?;
-        let event_names =
-            self.target_events(&event.deployment_id, instance_name).await?.into_iter().map(|e| e.name).collect();
-        Ok(Some(ClaimedEvent { event, deployment, event_names }))
+        Ok(Some(ClaimedEvent { event, deployment }))
     }
 
     /// Records an agent's result for an InProgress event. Idempotent for retried reports.
