@@ -22,5 +22,6 @@ fn smoke_runs_every_scenario() {
             "no {scenario} row in the table:\n{stdout}\n--- stderr ---\n{stderr}"
         );
     }
-    assert!(stdout.contains("not measured: needs automatic rollback"), "B5 row:\n{stdout}");
+    // B5's rollback must come from the agents' local copies, not a new download.
+    assert!(stdout.contains("DownloadBundle reused the local bundle"), "B5 observation:\n{stdout}");
 }

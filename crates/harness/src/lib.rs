@@ -239,9 +239,22 @@ impl Cluster {
             let client = client.clone();
             let names = names.to_vec();
             async move {
-                let out: wire::ListOnPremisesInstancesOutput =
-                    client.call(Operation::ListOnPremisesInstances, &serde_json::json!({})).await.ok()?;
-                let have = out.instance_names.unwrap_or_default();
+                // Every page: a fleet of more than 100 instances spans several.
+                let mut have = Vec::new();
+                let mut token: Option<String> = None;
+                loop {
+                    let input = match &token {
+                        Some(token) => serde_json::json!({"nextToken": token}),
+                        None => serde_json::json!({}),
+                    };
+                    let out: wire::ListOnPremisesInstancesOutput =
+                        client.call(Operation::ListOnPremisesInstances, &input).await.ok()?;
+                    have.extend(out.instance_names.unwrap_or_default());
+                    token = out.next_token;
+                    if token.is_none() {
+                        break;
+                    }
+                }
                 names.iter().all(|name| have.contains(name)).then_some(())
             }
         })
