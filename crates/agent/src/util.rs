@@ -32,17 +32,9 @@ fn split(time: SystemTime) -> (String, u64, u32) {
     (format!("{year:04}-{month:02}-{day:02}"), secs % 86_400, since.subsec_millis())
 }
 
-/// Converts days since 1970-01-01 into a proleptic Gregorian (year, month, day) (Howard Hinnant's algorithm).
+/// Converts days since 1970-01-01 into a proleptic Gregorian (year, month, day) (the domain crate's implementation).
 pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day, ..) = cutover_domain::time::civil(days * 86_400);
     (year, month, day)
 }
 

@@ -7,21 +7,9 @@ pub(crate) fn timestamp(epoch_secs: f64) -> String {
     format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
 }
 
-/// Calendar date and time of day (UTC) of epoch seconds: (year, month 1-12, day 1-31, hour, minute, second).
+/// Calendar date and time of day (UTC) of epoch seconds (the domain crate's one implementation).
 pub(crate) fn civil(epoch_secs: i64) -> (i64, u32, u32, u32, u32, u32) {
-    let days = epoch_secs.div_euclid(86_400);
-    let rem = epoch_secs.rem_euclid(86_400);
-    // Howard Hinnant's days_from_civil, inverted.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day, (rem / 3600) as u32, (rem % 3600 / 60) as u32, (rem % 60) as u32)
+    cutover_domain::time::civil(epoch_secs)
 }
 
 /// Milliseconds between two epoch-second timestamps (never negative).

@@ -20,18 +20,8 @@ use crate::{AppState, orchestrator};
 
 /// Instances that match a group's tags and are registered, in name order.
 async fn matching_instances(tx: &mut Tx, settings: &wire::DeploymentGroupInfo) -> Result<Vec<String>, StoreError> {
-    let filters = convert::domain_filters(settings.on_premises_instance_tag_filters.as_deref().unwrap_or_default())
-        .unwrap_or_default();
-    let mut tag_set = Vec::new();
-    for group in settings
-        .on_premises_tag_set
-        .as_ref()
-        .and_then(|set| set.on_premises_tag_set_list.as_ref())
-        .into_iter()
-        .flatten()
-    {
-        tag_set.push(convert::domain_filters(group).unwrap_or_default());
-    }
+    // Stored settings were validated when the group was written.
+    let (filters, tag_set) = convert::group_targeting(settings).unwrap_or_default();
     let mut res = Vec::new();
     for instance in tx.list_instances().await? {
         let instance_tags = convert::domain_tags(&convert::tags_from_json(&instance.tags));

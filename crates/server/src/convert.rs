@@ -54,6 +54,22 @@ pub(crate) fn domain_filters(filters: &[wire::TagFilter]) -> Result<Vec<TagFilte
         .collect()
 }
 
+/// A group's on-premises targeting: its tag filters and its tag set, in domain terms.
+pub(crate) fn group_targeting(
+    settings: &wire::DeploymentGroupInfo,
+) -> Result<(Vec<TagFilter>, Vec<Vec<TagFilter>>), String> {
+    let filters = domain_filters(settings.on_premises_instance_tag_filters.as_deref().unwrap_or_default())?;
+    let tag_set = settings
+        .on_premises_tag_set
+        .as_ref()
+        .and_then(|set| set.on_premises_tag_set_list.as_ref())
+        .into_iter()
+        .flatten()
+        .map(|group| domain_filters(group))
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok((filters, tag_set))
+}
+
 /// Options of a deployment that the API echoes back and the orchestrator and agents use.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct DeploymentOptions {

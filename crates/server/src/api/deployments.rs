@@ -283,18 +283,8 @@ async fn select_targets(
     revision_key: &str,
     outdated_only: bool,
 ) -> ApiResult<Vec<String>> {
-    let filters = convert::domain_filters(settings.on_premises_instance_tag_filters.as_deref().unwrap_or_default())
-        .map_err(|message| ApiError::new("InvalidTagException", message))?;
-    let mut tag_set = Vec::new();
-    for group in settings
-        .on_premises_tag_set
-        .as_ref()
-        .and_then(|set| set.on_premises_tag_set_list.as_ref())
-        .into_iter()
-        .flatten()
-    {
-        tag_set.push(convert::domain_filters(group).map_err(|message| ApiError::new("InvalidTagException", message))?);
-    }
+    let (filters, tag_set) =
+        convert::group_targeting(settings).map_err(|message| ApiError::new("InvalidTagException", message))?;
     let health = tx.group_instances(group_id).await?;
     let mut candidates = Vec::new();
     for row in tx.list_instances().await? {

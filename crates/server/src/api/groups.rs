@@ -48,18 +48,8 @@ fn reject_auto_scaling_groups(groups: &Option<Vec<String>>) -> ApiResult<()> {
 
 /// Validates targeting and features; Cutover deploys in place to on-premises instances selected by tags.
 fn validate_settings(settings: &wire::DeploymentGroupInfo) -> ApiResult<()> {
-    let filters = convert::domain_filters(settings.on_premises_instance_tag_filters.as_deref().unwrap_or_default())
-        .map_err(|message| ApiError::new("InvalidTagException", message))?;
-    let mut tag_set = Vec::new();
-    for group in settings
-        .on_premises_tag_set
-        .as_ref()
-        .and_then(|set| set.on_premises_tag_set_list.as_ref())
-        .into_iter()
-        .flatten()
-    {
-        tag_set.push(convert::domain_filters(group).map_err(|message| ApiError::new("InvalidTagException", message))?);
-    }
+    let (filters, tag_set) =
+        convert::group_targeting(settings).map_err(|message| ApiError::new("InvalidTagException", message))?;
     tags::validate_filters(&filters, &tag_set)
         .map_err(|error| ApiError::new(error.exception_name(), error.to_string()))?;
     let ec2 = convert::domain_filters(
