@@ -135,22 +135,15 @@ pub(crate) async fn update_outdated(state: &AppState, group_id: &str) -> Result<
         if settings.outdated_instances_strategy.as_deref() == Some("IGNORE") {
             return Ok(());
         }
-        let Some(target) = group.target_revision.as_deref().map(convert::revision_key_from_json) else { return Ok(()) };
-        let current: Vec<String> = tx
-            .group_instances(&group.id)
-            .await?
-            .into_iter()
-            .filter(|row| row.healthy && row.revision_key.as_deref() == Some(target.as_str()))
-            .map(|row| row.instance_name)
-            .collect();
+        if group.target_revision.is_none() {
+            return Ok(());
+        }
+        // Hosts already on the revision have a row too, so "never deployed to by this group" covers both checks.
         let known: Vec<String> =
             tx.group_instances(&group.id).await?.into_iter().map(|row| row.instance_name).collect();
         // Instances that joined while the deployment ran: matching now, never deployed to by this group.
-        let outdated: Vec<String> = matching_instances(&mut tx, &settings)
-            .await?
-            .into_iter()
-            .filter(|name| !current.contains(name) && !known.contains(name))
-            .collect();
+        let outdated: Vec<String> =
+            matching_instances(&mut tx, &settings).await?.into_iter().filter(|name| !known.contains(name)).collect();
         let created = create_catch_up(state, &mut tx, &group, "CodeDeployAutoUpdate", outdated).await?;
         tx.commit().await?;
         created
