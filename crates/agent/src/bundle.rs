@@ -161,6 +161,28 @@ pub(crate) async fn download_bundle(
     result
 }
 
+/// When the deployment group trusts signing keys, one of them must have signed the bundle's digest; checked before
+/// anything is downloaded or reused, so an unsigned bundle is never even on disk.
+fn check_signature(spec: &cutover_api_types::agent::BundleSpec, sha256: &str, log: &EventLog) -> Result<(), Error> {
+    if spec.trusted_keys.is_empty() {
+        return Ok(());
+    }
+    let signer = spec
+        .signatures
+        .iter()
+        .find_map(|signature| cutover_auth::signature::verify(&spec.trusted_keys, sha256, &signature.signature).ok());
+    match signer {
+        Some(key) => {
+            log.line(&format!("[agent] Bundle sha256 {sha256} is signed by trusted key {key}"));
+            Ok(())
+        }
+        None => Err(Error::Unsigned(format!(
+            "The bundle (sha256 {sha256}) is not signed by any of the {} key(s) the deployment group trusts; nothing was downloaded",
+            spec.trusted_keys.len()
+        ))),
+    }
+}
+
 async fn fetch_and_extract(
     layout: &Layout,
     fetch: &dyn Fetch,
@@ -180,6 +202,7 @@ async fn fetch_and_extract(
             spec.sha256
         )));
     }
+    check_signature(spec, &expected, log)?;
 
     fs::create_dir_all(deployment_dir)
         .map_err(|e| Error::write(format!("creating {}", deployment_dir.display()), e))?;

@@ -2,7 +2,8 @@
 //!
 //! The flags are a contract other scripts depend on:
 //! `cutover-agent --server URL --name NAME [--tags k=v[,k=v…]] --root DIR [--max-revisions N] [--poll-wait-ms MS]
-//! [--kill-grace-ms MS] [--heartbeat-ms MS] [--max-concurrent-commands N] [--destination-root DIR]`.
+//! [--kill-grace-ms MS] [--heartbeat-ms MS] [--max-concurrent-commands N] [--destination-root DIR]
+//! [--enrollment-token-file PATH]`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -50,6 +51,10 @@ pub struct Cli {
     /// Prefix for every AppSpec destination and permission object (simulates several hosts on one machine)
     #[arg(long)]
     pub destination_root: Option<PathBuf>,
+    /// File holding a join token (the server writes one to DATA_DIR/enrollment-token). Needed on first start only:
+    /// the agent enrols with it and then signs with its own key, kept in ROOT/credentials.json
+    #[arg(long)]
+    pub enrollment_token_file: Option<PathBuf>,
 }
 
 impl Cli {
@@ -66,6 +71,7 @@ impl Cli {
             heartbeat_interval: Duration::from_millis(self.heartbeat_ms),
             max_concurrent_commands: usize::try_from(self.max_concurrent_commands)?,
             destination_root: self.destination_root,
+            enrollment_token_file: self.enrollment_token_file,
             ..AgentConfig::default()
         };
         config.validate()?;
@@ -95,6 +101,8 @@ pub struct AgentConfig {
     pub extract_limits: ExtractLimits,
     /// Prefix for AppSpec destinations and permission objects (`--destination-root`); `None` is `/`.
     pub destination_root: Option<PathBuf>,
+    /// `--enrollment-token-file`: read once, when the agent has no accepted credential yet.
+    pub enrollment_token_file: Option<PathBuf>,
 }
 
 impl Default for AgentConfig {
@@ -112,6 +120,7 @@ impl Default for AgentConfig {
             max_concurrent_commands: 16,
             extract_limits: ExtractLimits::default(),
             destination_root: None,
+            enrollment_token_file: None,
         }
     }
 }

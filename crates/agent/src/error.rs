@@ -53,6 +53,10 @@ pub enum Error {
     )]
     ChecksumMismatch { url: String, expected: String, actual: String, bytes: u64 },
 
+    /// The deployment group requires signed revisions and this bundle has no valid signature; nothing was fetched.
+    #[error("{0}")]
+    Unsigned(String),
+
     /// The bundle is not a safe, well-formed archive; nothing was extracted.
     #[error("The bundle was refused: {0}")]
     Archive(#[from] ArchiveError),
@@ -107,6 +111,7 @@ impl Error {
             Self::AppSpec(_)
             | Self::Download(_)
             | Self::ChecksumMismatch { .. }
+            | Self::Unsigned(_)
             | Self::Archive(_)
             | Self::FileExists { .. }
             | Self::Install(_)

@@ -24,6 +24,7 @@
 //! - `proctree`: the processes a script started (found through `/proc`), killed with it at its timeout, or after an
 //!   agent restart when the script was orphaned by a crash;
 //! - [`layout`]: the on-disk layout under `--root`; [`state`]: stored command results and tracking files;
+//! - [`identity`]: the agent's own credential (enrolment with a join token, then signed requests);
 //! - [`config`]: flags and configuration; [`error`]: the event error type and its diagnostics mapping;
 //! - `eventlog`: the per-event log (`scripts.log`, deployments log, what is sent to the server).
 
@@ -33,6 +34,7 @@ pub mod config;
 pub mod error;
 mod eventlog;
 pub mod executor;
+pub mod identity;
 mod install;
 pub mod layout;
 mod proctree;

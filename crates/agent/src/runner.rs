@@ -55,6 +55,7 @@ use tokio::time::Instant;
 use crate::bundle::HttpFetch;
 use crate::config::AgentConfig;
 use crate::executor::{EventOutcome, Executor, ExecutorOptions};
+use crate::identity::Identity;
 use crate::layout::Layout;
 use crate::proctree::{self, Tree};
 use crate::state::{CommandStore, Interrupted, RESTART_FAILURE_MESSAGE, ScriptProcess, StoredCommand, Tracking};
@@ -65,7 +66,8 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> any
     config.validate()?;
     std::fs::create_dir_all(&config.root)
         .with_context(|| format!("cannot create the root directory {}", config.root.display()))?;
-    let client = AgentClient::new(config.server_url.clone())?;
+    let identity = Identity::load_or_create(&config.root, &config.name)?;
+    let client = AgentClient::new(config.server_url.clone())?.with_credentials(identity.credentials());
     let layout = Layout::new(&config.root);
     let executor = Executor::new(
         layout.clone(),
@@ -97,6 +99,7 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> any
         tasks: JoinSet::new(),
         deployments: HashMap::new(),
         commands_since_prune: PRUNE_EVERY,
+        identity,
         config,
     };
     agent.run().await
@@ -118,6 +121,7 @@ struct Agent<F: Future<Output = ()>> {
     /// event at a time. Dropped once no task holds it.
     deployments: HashMap<String, Arc<tokio::sync::Mutex<()>>>,
     commands_since_prune: usize,
+    identity: Identity,
 }
 
 /// A command being run.
@@ -306,20 +310,43 @@ impl<F: Future<Output = ()>> Agent<F> {
 
     /// Registers until the server answers. Returns false on shutdown.
     async fn register(&mut self) -> anyhow::Result<bool> {
-        let request = RegisterRequest {
+        let mut request = RegisterRequest {
             instance_name: self.config.name.clone(),
             tags: self.config.tags.clone(),
             agent_version: env!("CARGO_PKG_VERSION").to_owned(),
             hostname: hostname(),
+            ..RegisterRequest::default()
         };
+        let enrolling = !self.identity.enrolled();
+        if enrolling {
+            let path = self.config.enrollment_token_file.as_ref().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "this agent has no credential yet: start it once with --enrollment-token-file PATH (the server \
+                     writes a token to DATA_DIR/enrollment-token; `cutover enrollment-token create` makes more)"
+                )
+            })?;
+            let token = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the enrolment token {}", path.display()))?;
+            let credentials = self.identity.credentials();
+            request.enrollment_token = Some(token.trim().to_owned());
+            request.access_key_id = Some(credentials.access_key_id);
+            request.secret_access_key = Some(credentials.secret_access_key);
+        }
         let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(5));
         loop {
+            let call = async {
+                if enrolling { self.client.enroll(&request).await } else { self.client.register(&request).await }
+            };
             let result = tokio::select! {
-                result = self.client.register(&request) => result,
+                result = call => result,
                 () = self.shutdown.wait() => return Ok(false),
             };
             match result {
                 Ok(response) => {
+                    if enrolling {
+                        self.identity.mark_enrolled()?;
+                        tracing::info!(instance = %self.config.name, "enrolled with the server; requests are signed from now on");
+                    }
                     if !response.instance_name.is_empty() {
                         self.instance_name = response.instance_name;
                     }

@@ -11,10 +11,27 @@ use serde::{Deserialize, Serialize};
 /// Path prefix of the agent protocol.
 pub const PREFIX: &str = "/agent/v1";
 
+/// Every agent request but an enrolment is signed with AWS Signature V4 by the instance's own key, with this
+/// credential-scope service.
+pub const SIGNING_SERVICE: &str = "cutover-agent";
+
+/// Credential-scope region of agent signatures (the server accepts any; agents use this one).
+pub const SIGNING_REGION: &str = "cutover";
+
 /// `POST /agent/v1/register`: registers (or re-registers) the host as an on-premises instance.
+///
+/// The first registration is an enrolment: unsigned, it carries a join token and the key the agent proposes as its
+/// own credential (generated and saved by the agent before it asks, so a retried enrolment is idempotent). Later
+/// registrations are signed with that key and carry neither.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct RegisterRequest {
     pub instance_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrollment_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_access_key: Option<String>,
     /// Tags to set on the instance (added to, or replacing values of, existing tags).
     #[serde(default)]
     pub tags: Vec<Tag>,
@@ -90,6 +107,12 @@ pub struct BundleSpec {
     pub url: String,
     /// Hex SHA-256 of the bundle; the agent refuses a download that does not match.
     pub sha256: String,
+    /// When the deployment group trusts signing keys: those keys, and the revision's signatures (public key,
+    /// base64 ed25519 signature of the digest). The agent refuses a bundle none of them signed before extracting it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_keys: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signatures: Vec<BundleSignature>,
     /// `tar`, `tgz` or `zip`.
     pub bundle_type: String,
     pub size: u64,
@@ -104,6 +127,13 @@ pub struct BundleSpec {
     pub etag: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit_id: Option<String>,
+}
+
+/// A signature of a revision bundle.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BundleSignature {
+    pub public_key: String,
+    pub signature: String,
 }
 
 /// `POST /agent/v1/complete`: the result of a command. Idempotent: reporting the same result twice is fine.

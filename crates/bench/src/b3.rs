@@ -50,7 +50,8 @@ pub(crate) async fn run(options: &Options, report: &mut Report) -> anyhow::Resul
     let cluster = Cluster::start(ClusterOptions { agents: 0, ..Default::default() }).await;
     let server_pid = cluster.server.child.id();
     let base_rss = sys::rss(server_pid);
-    let mut fleet = Fleet::new(&cluster.endpoint, n, options.b3_agents_per_client)?;
+    let token = std::fs::read_to_string(cluster.server.data_dir.join("enrollment-token"))?;
+    let mut fleet = Fleet::new(&cluster.endpoint, n, options.b3_agents_per_client, token.trim())?;
     let started = Instant::now();
     fleet.register(256).await?;
     let register_s = started.elapsed().as_secs_f64();

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use cutover_api_types::agent::{CompleteRequest, Diagnostics, HostCommand, PollRequest, RegisterRequest, Tag};
+use cutover_client::Credentials;
 use cutover_client::agent::{AgentClient, AgentClientError, POLL_MARGIN};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -63,11 +64,25 @@ impl Counters {
     }
 }
 
+/// A random key for simulated agent `idx` (the process's random hasher seeds it: a benchmark needs no more).
+fn sim_credentials(idx: usize) -> Credentials {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_usize(idx);
+    let a = hasher.finish();
+    hasher.write_u64(a);
+    let b = hasher.finish();
+    Credentials { access_key_id: format!("CUTASIM{idx:012}"), secret_access_key: format!("{a:016x}{b:016x}{idx:08x}") }
+}
+
 /// N simulated agents named `sim-00001`…, tagged `fleet=sim`.
 pub(crate) struct Fleet {
     pub(crate) names: Vec<String>,
     clients: Vec<AgentClient>,
     agents_per_client: usize,
+    /// Each simulated agent's own key (enrolled with `token`), as a real agent has.
+    credentials: Vec<Credentials>,
+    token: String,
     pub(crate) counters: Arc<Counters>,
     /// When each agent received its first command.
     pub(crate) first_command: Arc<Vec<OnceLock<Instant>>>,
@@ -75,7 +90,7 @@ pub(crate) struct Fleet {
 }
 
 impl Fleet {
-    pub(crate) fn new(endpoint: &str, n: usize, agents_per_client: usize) -> anyhow::Result<Fleet> {
+    pub(crate) fn new(endpoint: &str, n: usize, agents_per_client: usize, token: &str) -> anyhow::Result<Fleet> {
         let agents_per_client = agents_per_client.max(1);
         let clients =
             (0..n.div_ceil(agents_per_client)).map(|_| AgentClient::new(endpoint)).collect::<Result<Vec<_>, _>>()?;
@@ -83,6 +98,8 @@ impl Fleet {
             names: (1..=n).map(|idx| format!("sim-{idx:05}")).collect(),
             clients,
             agents_per_client,
+            credentials: (1..=n).map(sim_credentials).collect(),
+            token: token.to_owned(),
             counters: Arc::default(),
             first_command: Arc::new((0..n).map(|_| OnceLock::new()).collect()),
             tasks: JoinSet::new(),
@@ -93,8 +110,9 @@ impl Fleet {
         self.clients.len()
     }
 
+    /// The shared HTTP client of agent `idx`, signing with that agent's key.
     fn client(&self, idx: usize) -> AgentClient {
-        self.clients[idx / self.agents_per_client].clone()
+        self.clients[idx / self.agents_per_client].clone().with_credentials(self.credentials[idx].clone())
     }
 
     /// Registers every agent, `concurrency` at a time.
@@ -109,12 +127,15 @@ impl Fleet {
                 tags: vec![Tag { key: "fleet".into(), value: "sim".into() }],
                 agent_version: "cutover-bench-sim".into(),
                 hostname: "bench".into(),
+                enrollment_token: Some(self.token.clone()),
+                access_key_id: Some(self.credentials[idx].access_key_id.clone()),
+                secret_access_key: Some(self.credentials[idx].secret_access_key.clone()),
             };
             set.spawn(async move {
                 let _permit = permit;
                 let mut attempt = 0;
                 loop {
-                    match client.register(&request).await {
+                    match client.enroll(&request).await {
                         Ok(_) => return Ok(()),
                         Err(error) if error.is_retryable() && attempt < 10 => {
                             attempt += 1;

@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{appspec, deploy, dev, manage, push, read};
+use crate::commands::{appspec, deploy, dev, manage, push, read, security};
 
 /// Where the CLI looks for the server unless told otherwise.
 pub(crate) const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8700";
@@ -30,6 +30,9 @@ pub(crate) struct Cli {
         display_order = 900
     )]
     pub(crate) endpoint: String,
+
+    #[command(flatten)]
+    pub(crate) credentials: crate::credentials::CredentialArgs,
 
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -61,6 +64,17 @@ pub(crate) enum Command {
     /// Work with AppSpec files locally.
     #[command(subcommand)]
     Appspec(appspec::AppspecCommand),
+    /// Manage access keys (admin, deployer, viewer) for the API.
+    #[command(subcommand)]
+    Keys(security::KeysCommand),
+    /// Create join tokens that agents enrol with (`cutover-agent --enrollment-token-file`).
+    #[command(subcommand)]
+    EnrollmentToken(security::EnrollmentTokenCommand),
+    /// Show the audit log: every mutating API call, who made it, from where, and how it ended.
+    Audit(security::AuditArgs),
+    /// Revision signing: make a key pair, and choose the keys a deployment group trusts.
+    #[command(subcommand)]
+    Signing(security::SigningCommand),
     /// Run a local server and agents, and deploy a sample revision to them (the quickstart).
     #[command(after_help = dev::AFTER_HELP)]
     Dev(dev::DevArgs),

@@ -111,6 +111,16 @@ impl CliError {
                     ),
                     "DeploymentDoesNotExistException" => Some("list deployments with `cutover deployments list`"),
                     "InstanceNotRegisteredException" => Some("list instances with `cutover instances list`"),
+                    "MissingAuthenticationTokenException" | "UnrecognizedClientException" => Some(
+                        "sign requests with an access key: set AWS_SHARED_CREDENTIALS_FILE=DATA_DIR/admin-credentials \
+                         (the server writes it on first start), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+                    ),
+                    "InvalidSignatureException" => Some(
+                        "check the secret key, and that this machine's clock is within 5 minutes of the server's",
+                    ),
+                    "AccessDeniedException" => {
+                        Some("this key's role does not allow the operation: ask an admin (`cutover keys create`)")
+                    }
                     _ => None,
                 };
                 let error = CliError::user(error.to_string());

@@ -8,6 +8,7 @@
 pub mod bundle;
 mod cli;
 mod commands;
+mod credentials;
 mod error;
 mod output;
 mod timefmt;

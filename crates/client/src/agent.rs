@@ -18,8 +18,9 @@ use std::time::Duration;
 
 use cutover_api_types::agent::{
     AgentError, CompleteRequest, CompleteResponse, HeartbeatRequest, HeartbeatResponse, PREFIX, PollRequest,
-    PollResponse, RegisterRequest, RegisterResponse,
+    PollResponse, RegisterRequest, RegisterResponse, SIGNING_REGION, SIGNING_SERVICE,
 };
+use cutover_auth::Credentials;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::io::AsyncWriteExt;
@@ -96,6 +97,8 @@ pub struct AgentClient {
     http: reqwest::Client,
     /// The server URL without a trailing slash, e.g. `http://127.0.0.1:8080`.
     base_url: String,
+    /// The instance's own key: every request to the server is signed with it (SigV4), except an enrolment.
+    credentials: Option<Credentials>,
 }
 
 impl AgentClient {
@@ -113,7 +116,40 @@ impl AgentClient {
             .user_agent(concat!("cutover-agent/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|source| AgentClientError::Transport { url: trimmed.clone(), source })?;
-        Ok(Self { http, base_url: trimmed })
+        Ok(Self { http, base_url: trimmed, credentials: None })
+    }
+
+    /// The same client, signing its requests with the instance's key.
+    pub fn with_credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// `POST /agent/v1/register` without a signature: an enrolment, carrying a join token and the proposed key.
+    pub async fn enroll(&self, request: &RegisterRequest) -> Result<RegisterResponse, AgentClientError> {
+        self.post_json_with("register", request, CALL_TIMEOUT, false).await
+    }
+
+    /// Signature headers for a request to this server (none without credentials).
+    fn signature(&self, method: &str, url: &str, payload_sha256: &str, content_type: bool) -> Vec<(String, String)> {
+        let (Some(credentials), Ok(parsed)) = (&self.credentials, reqwest::Url::parse(url)) else {
+            return Vec::new();
+        };
+        let mut extra = Vec::new();
+        if content_type {
+            extra.push(("content-type".to_owned(), "application/json".to_owned()));
+        }
+        let mut headers = extra.clone();
+        headers.extend(crate::sign::headers(
+            method,
+            &parsed,
+            &extra,
+            payload_sha256,
+            credentials,
+            SIGNING_REGION,
+            SIGNING_SERVICE,
+        ));
+        headers
     }
 
     /// The server URL this client talks to, without a trailing slash.
@@ -154,9 +190,14 @@ impl AgentClient {
         mut on_chunk: impl FnMut(&[u8]) + Send,
     ) -> Result<u64, AgentClientError> {
         let url = self.resolve(url_or_path)?;
-        let mut response = self
-            .http
-            .get(&url)
+        let mut request = self.http.get(&url);
+        // Only this server's own paths are signed: a URL elsewhere must not learn the instance's key id.
+        if url_or_path.starts_with('/') {
+            for (name, value) in self.signature("GET", &url, &cutover_auth::sigv4::payload_hash(b""), false) {
+                request = request.header(name, value);
+            }
+        }
+        let mut response = request
             .send()
             .await
             .map_err(|source| AgentClientError::Transport { url: url.clone(), source })?;
@@ -208,12 +249,29 @@ impl AgentClient {
         request: &Req,
         timeout: Duration,
     ) -> Result<Resp, AgentClientError> {
+        self.post_json_with(operation, request, timeout, true).await
+    }
+
+    async fn post_json_with<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        operation: &str,
+        request: &Req,
+        timeout: Duration,
+        signed: bool,
+    ) -> Result<Resp, AgentClientError> {
         let url = format!("{}{PREFIX}/{operation}", self.base_url);
-        let response = self
-            .http
-            .post(&url)
-            .timeout(timeout)
-            .json(request)
+        let body = serde_json::to_vec(request)
+            .map_err(|error| AgentClientError::Decode { url: url.clone(), reason: error.to_string() })?;
+        let mut builder = self.http.post(&url).timeout(timeout);
+        if signed && self.credentials.is_some() {
+            for (name, value) in self.signature("POST", &url, &cutover_auth::sigv4::payload_hash(&body), true) {
+                builder = builder.header(name, value);
+            }
+        } else {
+            builder = builder.header("content-type", "application/json");
+        }
+        let response = builder
+            .body(body)
             .send()
             .await
             .map_err(|source| AgentClientError::Transport { url: url.clone(), source })?;

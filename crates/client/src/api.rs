@@ -3,6 +3,10 @@
 use std::time::Duration;
 
 use cutover_api_types::codedeploy::{self as wire, ErrorBody, Operation};
+
+use crate::sign;
+use cutover_auth::Credentials;
+use cutover_auth::sigv4;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -30,12 +34,17 @@ impl ApiClientError {
     }
 }
 
-/// A client bound to one endpoint (e.g. `http://127.0.0.1:8700`).
+/// A client bound to one endpoint (e.g. `http://127.0.0.1:8700`), signing with one access key.
 #[derive(Clone)]
 pub struct ApiClient {
     endpoint: String,
     http: reqwest::Client,
+    credentials: Option<Credentials>,
+    region: String,
 }
+
+/// Region in the credential scope when none is configured (a Cutover server accepts any).
+pub const DEFAULT_REGION: &str = "us-east-1";
 
 impl ApiClient {
     pub fn new(endpoint: &str) -> ApiClient {
@@ -44,7 +53,66 @@ impl ApiClient {
             .timeout(Duration::from_secs(120))
             .build()
             .unwrap_or_default();
-        ApiClient { endpoint: endpoint.trim_end_matches('/').to_owned(), http }
+        ApiClient {
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            http,
+            credentials: None,
+            region: DEFAULT_REGION.to_owned(),
+        }
+    }
+
+    /// The same client, signing its requests with `credentials` (AWS Signature V4).
+    pub fn with_credentials(mut self, credentials: Credentials) -> ApiClient {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_ref()
+    }
+
+    /// Sends `method url` with `extra` headers and `body`, signed when the client has credentials.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        extra: Vec<(String, String)>,
+        body: Vec<u8>,
+        payload_sha256: &str,
+        service: &str,
+    ) -> Result<reqwest::Response, ApiClientError> {
+        let parsed = reqwest::Url::parse(url).map_err(|error| ApiClientError::Protocol(format!("bad URL {url}: {error}")))?;
+        let mut headers = extra.clone();
+        if let Some(credentials) = &self.credentials {
+            headers.extend(sign::headers(method.as_str(), &parsed, &extra, payload_sha256, credentials, &self.region, service));
+        }
+        let mut request = self.http.request(method, parsed);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request
+            .body(body)
+            .send()
+            .await
+            .map_err(|source| ApiClientError::Transport { endpoint: self.endpoint.clone(), source })
+    }
+
+    /// `GET` of one of Cutover's own `/v1/...` paths (signed like the API), as raw bytes.
+    pub async fn get_v1(&self, path_and_query: &str) -> Result<(u16, Vec<u8>), ApiClientError> {
+        let url = format!("{}{path_and_query}", self.endpoint);
+        let response =
+            self.send(reqwest::Method::GET, &url, Vec::new(), Vec::new(), &sigv4::payload_hash(b""), "codedeploy").await?;
+        let status = response.status().as_u16();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|source| ApiClientError::Transport { endpoint: self.endpoint.clone(), source })?;
+        Ok((status, bytes.to_vec()))
+    }
+
+    /// Calls one of Cutover's own operations (`Cutover_20261122.<name>`).
+    pub async fn call_cutover<I: Serialize, O: DeserializeOwned>(&self, name: &str, input: &I) -> Result<O, ApiClientError> {
+        self.call_target(&format!("{}.{name}", cutover_api_types::cutover::TARGET_PREFIX), input).await
     }
 
     pub fn endpoint(&self) -> &str {
@@ -57,15 +125,17 @@ impl ApiClient {
         operation: Operation,
         input: &I,
     ) -> Result<O, ApiClientError> {
-        let response = self
-            .http
-            .post(format!("{}/", self.endpoint))
-            .header("content-type", wire::CONTENT_TYPE)
-            .header("x-amz-target", format!("{}.{}", wire::TARGET_PREFIX, operation.name()))
-            .json(input)
-            .send()
-            .await
-            .map_err(|source| ApiClientError::Transport { endpoint: self.endpoint.clone(), source })?;
+        self.call_target(&format!("{}.{}", wire::TARGET_PREFIX, operation.name()), input).await
+    }
+
+    async fn call_target<I: Serialize, O: DeserializeOwned>(&self, target: &str, input: &I) -> Result<O, ApiClientError> {
+        let body = serde_json::to_vec(input).map_err(|error| ApiClientError::Protocol(error.to_string()))?;
+        let hash = sigv4::payload_hash(&body);
+        let extra = vec![
+            ("content-type".to_owned(), wire::CONTENT_TYPE.to_owned()),
+            ("x-amz-target".to_owned(), target.to_owned()),
+        ];
+        let response = self.send(reqwest::Method::POST, &format!("{}/", self.endpoint), extra, body, &hash, "codedeploy").await?;
         let status = response.status();
         let bytes = response
             .bytes()
@@ -83,13 +153,11 @@ impl ApiClient {
 
     /// Uploads a bundle to the embedded revision store at `bucket/key`; returns its ETag (the sha256, hex).
     pub async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<String, ApiClientError> {
-        let response = self
-            .http
-            .put(format!("{}/{bucket}/{key}", self.endpoint))
-            .body(body)
-            .send()
-            .await
-            .map_err(|source| ApiClientError::Transport { endpoint: self.endpoint.clone(), source })?;
+        // `x-cutover-upload` asks for Cutover's own upload semantics (bucket created on demand, SHA-256 ETag) rather
+        // than S3's; the body is not hashed into the signature (UNSIGNED-PAYLOAD): `cutover push` checks the ETag.
+        let extra = vec![("x-cutover-upload".to_owned(), "1".to_owned())];
+        let url = format!("{}/{bucket}/{key}", self.endpoint);
+        let response = self.send(reqwest::Method::PUT, &url, extra, body, sigv4::UNSIGNED_PAYLOAD, "s3").await?;
         let status = response.status();
         if !status.is_success() {
             let text = response.text().await.unwrap_or_default();

@@ -3,3 +3,6 @@
 
 pub mod agent;
 pub mod api;
+mod sign;
+
+pub use cutover_auth::Credentials;

@@ -73,6 +73,8 @@ pub struct AgentProc {
 #[derive(Debug, Clone)]
 struct AgentSpawn {
     server_url: String,
+    /// The server's `DATA_DIR/enrollment-token`, used by the agent's first start.
+    enrollment_token_file: PathBuf,
     tags: Vec<(String, String)>,
     extra: Vec<String>,
     netns: Option<String>,
@@ -158,7 +160,37 @@ async fn wait_listening(server: &mut ServerProc) {
     server.addr = addr;
 }
 
+/// The admin key the server wrote to `DATA_DIR/admin-credentials` on its first start.
+pub fn admin_credentials(data_dir: &Path) -> cutover_client::Credentials {
+    let path = data_dir.join("admin-credentials");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+    cutover_auth::credentials_file::parse(&text, "default")
+        .unwrap_or_else(|| panic!("{} has no [default] profile", path.display()))
+}
+
 impl Cluster {
+    /// The server's admin credentials file (AWS shared-credentials format), for the CLI and the AWS clients.
+    pub fn credentials_file(&self) -> PathBuf {
+        self.server.data_dir.join("admin-credentials")
+    }
+
+    /// An API client signing with a new access key of `role` (admin, deployer or viewer).
+    pub async fn client_with_role(&self, role: &str) -> (ApiClient, cutover_client::Credentials) {
+        let out: cutover_api_types::cutover::CreateAccessKeyOutput = self
+            .client
+            .call_cutover(
+                "CreateAccessKey",
+                &cutover_api_types::cutover::CreateAccessKeyInput { role: role.to_owned(), description: format!("test {role}") },
+            )
+            .await
+            .expect("CreateAccessKey");
+        let credentials = cutover_client::Credentials {
+            access_key_id: out.access_key_id,
+            secret_access_key: out.secret_access_key,
+        };
+        (ApiClient::new(&self.endpoint).with_credentials(credentials.clone()), credentials)
+    }
+
     /// Starts a server and `options.agents` agents named `host-1`… and waits until all are registered.
     pub async fn start(options: ClusterOptions) -> Cluster {
         let dir = tempfile::Builder::new().prefix("cutover-e2e-").tempdir().expect("tempdir");
@@ -168,7 +200,7 @@ impl Cluster {
         wait_listening(&mut server).await;
         let port = server.addr.rsplit(':').next().unwrap_or("0").to_owned();
         let endpoint = format!("http://127.0.0.1:{port}");
-        let client = ApiClient::new(&endpoint);
+        let client = ApiClient::new(&endpoint).with_credentials(admin_credentials(&data_dir));
         let mut cluster =
             Cluster { dir, server, agents: Vec::new(), client, endpoint, server_args: options.server_args.clone() };
         for idx in 1..=options.agents {
@@ -207,6 +239,7 @@ impl Cluster {
         let log = base.join("agent.log");
         let spawn = AgentSpawn {
             server_url: server_url.to_owned(),
+            enrollment_token_file: self.server.data_dir.join("enrollment-token"),
             tags: tags.to_vec(),
             extra: extra.to_vec(),
             netns: netns.map(str::to_owned),
@@ -406,6 +439,8 @@ fn spawn_agent(agent: &AgentProc) -> Child {
         .arg(&agent.root)
         .arg("--destination-root")
         .arg(&agent.dest_root)
+        .arg("--enrollment-token-file")
+        .arg(&spawn.enrollment_token_file)
         .args(&spawn.extra)
         .env("CUTOVER_TEST_HOST_DIR", &agent.host_dir)
         .env("RUST_LOG", "info")

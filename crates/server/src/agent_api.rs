@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -18,6 +19,7 @@ use cutover_api_types::agent::{
 use cutover_domain::lifecycle::LifecycleEvent;
 use cutover_store::{ClaimedEvent, EventDiagnostics, InstanceRow, RecordOutcome, StoreError};
 
+use crate::auth::{self, AgentIdentity};
 use crate::convert::{self, DeploymentOptions};
 use crate::{AppState, orchestrator};
 
@@ -49,7 +51,27 @@ impl IntoResponse for AgentApiError {
 
 type AgentResult<T> = Result<Json<T>, AgentApiError>;
 
-async fn register(State(state): State<AppState>, Json(req): Json<RegisterRequest>) -> AgentResult<RegisterResponse> {
+/// Refuses a request that names another instance than the one whose key signed it.
+fn check_identity(identity: &AgentIdentity, instance_name: &str) -> Result<(), AgentApiError> {
+    if identity.instance_name == instance_name {
+        Ok(())
+    } else {
+        Err(AgentApiError(
+            StatusCode::FORBIDDEN,
+            "WrongInstance",
+            format!("this credential speaks for instance {}, not {instance_name}", identity.instance_name),
+        ))
+    }
+}
+
+async fn register(
+    State(state): State<AppState>,
+    identity: Option<Extension<AgentIdentity>>,
+    Json(req): Json<RegisterRequest>,
+) -> AgentResult<RegisterResponse> {
+    if let Some(Extension(identity)) = &identity {
+        check_identity(identity, &req.instance_name)?;
+    }
     if !cutover_domain::ids::is_valid_name(&req.instance_name) {
         return Err(AgentApiError(
             StatusCode::BAD_REQUEST,
@@ -59,6 +81,9 @@ async fn register(State(state): State<AppState>, Json(req): Json<RegisterRequest
     }
     let now = state.inner.clock.now_ms();
     let mut tx = state.store().begin().await?;
+    if identity.is_none() {
+        enroll(&state, &mut tx, &req, now).await?;
+    }
     let tags: Vec<(String, String)> = req.tags.iter().map(|tag| (tag.key.clone(), tag.value.clone())).collect();
     let row = match tx.instance(&req.instance_name).await? {
         Some(mut row) => {
@@ -114,7 +139,88 @@ async fn register(State(state): State<AppState>, Json(req): Json<RegisterRequest
     Ok(Json(RegisterResponse { instance_name: row.name, instance_arn: row.arn }))
 }
 
-async fn poll(State(state): State<AppState>, Json(req): Json<PollRequest>) -> AgentResult<PollResponse> {
+/// An unsigned registration: redeems the join token and records the key the agent proposed as its credential. A
+/// retry with the same key is accepted (the first answer may have been lost); another key for an instance that
+/// already has one is refused, so a token cannot be used to take over an enrolled host's identity.
+async fn enroll(
+    state: &AppState,
+    tx: &mut cutover_store::Tx,
+    req: &RegisterRequest,
+    now: i64,
+) -> Result<(), AgentApiError> {
+    let refuse = |status, code, message: String| Err(AgentApiError(status, code, message));
+    let (Some(token), Some(key_id), Some(secret)) =
+        (req.enrollment_token.as_deref(), req.access_key_id.as_deref(), req.secret_access_key.as_deref())
+    else {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "MissingAuthenticationTokenException",
+            "an unsigned registration must carry an enrolment token and the agent's proposed key \
+             (start the agent with --enrollment-token-file)"
+                .to_owned(),
+        );
+    };
+    if !key_id.starts_with("CUTA") || key_id.len() < 16 || secret.len() < 32 {
+        return refuse(StatusCode::BAD_REQUEST, "InvalidKey", "the proposed agent key is malformed".to_owned());
+    }
+    if let Some(existing) = tx.instance_access_key(&req.instance_name).await? {
+        let same = existing.access_key_id == key_id
+            && state.inner.keyring.open(&existing.secret_sealed).is_some_and(|known| {
+                auth::constant_time_eq(known.as_bytes(), secret.as_bytes())
+            });
+        if same {
+            return Ok(());
+        }
+        return refuse(
+            StatusCode::CONFLICT,
+            "AlreadyEnrolled",
+            format!(
+                "instance {} is already enrolled with another key; deregister it (or delete its agent key) to enrol it again",
+                req.instance_name
+            ),
+        );
+    }
+    if tx.access_key(key_id).await?.is_some() {
+        return refuse(StatusCode::CONFLICT, "AlreadyEnrolled", "that key id is taken".to_owned());
+    }
+    if let Some(row) = tx.instance(&req.instance_name).await?
+        && row.deregister_time.is_some()
+    {
+        return refuse(
+            StatusCode::CONFLICT,
+            "InstanceDeregistered",
+            format!(
+                "instance {} was deregistered; register it again (RegisterOnPremisesInstance) to deploy to it",
+                req.instance_name
+            ),
+        );
+    }
+    if let Err(error) = auth::redeem_token(tx, token, now).await {
+        return match error {
+            auth::EnrollError::Store(error) => Err(error.into()),
+            other => refuse(StatusCode::UNAUTHORIZED, "InvalidEnrollmentToken", other.to_string()),
+        };
+    }
+    tx.insert_access_key(&cutover_store::AccessKeyRow {
+        access_key_id: key_id.to_owned(),
+        secret_sealed: state.inner.keyring.seal(secret),
+        role: cutover_auth::role::AGENT_ROLE.to_owned(),
+        description: format!("agent of {}", req.instance_name),
+        instance_name: Some(req.instance_name.clone()),
+        create_time: now,
+        last_used_time: None,
+    })
+    .await?;
+    tracing::info!(message = "Agent enrolled.", instance = %req.instance_name, access_key_id = %key_id);
+    Ok(())
+}
+
+async fn poll(
+    State(state): State<AppState>,
+    Extension(identity): Extension<AgentIdentity>,
+    Json(req): Json<PollRequest>,
+) -> AgentResult<PollResponse> {
+    check_identity(&identity, &req.instance_name)?;
     let wait = Duration::from_millis(req.wait_ms.min(state.inner.config.poll_max_wait_ms));
     let deadline = tokio::time::Instant::now() + wait;
     let notify = state.inner.wakeups.get(&req.instance_name);
@@ -185,7 +291,12 @@ fn parse_command_id(command_id: &str) -> Option<(&str, &str, i64)> {
 /// Longest full log kept per event; the agent caps it too.
 const MAX_EVENT_LOG: usize = 1024 * 1024;
 
-async fn complete(State(state): State<AppState>, Json(req): Json<CompleteRequest>) -> AgentResult<CompleteResponse> {
+async fn complete(
+    State(state): State<AppState>,
+    Extension(identity): Extension<AgentIdentity>,
+    Json(req): Json<CompleteRequest>,
+) -> AgentResult<CompleteResponse> {
+    check_identity(&identity, &req.instance_name)?;
     let Some((deployment_id, instance_name, position)) = parse_command_id(&req.command_id) else {
         return Err(AgentApiError(
             StatusCode::BAD_REQUEST,
@@ -269,11 +380,33 @@ async fn complete(State(state): State<AppState>, Json(req): Json<CompleteRequest
     }
 }
 
-async fn bundle(State(state): State<AppState>, Path(sha256): Path<String>) -> Response {
+async fn bundle(
+    State(state): State<AppState>,
+    Extension(identity): Extension<AgentIdentity>,
+    Path(sha256): Path<String>,
+) -> Response {
     let Some(path) = state.inner.blobs.path(&sha256) else {
         return AgentApiError(StatusCode::BAD_REQUEST, "InvalidDigest", "not a sha256 digest".to_owned())
             .into_response();
     };
+    // Only the bundles of this instance's own deployments: a bundle may hold another team's secrets.
+    let allowed = async {
+        let mut tx = state.store().begin().await?;
+        tx.instance_may_fetch_bundle(&identity.instance_name, &sha256.to_ascii_lowercase()).await
+    }
+    .await;
+    match allowed {
+        Ok(true) => {}
+        Ok(false) => {
+            return AgentApiError(
+                StatusCode::FORBIDDEN,
+                "AccessDenied",
+                format!("instance {} has no deployment of bundle {sha256}", identity.instance_name),
+            )
+            .into_response();
+        }
+        Err(error) => return AgentApiError::from(error).into_response(),
+    }
     match crate::blobs::file_response(&path).await {
         Ok(body) => ([("content-type", "application/octet-stream")], body).into_response(),
         Err(_) => AgentApiError(StatusCode::NOT_FOUND, "NoSuchBundle", format!("no bundle with sha256 {sha256}"))
@@ -281,7 +414,12 @@ async fn bundle(State(state): State<AppState>, Path(sha256): Path<String>) -> Re
     }
 }
 
-async fn heartbeat(State(state): State<AppState>, Json(req): Json<HeartbeatRequest>) -> AgentResult<HeartbeatResponse> {
+async fn heartbeat(
+    State(state): State<AppState>,
+    Extension(identity): Extension<AgentIdentity>,
+    Json(req): Json<HeartbeatRequest>,
+) -> AgentResult<HeartbeatResponse> {
+    check_identity(&identity, &req.instance_name)?;
     let now = state.inner.clock.now_ms();
     let mut tx = state.store().begin().await?;
     tx.touch_instance(&req.instance_name, now).await?;

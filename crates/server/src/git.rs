@@ -270,6 +270,8 @@ fn github_revision(body: &[u8]) -> Option<(String, String)> {
 pub(crate) async fn api(
     State(state): State<AppState>,
     Extension(git): Extension<Arc<GitRevisions>>,
+    principal: Extension<crate::auth::Principal>,
+    source: Extension<crate::auth::Source>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -278,7 +280,10 @@ pub(crate) async fn api(
         .and_then(|value| value.to_str().ok())
         .and_then(|target| target.strip_prefix(TARGET_PREFIX))
         .is_some_and(|operation| operation == ".CreateDeployment");
-    if create_deployment && let Some((repository, commit)) = github_revision(&body) {
+    if create_deployment
+        && principal.role.allows("CreateDeployment")
+        && let Some((repository, commit)) = github_revision(&body)
+    {
         // In a task of its own: a client that gives up waiting (the AWS CLI reads for 60 s) must not abort the fetch,
         // so that its retry finds the bundle built, or waits for it, instead of starting over.
         let fetch = tokio::spawn({
@@ -286,7 +291,7 @@ pub(crate) async fn api(
             async move { git.ensure(&state, &repository, &commit).await }
         });
         let error = match fetch.await {
-            Ok(Ok(_)) => return crate::api::handle(State(state), headers, body).await,
+            Ok(Ok(_)) => return crate::api::handle(State(state), principal, source, headers, body).await,
             Ok(Err(error)) => error,
             Err(error) => ApiError::Internal(format!("the git fetch task failed: {error}")),
         };
@@ -296,7 +301,7 @@ pub(crate) async fn api(
         }
         return response;
     }
-    crate::api::handle(State(state), headers, body).await
+    crate::api::handle(State(state), principal, source, headers, body).await
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod agent_api;
 // Triggers and alarms: background workers (see their module docs).
 mod alarms;
 pub mod api;
+mod auth;
 mod autoupdate;
 pub mod blobs;
 mod clock;
@@ -67,6 +68,16 @@ pub struct Config {
     #[arg(long, default_value_t = 60_000)]
     pub poll_max_wait_ms: u64,
 
+    // --- Security (auth.rs) ---
+    /// Key that seals access-key secrets in the database (32 bytes, base64). Default: DATA_DIR/master-key, generated
+    /// (mode 0600) on first start. Replicas sharing a database must share it.
+    #[arg(long)]
+    pub master_key_file: Option<PathBuf>,
+    /// Lifetime of the enrolment token the server keeps in DATA_DIR/enrollment-token (renewed at start when less
+    /// than a day, or half its lifetime, is left).
+    #[arg(long, default_value_t = 7 * 86_400)]
+    pub enrollment_token_ttl_secs: u64,
+
     // --- Triggers (triggers.rs) ---
     /// Key that signs trigger webhooks (`X-Cutover-Signature: sha256=<HMAC-SHA256 of the body>`); the file's content
     /// without surrounding whitespace. Default: DATA_DIR/trigger-signing-key, generated (mode 0600) on first start.
@@ -118,6 +129,7 @@ pub(crate) struct Inner {
     pub(crate) wakeups: Wakeups,
     pub(crate) clock: Clock,
     pub(crate) config: Config,
+    pub(crate) keyring: auth::Keyring,
     /// When this process started: agents get a full lease after a server restart before being judged lost.
     pub(crate) started_at_ms: i64,
 }
@@ -134,14 +146,19 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let git = Arc::new(git::GitRevisions::new(&state.inner.config));
     let s3 = s3::service(state.clone());
+    let api_auth = axum::middleware::from_fn_with_state(state.clone(), auth::api_layer);
+    let agent_auth = axum::middleware::from_fn_with_state(state.clone(), auth::agent_layer);
     Router::new()
         // Any other method on `/` is S3's (GET / is ListBuckets).
-        .route("/", post(git::api).fallback(s3::serve))
+        .route("/", post(git::api).route_layer(api_auth.clone()).fallback(s3::serve))
         .route("/healthz", get(|| async { "ok" }).fallback(s3::reserved))
-        .nest("/agent/v1", agent_api::routes().fallback(s3::reserved))
+        .nest("/agent/v1", agent_api::routes().route_layer(agent_auth).fallback(s3::reserved))
         .route("/agent", any(s3::reserved))
         .route("/agent/{*rest}", any(s3::reserved))
-        .route("/v1/deployments/{deployment_id}/instances/{instance_name}/logs", get(agent_api::instance_logs))
+        .route(
+            "/v1/deployments/{deployment_id}/instances/{instance_name}/logs",
+            get(agent_api::instance_logs).route_layer(api_auth),
+        )
         .route("/v1", any(s3::reserved))
         .route("/v1/{*rest}", any(s3::reserved))
         .fallback(s3::serve)
@@ -185,6 +202,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     let alarm_sources = alarms::AlarmSources::load(&config)?;
     let store = Store::open_sqlite(&config.data_dir.join("cutover.db")).await?;
     let blobs = blobs::BlobStore::open(config.data_dir.join("blobs"))?;
+    let keyring = auth::Keyring::load_or_create(
+        &config.master_key_file.clone().unwrap_or_else(|| config.data_dir.join("master-key")),
+    )?;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .map_err(|error| anyhow::anyhow!("cannot listen on {}: {error}", config.listen))?;
@@ -196,9 +216,12 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
             wakeups: Wakeups::default(),
             clock: Clock,
             config: config.clone(),
+            keyring,
             started_at_ms: Clock.now_ms(),
         }),
     };
+    auth::bootstrap_admin(&state).await?;
+    auth::ensure_enrollment_token_file(&state).await?;
     orchestrator::recover(&state).await?;
     let sweeper = tokio::spawn(orchestrator::sweep_forever(state.clone(), Duration::from_millis(500)));
     // Triggers and alarms run apart from requests, so a slow webhook or alarm source never holds up a deployment.
@@ -211,7 +234,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     std::fs::rename(&tmp, &addr_file)?;
     tracing::info!(message = "Listening.", %addr, data_dir = %config.data_dir.display());
     eprintln!("cutover-server listening on http://{addr}");
-    axum::serve(listener, app(state.clone())).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, app(state.clone()).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await?;
     sweeper.abort();
     trigger_worker.abort();
     alarm_worker.abort();

@@ -6,18 +6,19 @@
 //! the store and their content in the content-addressed [`BlobStore`]. Agents never talk S3: a revision is resolved
 //! to its blob's SHA-256 when a deployment is created (`api/deployments.rs`).
 //!
-//! Requests are not authenticated yet. s3s without an auth provider refuses every signed request (`NotImplemented`,
-//! "This service has no authentication provider") rather than ignoring the signature, and it cannot check a SigV4
-//! signature without the client's secret key, so [`serve`] removes the signature (the `Authorization` header or a
-//! presigned URL's query parameters) and hands s3s an anonymous request. It also decodes `aws-chunked` bodies itself,
-//! because s3s only does that while verifying a signature; the chunk signatures are not checked, the trailing
-//! checksums are.
-//!
+//! Every request must be signed with AWS Signature V4 by an access key ([`crate::auth`]); [`serve`] checks the
+//! signature over the headers and the declared `x-amz-content-sha256` (the body is checked against that digest when
+//! it is stored), checks the key's role (reads need viewer, writes deployer), then removes the signature and hands
+//! s3s an anonymous request: s3s without an auth provider refuses signed requests, and the check is done. It also
+//! decodes `aws-chunked` bodies itself, because s3s only does that while verifying a signature; the chunk
+//! signatures are not checked (the seed signature and the trailing checksums are). Presigned URLs are refused.
+
 //! Two behaviours differ by the form of a `PUT /{bucket}/{key}`:
 //! - an S3 client's upload (signed, or with any `x-amz-*` header, or a query) behaves as S3 does: the bucket must
 //!   exist, the ETag is the content's MD5 (`<md5 of the part MD5s>-<parts>` after a multipart upload);
-//! - a plain HTTP PUT — `cutover push`, `curl -T` — is Cutover's own upload: it creates the bucket when needed and
-//!   answers with the content's SHA-256 as ETag, which is what `cutover push` checks and registers.
+//! - a PUT with the header `x-cutover-upload: 1` and no query — `cutover push` — is Cutover's own upload: it creates
+//!   the bucket when needed and answers with the content's SHA-256 as ETag, which is what `cutover push` checks and
+//!   registers.
 //!
 //! Every PUT creates a new version (`x-amz-version-id`), and every version is kept, so a revision that names a
 //! `version` stays deployable after its key is overwritten; a DeleteObject without a version removes the key and
@@ -60,7 +61,7 @@ pub(crate) fn service(state: AppState) -> S3Service {
     S3ServiceBuilder::new(CutoverS3 { state }).build()
 }
 
-/// Marks a plain HTTP PUT (no signature, no `x-amz-*` header, no query): Cutover's own upload.
+/// Marks Cutover's own upload (a PUT with `x-cutover-upload`, no query).
 #[derive(Debug, Clone, Copy)]
 struct NativeUpload;
 
@@ -69,8 +70,15 @@ struct NativeUpload;
 struct ChunkTrailers(Arc<Mutex<HeaderMap>>);
 
 /// Every request the router does not claim for the CodeDeploy API, the agent protocol or `/v1`: the S3 endpoint.
-pub(crate) async fn serve(Extension(service): Extension<S3Service>, request: axum::extract::Request) -> Response {
+pub(crate) async fn serve(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Extension(service): Extension<S3Service>,
+    request: axum::extract::Request,
+) -> Response {
     let (mut parts, body) = request.into_parts();
+    if let Err(response) = authorize(&state, &parts).await {
+        return response;
+    }
     let native = is_native_upload(&parts);
     strip_signature(&mut parts);
     let body = if chunked::is_aws_chunked(&parts.headers) {
@@ -115,11 +123,65 @@ fn xml_error(status: StatusCode, code: &str, message: &str) -> Response {
 fn is_native_upload(parts: &Parts) -> bool {
     parts.method == axum::http::Method::PUT
         && parts.uri.query().is_none_or(str::is_empty)
-        && !parts.headers.contains_key(header::AUTHORIZATION)
-        && !parts.headers.keys().any(|name| name.as_str().starts_with("x-amz-"))
+        && parts.headers.contains_key("x-cutover-upload")
 }
 
-/// Removes a request's SigV2/SigV4 signature (see the module docs: signatures are not verified yet).
+/// Checks the request's signature and the key's role; answers S3's error document when either fails. Writes are
+/// recorded in the audit log.
+async fn authorize(state: &AppState, parts: &Parts) -> Result<(), Response> {
+    use cutover_auth::sigv4::VerifyError;
+    let declared = parts.headers.get("x-amz-content-sha256").and_then(|value| value.to_str().ok());
+    let empty = cutover_auth::sigv4::payload_hash(b"");
+    let payload = declared.unwrap_or(&empty);
+    let principal = match crate::auth::authenticate(state, parts, payload, &["s3"]).await {
+        Ok(crate::auth::Caller::User(principal)) => principal,
+        Ok(crate::auth::Caller::Agent(_)) => {
+            return Err(xml_error(StatusCode::FORBIDDEN, "AccessDenied", "an agent credential cannot use S3"));
+        }
+        Err(crate::auth::AuthError::Signature(error)) => {
+            let code = match &error {
+                VerifyError::UnknownKey => "InvalidAccessKeyId",
+                VerifyError::Mismatch => "SignatureDoesNotMatch",
+                VerifyError::Expired { .. } | VerifyError::NotYetValid { .. } => "RequestTimeTooSkewed",
+                VerifyError::Missing => "AccessDenied",
+                _ => "AuthorizationHeaderMalformed",
+            };
+            return Err(xml_error(StatusCode::FORBIDDEN, code, &error.to_string()));
+        }
+        Err(crate::auth::AuthError::Internal(cause)) => return Err(internal_response(&cause)),
+    };
+    let action = match parts.method {
+        axum::http::Method::GET | axum::http::Method::HEAD => "GetObject",
+        axum::http::Method::DELETE => "DeleteObject",
+        _ => "PutObject",
+    };
+    let allowed = principal.role.allows(action);
+    if action != "GetObject" {
+        let source = crate::auth::Source(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map_or_else(|| "unknown".to_owned(), |info| info.0.to_string()),
+        );
+        let outcome = if allowed { "Authorized" } else { "AccessDenied" };
+        crate::auth::audit(state, &principal, &source, &format!("s3:{action}"), parts.uri.path(), outcome).await;
+    }
+    if !allowed {
+        return Err(xml_error(
+            StatusCode::FORBIDDEN,
+            "AccessDenied",
+            &format!("User: {} (role {}) is not authorized to perform: s3:{action}", principal.arn(), principal.role),
+        ));
+    }
+    Ok(())
+}
+
+fn internal_response(cause: &str) -> Response {
+    tracing::error!(message = "S3 authentication failed internally.", cause);
+    xml_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "We encountered an internal error. Please try again.")
+}
+
+/// Removes a request's SigV2/SigV4 signature once [`authorize`] has checked it (see the module docs).
 fn strip_signature(parts: &mut Parts) {
     parts.headers.remove(header::AUTHORIZATION);
     let Some(query) = parts.uri.query() else { return };

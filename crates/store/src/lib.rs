@@ -10,9 +10,11 @@
 
 mod migrate;
 mod rows;
+mod security;
 mod sql;
 
 pub use rows::*;
+pub use security::*;
 pub use sql::*;
 
 use std::path::Path;

@@ -54,7 +54,7 @@ fn bind_opt_str<'q>(query: Query<'q, Any, AnyArguments>, value: &Option<String>)
 }
 
 impl Tx {
-    fn conn(&mut self) -> &mut sqlx::AnyConnection {
+    pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.0
     }
 

@@ -352,12 +352,22 @@ async fn start_and_deploy(
 
     // The agents.
     let hosts: Vec<String> = (1..=args.agents).map(host_name).collect();
-    let api = Api::new(&endpoint);
-    reregister(&api, &hosts).await?;
+    let credentials_file = server_dir.join("admin-credentials");
+    let credentials = fs::read_to_string(&credentials_file)
+        .ok()
+        .and_then(|text| cutover_auth::credentials_file::parse(&text, "default"))
+        .ok_or_else(|| CliError::user(format!("the server wrote no admin key to {}", credentials_file.display())))?;
+    let api = Api::new(&endpoint).with_credentials(Some(credentials));
+    let token_file = server_dir.join("enrollment-token");
+    let registered_again = reregister(&api, &hosts).await?;
     for host in &hosts {
         let (root, destination) = (layout.agent_root(host), layout.destination_root(host));
         create_dir(&root)?;
         create_dir(&destination)?;
+        if registered_again.contains(host) {
+            // Deregistration deleted its agent key: it enrols again with the token.
+            let _ = fs::remove_file(root.join("credentials.json"));
+        }
         let tags = format!("{TAG_KEY}={TAG_VALUE}");
         let agent = spawn(
             agent_bin,
@@ -372,6 +382,8 @@ async fn start_and_deploy(
                 root.as_os_str(),
                 "--destination-root".as_ref(),
                 destination.as_os_str(),
+                "--enrollment-token-file".as_ref(),
+                token_file.as_os_str(),
             ],
             &[(DESTINATION_ROOT_ENV, &destination)],
             &layout.agent_log(host),
@@ -434,7 +446,8 @@ async fn start_and_deploy(
 
 /// Registers again the hosts that an earlier run with fewer agents deregistered (see [`wait_for_agents`]): an
 /// agent does not register a deregistered instance by itself.
-async fn reregister(api: &Api, hosts: &[String]) -> CliResult<()> {
+async fn reregister(api: &Api, hosts: &[String]) -> CliResult<Vec<String>> {
+    let mut again = Vec::new();
     for host in hosts {
         let input = wire::GetOnPremisesInstanceInput { instance_name: Some(host.clone()) };
         let info = match api
@@ -461,8 +474,9 @@ async fn reregister(api: &Api, hosts: &[String]) -> CliResult<()> {
         };
         let _: serde_json::Value = api.call(Operation::RegisterOnPremisesInstance, &input).await?;
         output::line(format!("Registered {host} again (an earlier run with fewer agents deregistered it)."))?;
+        again.push(host.clone());
     }
-    Ok(())
+    Ok(again)
 }
 
 /// Waits (up to [`LEFTOVER_TIMEOUT`]) for the group's unfinished deployments, left by an interrupted earlier run

@@ -6,6 +6,7 @@ pub(crate) mod dev;
 pub(crate) mod manage;
 pub(crate) mod push;
 pub(crate) mod read;
+pub(crate) mod security;
 
 use cutover_api_types::codedeploy::Operation;
 use cutover_client::api::ApiClient;
@@ -17,7 +18,7 @@ use crate::error::{CliError, CliResult};
 
 /// Runs one parsed command line.
 pub(crate) async fn run(cli: Cli) -> CliResult<()> {
-    let api = Api::new(&cli.endpoint);
+    let api = Api::new(&cli.endpoint).with_credentials(crate::credentials::resolve(&cli.credentials)?);
     match cli.command {
         Command::Push(args) => push::run(&api, args).await,
         Command::Deploy(args) => deploy::run(&api, args).await,
@@ -30,6 +31,10 @@ pub(crate) async fn run(cli: Cli) -> CliResult<()> {
         Command::Deployments(command) => read::deployments(&api, command).await,
         Command::Instances(command) => read::instances(&api, command).await,
         Command::Appspec(command) => appspec::run(command),
+        Command::Keys(command) => security::keys(&api, command).await,
+        Command::EnrollmentToken(command) => security::enrollment_token(&api, command).await,
+        Command::Audit(args) => security::audit(&api, args).await,
+        Command::Signing(command) => security::signing(&api, command).await,
         Command::Dev(args) => dev::run(args).await,
     }
 }
@@ -43,6 +48,19 @@ pub(crate) struct Api {
 impl Api {
     pub(crate) fn new(endpoint: &str) -> Api {
         Api { client: ApiClient::new(endpoint) }
+    }
+
+    /// The same client, signing with `credentials` when there are any.
+    pub(crate) fn with_credentials(self, credentials: Option<cutover_client::Credentials>) -> Api {
+        match credentials {
+            Some(credentials) => Api { client: self.client.with_credentials(credentials) },
+            None => self,
+        }
+    }
+
+    /// Calls one of Cutover's own operations.
+    pub(crate) async fn call_cutover<I: Serialize, O: DeserializeOwned>(&self, name: &str, input: &I) -> CliResult<O> {
+        Ok(self.client.call_cutover(name, input).await?)
     }
 
     pub(crate) fn endpoint(&self) -> &str {

@@ -40,6 +40,10 @@ pub(crate) struct PushArgs {
     /// Print only the revision location as JSON: what `deploy --revision` and CreateDeployment's `revision` accept.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Sign the bundle with this ed25519 secret key (`cutover signing generate-key`), for deployment groups that
+    /// require signed revisions.
+    #[arg(long, value_name = "KEY_FILE")]
+    pub(crate) sign: Option<PathBuf>,
 }
 
 /// A pushed revision.
@@ -121,6 +125,12 @@ pub(crate) async fn push(api: &Api, args: &PushArgs) -> CliResult<Pushed> {
         }),
         ..Default::default()
     };
+    if let Some(key_file) = &args.sign {
+        let public_key = super::security::sign_bundle(api, key_file, &bundle.sha256).await?;
+        if !args.json {
+            output::line(format!("Signed sha256 {} with {public_key}", bundle.sha256))?;
+        }
+    }
     let input = wire::RegisterApplicationRevisionInput {
         application_name: Some(args.application_name.clone()),
         description: args.description.clone(),
@@ -212,6 +222,7 @@ pub(crate) fn args_for(application: &str, source: &Path) -> PushArgs {
         description: None,
         ignore_hidden_files: false,
         json: false,
+        sign: None,
     }
 }
 

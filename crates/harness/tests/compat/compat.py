@@ -3,7 +3,8 @@
 The suites are plain scripts (no test framework to install): each check either passes or raises, a failed
 check stops the script with a non-zero exit and says what differed, and the last line is the tally
 ("N passed, 0 failed"). The Rust e2e tests in crates/harness/tests/e2e/compat_python.rs run them against a
-real cluster with dummy credentials in the environment (AWS_ACCESS_KEY_ID=test, AWS_DEFAULT_REGION=us-east-1).
+real cluster, signed with the admin key the server wrote (AWS_SHARED_CREDENTIALS_FILE=DATA_DIR/admin-credentials,
+AWS_DEFAULT_REGION=us-east-1).
 """
 
 import contextlib
@@ -20,6 +21,9 @@ import urllib.request
 import zipfile
 
 import boto3
+import botocore.session
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -150,12 +154,20 @@ def bundle(files):
     return buffer.getvalue()
 
 
+def signed_put(url, body):
+    """`PUT url` with Cutover's own upload semantics (`x-cutover-upload: 1`: the bucket is created if needed, the ETag
+    is the SHA-256), signed with SigV4 by botocore with the environment's credentials, as `cutover push` does."""
+    credentials = botocore.session.get_session().get_credentials()
+    request = AWSRequest(method="PUT", url=url, data=body, headers={"x-cutover-upload": "1"})
+    S3SigV4Auth(credentials, "s3", "us-east-1").add_auth(request)
+    headers = {name: value for name, value in request.headers.items()}
+    with urllib.request.urlopen(urllib.request.Request(url, data=body, method="PUT", headers=headers), timeout=30) as r:
+        return r.headers["ETag"].strip('"')
+
+
 def put_object(bucket, key, body):
-    """Uploads a bundle with Cutover's plain upload (`PUT /{bucket}/{key}`, what `cutover push` does: the bucket is
-    created if needed); returns its ETag, the bundle's SHA-256."""
-    request = urllib.request.Request(f"{ENDPOINT}/{bucket}/{key}", data=body, method="PUT")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return response.headers["ETag"].strip('"')
+    """Uploads a bundle as `cutover push` does; returns its ETag, the bundle's SHA-256."""
+    return signed_put(f"{ENDPOINT}/{bucket}/{key}", body)
 
 
 def s3_revision(bucket, key, etag=None):

@@ -16,9 +16,8 @@ Rules (moto is a reference for shapes and error codes, not for behaviour: its de
 
 import json
 import os
-import urllib.request
 
-from compat import check, client, equal, run
+from compat import check, client, equal, run, signed_put
 
 MOTO = os.environ["MOTO_ENDPOINT"]
 CUTOVER = os.environ["CUTOVER_ENDPOINT"]
@@ -124,7 +123,7 @@ def main():
     extras = set()
     operations = set()
     # A bundle for Cutover's CreateDeployment (moto does not check revisions).
-    urllib.request.urlopen(urllib.request.Request(f"{CUTOVER}/diff/app.zip", data=b"PK\x05\x06" + b"\0" * 18, method="PUT"))
+    signed_put(f"{CUTOVER}/diff/app.zip", b"PK\x05\x06" + b"\0" * 18)
     revision = {"revisionType": "S3", "s3Location": {"bucket": "diff", "key": "app.zip", "bundleType": "zip"}}
     deployments = {}
 

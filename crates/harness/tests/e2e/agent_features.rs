@@ -18,37 +18,13 @@ fn site(version: &str) -> Bundle {
 
 /// The logs `instance` uploaded for `deployment_id`, by lifecycle event.
 async fn uploaded_log(cluster: &Cluster, deployment_id: &str, instance: &str, event: &str) -> String {
-    let url = format!("{}/v1/deployments/{deployment_id}/instances/{instance}/logs", cluster.endpoint);
-    let logs: InstanceLogs = tokio::task::spawn_blocking(move || get_json(&url)).await.expect("join");
+    let path = format!("/v1/deployments/{deployment_id}/instances/{instance}/logs");
+    let (status, body) = cluster.client.get_v1(&path).await.expect("GET logs");
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let logs: InstanceLogs = serde_json::from_slice(&body).expect("logs JSON");
     logs.events.into_iter().find(|e| e.lifecycle_event == event).map(|e| e.log).unwrap_or_default()
 }
 
-/// A plain `GET` over std's TcpStream, decoded as JSON.
-fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> T {
-    use std::io::{Read, Write};
-    let (host, path) = url.strip_prefix("http://").and_then(|rest| rest.split_once('/')).expect("http url");
-    let mut stream = std::net::TcpStream::connect(host).expect("connect");
-    write!(stream, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").expect("write");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let (head, body) = response.split_once("\r\n\r\n").expect("http response");
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}\n{body}");
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        let (mut res, mut rest) = (String::new(), body);
-        while let Some((size, tail)) = rest.split_once("\r\n") {
-            let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-            if size == 0 {
-                break;
-            }
-            res.push_str(&tail[..size]);
-            rest = &tail[size + 2..];
-        }
-        res
-    } else {
-        body.to_owned()
-    };
-    serde_json::from_str(&body).expect("json")
-}
 
 /// `<root>/<DGID>/<deployment id>` on the agent's host.
 fn deployment_dir(agent: &AgentProc, deployment_id: &str) -> PathBuf {

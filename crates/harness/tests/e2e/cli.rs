@@ -7,8 +7,18 @@ use cutover_harness::{Cluster, ClusterOptions, binary};
 
 use crate::DEPLOY_TIMEOUT;
 
+/// Runs the CLI signed with the server's admin key, read from `DATA_DIR/admin-credentials` as a user would.
 fn cutover(cluster: &Cluster, args: &[&str]) -> std::process::Output {
-    Command::new(binary("cutover")).arg("--endpoint").arg(&cluster.endpoint).args(args).output().expect("run cutover")
+    Command::new(binary("cutover"))
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_SHARED_CREDENTIALS_FILE", cluster.credentials_file())
+        .arg("--endpoint")
+        .arg(&cluster.endpoint)
+        .args(args)
+        .output()
+        .expect("run cutover")
 }
 
 fn write_app(dir: &std::path::Path, validate_exit: u8) {

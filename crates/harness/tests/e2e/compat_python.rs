@@ -55,7 +55,7 @@ fn venv() -> PathBuf {
     venv
 }
 
-/// Runs a suite with the venv's Python, dummy credentials and `env`; panics with its output unless it passes.
+/// Runs a suite with the venv's Python, the cluster's admin credentials and `env`; panics with its output unless it passes.
 async fn run_suite(script: &str, env: Vec<(&'static str, String)>, cluster: &Cluster) {
     let venv = venv();
     let home = cluster.dir.path().join("python-home");
@@ -63,7 +63,7 @@ async fn run_suite(script: &str, env: Vec<(&'static str, String)>, cluster: &Clu
     let path = format!("{}:{}", venv.join("bin").display(), std::env::var("PATH").unwrap_or_default());
     let mut command = Command::new(venv.join("bin/python"));
     command.arg("-B").arg(suites_dir().join(script)).current_dir(suites_dir());
-    // A clean AWS environment: dummy credentials, no profile or config of the developer's, no instance metadata.
+    // A clean AWS environment: no key, profile or config of the developer's, no instance metadata.
     for (key, _) in std::env::vars() {
         if key.starts_with("AWS_") {
             command.env_remove(key);
@@ -72,11 +72,10 @@ async fn run_suite(script: &str, env: Vec<(&'static str, String)>, cluster: &Clu
     command
         .env("PATH", path)
         .env("HOME", &home)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_DEFAULT_REGION", "us-east-1")
         .env("AWS_CONFIG_FILE", home.join("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
+        // The admin key the server wrote on first start, exactly as a user would use it.
+        .env("AWS_SHARED_CREDENTIALS_FILE", cluster.credentials_file())
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("CUTOVER_ENDPOINT", &cluster.endpoint)
         .envs(env);

@@ -19,7 +19,10 @@ use crate::{DEPLOY_TIMEOUT, RECORD_HOOK, appspec_all_hooks};
 async fn sdk_client(cluster: &Cluster) -> Client {
     let config = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+        .credentials_provider({
+            let admin = cutover_harness::admin_credentials(&cluster.server.data_dir);
+            Credentials::new(admin.access_key_id, admin.secret_access_key, None, None, "static")
+        })
         .endpoint_url(&cluster.endpoint)
         .load()
         .await;

@@ -108,11 +108,10 @@ async fn assert_nothing_lost(cluster: &Cluster, deployment_id: &str, versions: &
             .collect();
         if !ran.is_empty() {
             let local = local_scripts_log(agent, deployment_id);
-            let uploaded: InstanceLogs = reqwest_get_json(&format!(
-                "{}/v1/deployments/{deployment_id}/instances/{}/logs",
-                cluster.endpoint, agent.name
-            ))
-            .await;
+            let path = format!("/v1/deployments/{deployment_id}/instances/{}/logs", agent.name);
+            let (status, body) = cluster.client.get_v1(&path).await.expect("GET logs");
+            assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+            let uploaded: InstanceLogs = serde_json::from_slice(&body).expect("logs JSON");
             for event in &ran {
                 let marker = format!("hook output for {event}");
                 assert!(local.contains(&marker), "{}: scripts.log lacks {event}", agent.name);
@@ -133,35 +132,7 @@ fn local_scripts_log(agent: &cutover_harness::AgentProc, deployment_id: &str) ->
     res
 }
 
-async fn reqwest_get_json<T: serde::de::DeserializeOwned>(url: &str) -> T {
-    // A plain GET over std's TcpStream: the test needs no HTTP client for one read-only call.
-    let without_scheme = url.strip_prefix("http://").expect("http url");
-    let (host, path) = without_scheme.split_once('/').expect("path");
-    let mut stream = std::net::TcpStream::connect(host).expect("connect");
-    use std::io::{Read, Write};
-    write!(stream, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").expect("write");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let (head, body) = response.split_once("\r\n\r\n").expect("http response");
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}\n{body}");
-    let body =
-        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
-    serde_json::from_str(&body).expect("json")
-}
 
-fn dechunk(body: &str) -> String {
-    let mut res = String::new();
-    let mut rest = body;
-    while let Some((size, tail)) = rest.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        res.push_str(&tail[..size]);
-        rest = &tail[size + 2..];
-    }
-    res
-}
 
 async fn target_status(cluster: &Cluster, deployment_id: &str, host: &str) -> String {
     cluster.target(deployment_id, host).await.status.unwrap_or_default()

@@ -33,18 +33,19 @@ fn aws_cli() -> PathBuf {
     aws
 }
 
-/// Runs the AWS CLI against one cluster, in a clean AWS environment with dummy credentials.
+/// Runs the AWS CLI against one cluster, in a clean AWS environment signed with the cluster's admin key.
 struct Aws {
     exe: PathBuf,
     home: PathBuf,
     endpoint: String,
+    credentials: PathBuf,
 }
 
 impl Aws {
     fn new(cluster: &Cluster) -> Aws {
         let home = cluster.dir.path().join("aws-home");
         std::fs::create_dir_all(&home).expect("home");
-        Aws { exe: aws_cli(), home, endpoint: cluster.endpoint.clone() }
+        Aws { exe: aws_cli(), home, endpoint: cluster.endpoint.clone(), credentials: cluster.credentials_file() }
     }
 
     async fn output(&self, args: &[&str], cwd: &Path) -> Output {
@@ -57,11 +58,10 @@ impl Aws {
         }
         command
             .env("HOME", &self.home)
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_DEFAULT_REGION", "us-east-1")
             .env("AWS_CONFIG_FILE", self.home.join("config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.home.join("credentials"))
+            // The admin key the server wrote on first start, exactly as a user would use it.
+            .env("AWS_SHARED_CREDENTIALS_FILE", &self.credentials)
             .env("AWS_EC2_METADATA_DISABLED", "true")
             // `aws deploy push` talks to both services; it ignores --endpoint-url for S3, so both go by environment.
             .env("AWS_ENDPOINT_URL_S3", &self.endpoint)

@@ -86,6 +86,7 @@ pub(crate) async fn create(
     };
     super::revisions::validate(&Some(revision.clone()))?;
     let bundle = resolve_bundle(&mut tx, &revision).await?;
+    let bundle = super::security::require_signature(&mut tx, &group_row.id, group_name, bundle).await?;
     let config_name = input.deployment_config_name.clone().unwrap_or_else(|| group_row.config_name.clone());
     let zonal = match convert::find_config(&mut tx, &config_name).await? {
         Some((config, row)) if config.compute_platform == cutover_domain::config::ComputePlatform::Server => {
@@ -218,6 +219,8 @@ async fn resolve_bundle(tx: &mut Tx, revision: &wire::RevisionLocation) -> ApiRe
         return Ok(BundleSpec {
             url: format!("/agent/v1/bundles/{}", bundle.sha256),
             sha256: bundle.sha256,
+            trusted_keys: Vec::new(),
+            signatures: Vec::new(),
             bundle_type: "tar".to_owned(),
             size: bundle.size.max(0) as u64,
             bucket: None,
@@ -265,6 +268,8 @@ async fn resolve_bundle(tx: &mut Tx, revision: &wire::RevisionLocation) -> ApiRe
     Ok(BundleSpec {
         url: format!("/agent/v1/bundles/{}", object.sha256),
         sha256: object.sha256.clone(),
+        trusted_keys: Vec::new(),
+        signatures: Vec::new(),
         bundle_type: s3.bundle_type.clone().unwrap_or_default(),
         size: object.size.max(0) as u64,
         bucket: Some(bucket),

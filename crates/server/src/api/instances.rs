@@ -122,6 +122,8 @@ pub(crate) async fn deregister(state: AppState, input: wire::DeregisterOnPremise
         row.deregister_time = Some(state.inner.clock.now_ms());
         tx.update_instance(&row).await?;
     }
+    // The agent is locked out from its next request on.
+    tx.delete_instance_access_keys(name).await?;
     tx.commit().await?;
     Ok(())
 }

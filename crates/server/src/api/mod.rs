@@ -12,11 +12,13 @@ mod instances;
 mod integrations;
 mod other_types;
 mod revisions;
+mod security;
 mod tags;
 
 use std::future::Future;
 
 use axum::body::Bytes;
+use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -25,14 +27,40 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
+use crate::auth::{self, Principal, Source};
 use crate::error::{ApiError, ApiResult};
 
 /// Largest page a List operation returns (CodeDeploy picks its own page size; clients follow nextToken).
 pub(crate) const PAGE_SIZE: usize = 100;
 
-pub(crate) async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn handle(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Extension(source): Extension<Source>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let request_id = state.inner.clock.uuid();
-    let result = dispatch(state, &headers, body).await;
+    let (operation, result) = match operation_name(&headers) {
+        Ok((service, name)) => {
+            let result = match auth::authorize(&principal, service, &name) {
+                Ok(()) => dispatch(state.clone(), service, &name, body.clone()).await,
+                Err(error) => Err(error),
+            };
+            (Some(name), result)
+        }
+        Err(error) => (None, Err(error)),
+    };
+    // Every call that may change something is audited, refused ones included.
+    if let Some(name) = &operation
+        && cutover_auth::role::required_role(name) > cutover_auth::Role::Viewer
+    {
+        let outcome = match &result {
+            Ok(_) => "Success",
+            Err(error) => error.code(),
+        };
+        auth::audit(&state, &principal, &source, name, &auth::resource_of(&body), outcome).await;
+    }
     let mut response = match result {
         Ok(value) => {
             let body = serde_json::to_vec(&value).unwrap_or_else(|_| b"{}".to_vec());
@@ -46,15 +74,27 @@ pub(crate) async fn handle(State(state): State<AppState>, headers: HeaderMap, bo
     response
 }
 
-async fn dispatch(state: AppState, headers: &HeaderMap, body: Bytes) -> ApiResult<serde_json::Value> {
+/// The service (`codedeploy` or `cutover`) and operation an `X-Amz-Target` names.
+fn operation_name(headers: &HeaderMap) -> ApiResult<(&'static str, String)> {
     let target = headers
         .get("x-amz-target")
         .and_then(|value| value.to_str().ok())
         .ok_or_else(|| ApiError::new("UnknownOperationException", "missing X-Amz-Target header"))?;
-    let name = target
-        .strip_prefix(TARGET_PREFIX)
-        .and_then(|rest| rest.strip_prefix('.'))
+    let (prefix, name) = target
+        .split_once('.')
         .ok_or_else(|| ApiError::new("UnknownOperationException", format!("unknown target {target:?}")))?;
+    let service = match prefix {
+        TARGET_PREFIX => "codedeploy",
+        cutover_api_types::cutover::TARGET_PREFIX => "cutover",
+        _ => return Err(ApiError::new("UnknownOperationException", format!("unknown target {target:?}"))),
+    };
+    Ok((service, name.to_owned()))
+}
+
+async fn dispatch(state: AppState, service: &str, name: &str, body: Bytes) -> ApiResult<serde_json::Value> {
+    if service == "cutover" {
+        return security::dispatch(state, name, body).await;
+    }
     let operation = Operation::from_name(name)
         .ok_or_else(|| ApiError::new("UnknownOperationException", format!("unknown operation {name:?}")))?;
     use Operation as Op;
@@ -114,7 +154,7 @@ async fn dispatch(state: AppState, headers: &HeaderMap, body: Bytes) -> ApiResul
 }
 
 /// Decodes the input, runs the handler, encodes the output (`{}` for operations without one).
-async fn run<I, O, F, Fut>(state: AppState, body: Bytes, handler: F) -> ApiResult<serde_json::Value>
+pub(crate) async fn run<I, O, F, Fut>(state: AppState, body: Bytes, handler: F) -> ApiResult<serde_json::Value>
 where
     I: DeserializeOwned,
     O: Serialize,
