@@ -202,10 +202,11 @@ async fn fetch_and_extract(
             spec.sha256
         )));
     }
-    check_signature(spec, &expected, log)?;
 
     fs::create_dir_all(deployment_dir)
         .map_err(|e| Error::write(format!("creating {}", deployment_dir.display()), e))?;
+    // Before any byte of the bundle is fetched or reused (the directory holds only this event's log so far).
+    check_signature(spec, &expected, log)?;
     let bundle = Layout::bundle_file(deployment_dir);
     // Never write through a hard link into another deployment's bundle.
     remove_if_exists(&bundle).map_err(|e| Error::io(format!("cannot remove {}", bundle.display()), e))?;

@@ -67,7 +67,9 @@ pub enum VerifyError {
     WrongService(String),
     #[error("Credential should be scoped to the date of the request: {scope_date} does not match {request_date}")]
     WrongDate { scope_date: String, request_date: String },
-    #[error("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")]
+    #[error(
+        "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method."
+    )]
     Mismatch,
 }
 
@@ -325,7 +327,8 @@ fn decode(text: &str) -> Vec<u8> {
     while i < bytes.len() {
         if bytes[i] == b'%'
             && i + 2 < bytes.len()
-            && let Some(byte) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
+            && let Some(byte) =
+                std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
         {
             out.push(byte);
             i += 3;
@@ -465,7 +468,10 @@ mod tests {
         verify(&request, &auth, "secret", &["codedeploy"], now).unwrap();
         verify(&request, &auth, "secret", &["codedeploy"], now + 299).unwrap();
         assert_eq!(verify(&request, &auth, "other", &["codedeploy"], now), Err(VerifyError::Mismatch));
-        assert!(matches!(verify(&request, &auth, "secret", &["codedeploy"], now + 301), Err(VerifyError::Expired { .. })));
+        assert!(matches!(
+            verify(&request, &auth, "secret", &["codedeploy"], now + 301),
+            Err(VerifyError::Expired { .. })
+        ));
         assert!(matches!(
             verify(&request, &auth, "secret", &["codedeploy"], now - 301),
             Err(VerifyError::NotYetValid { .. })
@@ -484,7 +490,10 @@ mod tests {
 
     #[test]
     fn paths_and_queries_are_canonical() {
-        assert_eq!(canonical_path("/v1/deployments/d-1/instances/a%2Bb@c/logs"), "/v1/deployments/d-1/instances/a%2Bb%40c/logs");
+        assert_eq!(
+            canonical_path("/v1/deployments/d-1/instances/a%2Bb@c/logs"),
+            "/v1/deployments/d-1/instances/a%2Bb%40c/logs"
+        );
         assert_eq!(canonical_query("b=2&a=1&c"), "a=1&b=2&c=");
         assert_eq!(canonical_path(""), "/");
     }

@@ -115,9 +115,9 @@ impl CliError {
                         "sign requests with an access key: set AWS_SHARED_CREDENTIALS_FILE=DATA_DIR/admin-credentials \
                          (the server writes it on first start), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
                     ),
-                    "InvalidSignatureException" => Some(
-                        "check the secret key, and that this machine's clock is within 5 minutes of the server's",
-                    ),
+                    "InvalidSignatureException" => {
+                        Some("check the secret key, and that this machine's clock is within 5 minutes of the server's")
+                    }
                     "AccessDeniedException" => {
                         Some("this key's role does not allow the operation: ask an admin (`cutover keys create`)")
                     }

@@ -197,10 +197,8 @@ impl AgentClient {
                 request = request.header(name, value);
             }
         }
-        let mut response = request
-            .send()
-            .await
-            .map_err(|source| AgentClientError::Transport { url: url.clone(), source })?;
+        let mut response =
+            request.send().await.map_err(|source| AgentClientError::Transport { url: url.clone(), source })?;
         if !response.status().is_success() {
             return Err(rejection(&url, response).await);
         }

@@ -81,10 +81,19 @@ impl ApiClient {
         payload_sha256: &str,
         service: &str,
     ) -> Result<reqwest::Response, ApiClientError> {
-        let parsed = reqwest::Url::parse(url).map_err(|error| ApiClientError::Protocol(format!("bad URL {url}: {error}")))?;
+        let parsed =
+            reqwest::Url::parse(url).map_err(|error| ApiClientError::Protocol(format!("bad URL {url}: {error}")))?;
         let mut headers = extra.clone();
         if let Some(credentials) = &self.credentials {
-            headers.extend(sign::headers(method.as_str(), &parsed, &extra, payload_sha256, credentials, &self.region, service));
+            headers.extend(sign::headers(
+                method.as_str(),
+                &parsed,
+                &extra,
+                payload_sha256,
+                credentials,
+                &self.region,
+                service,
+            ));
         }
         let mut request = self.http.request(method, parsed);
         for (name, value) in headers {
@@ -100,8 +109,9 @@ impl ApiClient {
     /// `GET` of one of Cutover's own `/v1/...` paths (signed like the API), as raw bytes.
     pub async fn get_v1(&self, path_and_query: &str) -> Result<(u16, Vec<u8>), ApiClientError> {
         let url = format!("{}{path_and_query}", self.endpoint);
-        let response =
-            self.send(reqwest::Method::GET, &url, Vec::new(), Vec::new(), &sigv4::payload_hash(b""), "codedeploy").await?;
+        let response = self
+            .send(reqwest::Method::GET, &url, Vec::new(), Vec::new(), &sigv4::payload_hash(b""), "codedeploy")
+            .await?;
         let status = response.status().as_u16();
         let bytes = response
             .bytes()
@@ -111,7 +121,11 @@ impl ApiClient {
     }
 
     /// Calls one of Cutover's own operations (`Cutover_20261122.<name>`).
-    pub async fn call_cutover<I: Serialize, O: DeserializeOwned>(&self, name: &str, input: &I) -> Result<O, ApiClientError> {
+    pub async fn call_cutover<I: Serialize, O: DeserializeOwned>(
+        &self,
+        name: &str,
+        input: &I,
+    ) -> Result<O, ApiClientError> {
         self.call_target(&format!("{}.{name}", cutover_api_types::cutover::TARGET_PREFIX), input).await
     }
 
@@ -128,14 +142,19 @@ impl ApiClient {
         self.call_target(&format!("{}.{}", wire::TARGET_PREFIX, operation.name()), input).await
     }
 
-    async fn call_target<I: Serialize, O: DeserializeOwned>(&self, target: &str, input: &I) -> Result<O, ApiClientError> {
+    async fn call_target<I: Serialize, O: DeserializeOwned>(
+        &self,
+        target: &str,
+        input: &I,
+    ) -> Result<O, ApiClientError> {
         let body = serde_json::to_vec(input).map_err(|error| ApiClientError::Protocol(error.to_string()))?;
         let hash = sigv4::payload_hash(&body);
         let extra = vec![
             ("content-type".to_owned(), wire::CONTENT_TYPE.to_owned()),
             ("x-amz-target".to_owned(), target.to_owned()),
         ];
-        let response = self.send(reqwest::Method::POST, &format!("{}/", self.endpoint), extra, body, &hash, "codedeploy").await?;
+        let response =
+            self.send(reqwest::Method::POST, &format!("{}/", self.endpoint), extra, body, &hash, "codedeploy").await?;
         let status = response.status();
         let bytes = response
             .bytes()

@@ -23,13 +23,8 @@ pub(crate) fn headers(
     };
     let mut signed = vec![("host".to_owned(), host)];
     signed.extend(extra.iter().cloned());
-    let request = RequestParts {
-        method,
-        path: url.path(),
-        query: url.query().unwrap_or(""),
-        headers: &signed,
-        payload_sha256,
-    };
+    let request =
+        RequestParts { method, path: url.path(), query: url.query().unwrap_or(""), headers: &signed, payload_sha256 };
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64);
     sigv4::sign(&request, credentials, region, service, now)
 }

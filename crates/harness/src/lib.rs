@@ -180,14 +180,15 @@ impl Cluster {
             .client
             .call_cutover(
                 "CreateAccessKey",
-                &cutover_api_types::cutover::CreateAccessKeyInput { role: role.to_owned(), description: format!("test {role}") },
+                &cutover_api_types::cutover::CreateAccessKeyInput {
+                    role: role.to_owned(),
+                    description: format!("test {role}"),
+                },
             )
             .await
             .expect("CreateAccessKey");
-        let credentials = cutover_client::Credentials {
-            access_key_id: out.access_key_id,
-            secret_access_key: out.secret_access_key,
-        };
+        let credentials =
+            cutover_client::Credentials { access_key_id: out.access_key_id, secret_access_key: out.secret_access_key };
         (ApiClient::new(&self.endpoint).with_credentials(credentials.clone()), credentials)
     }
 

@@ -165,9 +165,11 @@ async fn enroll(
     }
     if let Some(existing) = tx.instance_access_key(&req.instance_name).await? {
         let same = existing.access_key_id == key_id
-            && state.inner.keyring.open(&existing.secret_sealed).is_some_and(|known| {
-                auth::constant_time_eq(known.as_bytes(), secret.as_bytes())
-            });
+            && state
+                .inner
+                .keyring
+                .open(&existing.secret_sealed)
+                .is_some_and(|known| auth::constant_time_eq(known.as_bytes(), secret.as_bytes()));
         if same {
             return Ok(());
         }

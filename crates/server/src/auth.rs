@@ -357,7 +357,12 @@ pub(crate) async fn authenticate(
 }
 
 fn source_of(parts: &Parts) -> Source {
-    Source(parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_owned(), |info| info.0.to_string()))
+    Source(
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |info| info.0.to_string()),
+    )
 }
 
 /// Middleware of the API (`POST /`) and Cutover's `/v1` endpoints: a valid signature by a user key, or an error
@@ -366,7 +371,9 @@ pub(crate) async fn api_layer(State(state): State<AppState>, request: Request, n
     let (mut parts, body) = request.into_parts();
     let bytes: Bytes = match axum::body::to_bytes(body, MAX_API_BODY).await {
         Ok(bytes) => bytes,
-        Err(_) => return ApiError::new("SerializationException", "request body too large or unreadable").into_response(),
+        Err(_) => {
+            return ApiError::new("SerializationException", "request body too large or unreadable").into_response();
+        }
     };
     let hash = sigv4::payload_hash(&bytes);
     match authenticate(&state, &parts, &hash, &[API_SERVICE]).await {
@@ -391,7 +398,8 @@ pub(crate) async fn agent_layer(State(state): State<AppState>, request: Request,
         Ok(bytes) => bytes,
         Err(_) => return agent_error(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "TooLarge", "request body too large"),
     };
-    let enrolment = !parts.headers.contains_key(axum::http::header::AUTHORIZATION) && parts.uri.path().ends_with("/register");
+    let enrolment =
+        !parts.headers.contains_key(axum::http::header::AUTHORIZATION) && parts.uri.path().ends_with("/register");
     if !enrolment {
         let hash = sigv4::payload_hash(&bytes);
         match authenticate(&state, &parts, &hash, &[AGENT_SERVICE]).await {
@@ -439,7 +447,14 @@ pub(crate) fn authorize(principal: &Principal, service: &str, operation: &str) -
 }
 
 /// Records a mutating call in the audit log. Failures to record are logged, never hidden from the operator.
-pub(crate) async fn audit(state: &AppState, principal: &Principal, source: &Source, action: &str, resource: &str, outcome: &str) {
+pub(crate) async fn audit(
+    state: &AppState,
+    principal: &Principal,
+    source: &Source,
+    action: &str,
+    resource: &str,
+    outcome: &str,
+) {
     let row = AuditEventRow {
         seq: 0,
         event_time: state.inner.clock.now_ms(),

@@ -82,9 +82,10 @@ impl Tx {
 
     /// API keys (not agent credentials), oldest first.
     pub async fn list_access_keys(&mut self) -> Result<Vec<AccessKeyRow>> {
-        let rows = sqlx::query("SELECT * FROM access_keys WHERE instance_name IS NULL ORDER BY create_time, access_key_id")
-            .fetch_all(self.conn())
-            .await?;
+        let rows =
+            sqlx::query("SELECT * FROM access_keys WHERE instance_name IS NULL ORDER BY create_time, access_key_id")
+                .fetch_all(self.conn())
+                .await?;
         rows.iter().map(access_key).collect()
     }
 
@@ -172,12 +173,11 @@ impl Tx {
 
     /// Uses up one enrolment of a counted token; returns false when none is left.
     pub async fn consume_enrollment_token(&mut self, token_id: &str) -> Result<bool> {
-        let res = sqlx::query(
-            "UPDATE enrollment_tokens SET uses_left = uses_left - 1 WHERE token_id = $1 AND uses_left > 0",
-        )
-        .bind(token_id)
-        .execute(self.conn())
-        .await?;
+        let res =
+            sqlx::query("UPDATE enrollment_tokens SET uses_left = uses_left - 1 WHERE token_id = $1 AND uses_left > 0")
+                .bind(token_id)
+                .execute(self.conn())
+                .await?;
         Ok(res.rows_affected() > 0)
     }
 
@@ -235,30 +235,37 @@ impl Tx {
 
     // ----- revision signatures and trusted keys -----
 
-    pub async fn put_bundle_signature(&mut self, sha256: &str, public_key: &str, signature: &str, now: i64) -> Result<()> {
+    pub async fn put_bundle_signature(
+        &mut self,
+        sha256: &str,
+        public_key: &str,
+        signature: &str,
+        now: i64,
+    ) -> Result<()> {
         sqlx::query("DELETE FROM bundle_signatures WHERE sha256 = $1 AND public_key = $2")
             .bind(sha256)
             .bind(public_key)
             .execute(self.conn())
             .await?;
-        sqlx::query("INSERT INTO bundle_signatures (sha256, public_key, signature, create_time) VALUES ($1, $2, $3, $4)")
-            .bind(sha256)
-            .bind(public_key)
-            .bind(signature)
-            .bind(now)
-            .execute(self.conn())
-            .await?;
+        sqlx::query(
+            "INSERT INTO bundle_signatures (sha256, public_key, signature, create_time) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(sha256)
+        .bind(public_key)
+        .bind(signature)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
         Ok(())
     }
 
     /// (public key, signature) pairs recorded for a bundle.
     pub async fn bundle_signatures(&mut self, sha256: &str) -> Result<Vec<(String, String)>> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT public_key, signature FROM bundle_signatures WHERE sha256 = $1 ORDER BY public_key",
-        )
-        .bind(sha256)
-        .fetch_all(self.conn())
-        .await?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT public_key, signature FROM bundle_signatures WHERE sha256 = $1 ORDER BY public_key")
+                .bind(sha256)
+                .fetch_all(self.conn())
+                .await?;
         Ok(rows)
     }
 

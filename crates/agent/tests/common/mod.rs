@@ -200,6 +200,8 @@ pub fn command(event: &str, deployment_id: &str, bundle: &Path, sha256: &str, bu
             revision: BundleSpec {
                 url: bundle.display().to_string(),
                 sha256: sha256.to_owned(),
+                trusted_keys: Vec::new(),
+                signatures: Vec::new(),
                 bundle_type: bundle_type.to_owned(),
                 size: 0,
                 bucket: Some("bucket".to_owned()),

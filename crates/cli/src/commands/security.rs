@@ -121,8 +121,9 @@ pub(crate) async fn keys(api: &Api, command: KeysCommand) -> CliResult<()> {
             output::print_table(&table)
         }
         KeysCommand::Delete { access_key_id } => {
-            let _: serde_json::Value =
-                api.call_cutover("DeleteAccessKey", &wire::DeleteAccessKeyInput { access_key_id: access_key_id.clone() }).await?;
+            let _: serde_json::Value = api
+                .call_cutover("DeleteAccessKey", &wire::DeleteAccessKeyInput { access_key_id: access_key_id.clone() })
+                .await?;
             output::line(format!("Deleted access key {access_key_id}."))
         }
     }
@@ -141,7 +142,10 @@ pub(crate) async fn enrollment_token(api: &Api, command: EnrollmentTokenCommand)
 
 pub(crate) async fn audit(api: &Api, args: AuditArgs) -> CliResult<()> {
     let out: wire::ListAuditEventsOutput = api
-        .call_cutover("ListAuditEvents", &wire::ListAuditEventsInput { next_token: None, max_results: Some(args.limit) })
+        .call_cutover(
+            "ListAuditEvents",
+            &wire::ListAuditEventsInput { next_token: None, max_results: Some(args.limit) },
+        )
         .await?;
     if args.json.json {
         return output::json(&out);
@@ -221,7 +225,11 @@ pub(crate) async fn sign_bundle(api: &Api, key_file: &std::path::Path, sha256: &
     let _: serde_json::Value = api
         .call_cutover(
             "PutRevisionSignature",
-            &wire::PutRevisionSignatureInput { bundle_sha256: sha256.to_owned(), public_key: public_key.clone(), signature },
+            &wire::PutRevisionSignatureInput {
+                bundle_sha256: sha256.to_owned(),
+                public_key: public_key.clone(),
+                signature,
+            },
         )
         .await?;
     Ok(public_key)

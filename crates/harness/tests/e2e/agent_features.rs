@@ -25,7 +25,6 @@ async fn uploaded_log(cluster: &Cluster, deployment_id: &str, instance: &str, ev
     logs.events.into_iter().find(|e| e.lifecycle_event == event).map(|e| e.log).unwrap_or_default()
 }
 
-
 /// `<root>/<DGID>/<deployment id>` on the agent's host.
 fn deployment_dir(agent: &AgentProc, deployment_id: &str) -> PathBuf {
     std::fs::read_dir(&agent.root)

@@ -132,8 +132,6 @@ fn local_scripts_log(agent: &cutover_harness::AgentProc, deployment_id: &str) ->
     res
 }
 
-
-
 async fn target_status(cluster: &Cluster, deployment_id: &str, host: &str) -> String {
     cluster.target(deployment_id, host).await.status.unwrap_or_default()
 }

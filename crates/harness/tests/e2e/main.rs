@@ -19,6 +19,7 @@ mod rollback;
 mod s3;
 mod safety;
 mod scripts;
+mod security;
 mod triggers;
 mod zonal;
 

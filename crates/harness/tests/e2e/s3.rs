@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::DEPLOY_TIMEOUT;
 
 /// The AWS CLI of the compatibility virtualenv (`$CUTOVER_COMPAT_VENV`, else `target/compat-venv`).
-fn aws_cli() -> PathBuf {
+pub(crate) fn aws_cli() -> PathBuf {
     let venv = match std::env::var_os("CUTOVER_COMPAT_VENV") {
         Some(dir) => PathBuf::from(dir),
         None => {
@@ -155,12 +155,14 @@ async fn aws_s3_commands_manage_buckets_and_objects_including_multipart() {
     // Downloading it back (ranged GETs, since it is above the threshold) gives the same bytes.
     aws.ok(&["s3", "cp", "s3://bundles/big.bin", "back.bin"], &work, &cluster).await;
     assert!(std::fs::read(work.join("back.bin")).expect("back.bin") == big, "downloaded bytes differ");
-    // A presigned URL (the CLI signs it with SigV2) works; its signature is not checked yet.
+    // Presigned URLs are refused (documented in docs/security.md): only header signatures are checked.
     let url = aws.ok(&["s3", "presign", "s3://bundles/notes/small.txt"], &work, &cluster).await;
     let path = url.trim().strip_prefix(&cluster.endpoint).unwrap_or_else(|| panic!("presigned URL: {url}"));
     assert!(path.contains("Signature="), "{url}");
-    let (status, _, body) = http(&cluster, "GET", path, &[], b"").await;
-    assert_eq!((status, body.as_slice()), (200, &b"hello\n"[..]), "GET {path}");
+    let (status, _, body) = raw_http(&cluster, "GET", path, &[], b"").await;
+    let body = String::from_utf8_lossy(&body);
+    assert_eq!(status, 403, "GET {path}: {body}");
+    assert!(body.contains("<Code>AccessDenied</Code>"), "{body}");
 
     aws.fails("BucketNotEmpty", &["s3", "rb", "s3://bundles"], &work).await;
     aws.ok(&["s3", "rm", "--recursive", "s3://bundles/"], &work, &cluster).await;
@@ -299,7 +301,50 @@ async fn aws_deploy_push_uploads_and_registers_a_revision_that_deploys() {
 }
 
 /// Sends one raw HTTP/1.1 request; returns the status, the headers (lower-case names) and the body.
+/// A request signed (SigV4, service `s3`) with the cluster's admin key; the payload hash is the
+/// `x-amz-content-sha256` given in `headers`, or the body's.
 async fn http(
+    cluster: &Cluster,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let credentials = cutover_harness::admin_credentials(&cluster.server.data_dir);
+    signed_http(cluster, &credentials, method, path, headers, body).await
+}
+
+async fn signed_http(
+    cluster: &Cluster,
+    credentials: &cutover_client::Credentials,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    use cutover_auth::sigv4;
+    let payload = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("x-amz-content-sha256"))
+        .map_or_else(|| sigv4::payload_hash(body), |(_, value)| (*value).to_owned());
+    let mut to_sign: Vec<(String, String)> = vec![("host".to_owned(), cluster.server.addr.clone())];
+    to_sign.extend(
+        headers
+            .iter()
+            .filter(|(name, _)| !name.eq_ignore_ascii_case("x-amz-content-sha256"))
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned())),
+    );
+    let (bare, query) = path.split_once('?').unwrap_or((path, ""));
+    let request = sigv4::RequestParts { method, path: bare, query, headers: &to_sign, payload_sha256: &payload };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
+    let added = sigv4::sign(&request, credentials, "us-east-1", "s3", now);
+    let all: Vec<(String, String)> = to_sign.into_iter().skip(1).chain(added).collect();
+    let all: Vec<(&str, &str)> = all.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
+    raw_http(cluster, method, path, &all, body).await
+}
+
+/// A request exactly as given (unsigned unless `headers` sign it).
+async fn raw_http(
     cluster: &Cluster,
     method: &str,
     path: &str,
@@ -340,21 +385,31 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 async fn plain_puts_create_their_bucket_and_aws_chunked_bodies_are_decoded_and_checked() {
     let cluster = Cluster::start(ClusterOptions { agents: 0, ..Default::default() }).await;
 
-    // Cutover's own upload (`cutover push`, curl): the bucket appears, the ETag is the SHA-256.
+    // Unsigned requests, and writes by a viewer, are refused before anything is stored.
+    let (status, _, body) = raw_http(&cluster, "PUT", "/fresh/a.txt", &[("x-cutover-upload", "1")], b"x").await;
+    let body = String::from_utf8_lossy(&body);
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("<Code>AccessDenied</Code>") && body.contains("Missing Authentication Token"), "{body}");
+    let (_, viewer) = cluster.client_with_role("viewer").await;
+    let (status, _, body) =
+        signed_http(&cluster, &viewer, "PUT", "/fresh/a.txt", &[("x-cutover-upload", "1")], b"x").await;
+    let body = String::from_utf8_lossy(&body);
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("not authorized to perform: s3:PutObject"), "{body}");
+    let (status, _, _) = http(&cluster, "GET", "/fresh/a.txt", &[], b"").await;
+    assert_eq!(status, 404, "the refused uploads stored nothing");
+
+    // Cutover's own upload (`cutover push`): the bucket appears, the ETag is the SHA-256.
     let sha256 = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
-    let (status, headers, _) = http(&cluster, "PUT", "/fresh/a.txt", &[], b"hello\n").await;
+    let (status, headers, _) = http(&cluster, "PUT", "/fresh/a.txt", &[("x-cutover-upload", "1")], b"hello\n").await;
     assert_eq!(status, 200);
     assert_eq!(header(&headers, "etag"), Some(format!("\"{sha256}\"").as_str()), "{headers:?}");
     assert_eq!(header(&headers, "x-cutover-sha256"), Some(sha256));
 
-    // An aws-chunked body with a trailing CRC32, signed (the signature is not checked yet).
+    // An aws-chunked body with a trailing CRC32 (the seed signature covers the headers; the trailer is checked).
     let chunked =
         |crc: &str| format!("5\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:{crc}\r\n\r\n").into_bytes();
     let chunked_headers = [
-        (
-            "Authorization",
-            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00",
-        ),
         ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
         ("Content-Encoding", "aws-chunked"),
         ("x-amz-decoded-content-length", "11"),

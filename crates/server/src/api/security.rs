@@ -31,7 +31,10 @@ fn seconds(ms: i64) -> f64 {
     ms as f64 / 1000.0
 }
 
-async fn create_access_key(state: AppState, input: wire::CreateAccessKeyInput) -> ApiResult<wire::CreateAccessKeyOutput> {
+async fn create_access_key(
+    state: AppState,
+    input: wire::CreateAccessKeyInput,
+) -> ApiResult<wire::CreateAccessKeyOutput> {
     let role = input.role.parse::<Role>().map_err(|message| ApiError::new("InvalidRoleException", message))?;
     let access_key_id = auth::new_access_key_id("CUTO");
     let secret = auth::new_secret();
@@ -69,9 +72,10 @@ async fn list_access_keys(state: AppState, _input: serde_json::Value) -> ApiResu
 
 async fn delete_access_key(state: AppState, input: wire::DeleteAccessKeyInput) -> ApiResult<()> {
     let mut tx = state.store().begin().await?;
-    let key = tx.access_key(&input.access_key_id).await?.filter(|row| row.instance_name.is_none()).ok_or_else(|| {
-        ApiError::new("AccessKeyDoesNotExistException", format!("no access key {}", input.access_key_id))
-    })?;
+    let key =
+        tx.access_key(&input.access_key_id).await?.filter(|row| row.instance_name.is_none()).ok_or_else(|| {
+            ApiError::new("AccessKeyDoesNotExistException", format!("no access key {}", input.access_key_id))
+        })?;
     // Never lock every administrator out.
     if key.role == Role::Admin.as_str() {
         let admins = tx.list_access_keys().await?.iter().filter(|row| row.role == Role::Admin.as_str()).count();
@@ -101,13 +105,16 @@ async fn create_enrollment_token(
     let now = state.inner.clock.now_ms();
     let ttl_ms = ttl_secs as i64 * 1000;
     let mut tx = state.store().begin().await?;
-    let token = auth::mint_token(&mut tx, now, ttl_ms, input.max_uses.map(|uses| uses.min(i64::MAX as u64) as i64))
-        .await?;
+    let token =
+        auth::mint_token(&mut tx, now, ttl_ms, input.max_uses.map(|uses| uses.min(i64::MAX as u64) as i64)).await?;
     tx.commit().await?;
     Ok(wire::CreateEnrollmentTokenOutput { token, expire_time: seconds(now + ttl_ms) })
 }
 
-async fn list_audit_events(state: AppState, input: wire::ListAuditEventsInput) -> ApiResult<wire::ListAuditEventsOutput> {
+async fn list_audit_events(
+    state: AppState,
+    input: wire::ListAuditEventsInput,
+) -> ApiResult<wire::ListAuditEventsOutput> {
     let limit = i64::from(input.max_results.unwrap_or(100).clamp(1, 1000));
     let before = match input.next_token.as_deref() {
         None | Some("") => None,
