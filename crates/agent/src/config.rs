@@ -3,7 +3,7 @@
 //! The flags are a contract other scripts depend on:
 //! `cutover-agent --server URL --name NAME [--tags k=v[,k=v…]] --root DIR [--max-revisions N] [--poll-wait-ms MS]
 //! [--kill-grace-ms MS] [--heartbeat-ms MS] [--max-concurrent-commands N] [--destination-root DIR]
-//! [--enrollment-token-file PATH]`.
+//! [--enrollment-token-file PATH] [--ca-file PEM]`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -55,6 +55,9 @@ pub struct Cli {
     /// the agent enrols with it and then signs with its own key, kept in ROOT/credentials.json
     #[arg(long)]
     pub enrollment_token_file: Option<PathBuf>,
+    /// CA certificates (PEM) to trust for an https server, e.g. the server's generated DATA_DIR/tls/ca.pem
+    #[arg(long)]
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Cli {
@@ -72,6 +75,7 @@ impl Cli {
             max_concurrent_commands: usize::try_from(self.max_concurrent_commands)?,
             destination_root: self.destination_root,
             enrollment_token_file: self.enrollment_token_file,
+            ca_file: self.ca_file,
             ..AgentConfig::default()
         };
         config.validate()?;
@@ -103,6 +107,8 @@ pub struct AgentConfig {
     pub destination_root: Option<PathBuf>,
     /// `--enrollment-token-file`: read once, when the agent has no accepted credential yet.
     pub enrollment_token_file: Option<PathBuf>,
+    /// `--ca-file`: extra CA certificates for an https server.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for AgentConfig {
@@ -121,6 +127,7 @@ impl Default for AgentConfig {
             extract_limits: ExtractLimits::default(),
             destination_root: None,
             enrollment_token_file: None,
+            ca_file: None,
         }
     }
 }

@@ -67,7 +67,11 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> any
     std::fs::create_dir_all(&config.root)
         .with_context(|| format!("cannot create the root directory {}", config.root.display()))?;
     let identity = Identity::load_or_create(&config.root, &config.name)?;
-    let client = AgentClient::new(config.server_url.clone())?.with_credentials(identity.credentials());
+    let mut client = AgentClient::new(config.server_url.clone())?.with_credentials(identity.credentials());
+    if let Some(path) = &config.ca_file {
+        let pem = std::fs::read(path).with_context(|| format!("cannot read the CA file {}", path.display()))?;
+        client = client.with_ca_pem(&pem)?;
+    }
     let layout = Layout::new(&config.root);
     let executor = Executor::new(
         layout.clone(),

@@ -19,6 +19,9 @@ pub(crate) struct CredentialArgs {
     /// AWS shared-credentials file (the server writes its first admin key to DATA_DIR/admin-credentials).
     #[arg(long, global = true, env = "AWS_SHARED_CREDENTIALS_FILE", value_name = "FILE", display_order = 902)]
     pub(crate) credentials_file: Option<PathBuf>,
+    /// CA certificates (PEM) to trust for an https endpoint, e.g. the server's generated DATA_DIR/tls/ca.pem.
+    #[arg(long, global = true, env = "CUTOVER_CA_FILE", value_name = "FILE", display_order = 903)]
+    pub(crate) ca_file: Option<PathBuf>,
 }
 
 /// The default data directory of `cutover-server`, whose admin key is the last resort.

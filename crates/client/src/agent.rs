@@ -119,6 +119,20 @@ impl AgentClient {
         Ok(Self { http, base_url: trimmed, credentials: None })
     }
 
+    /// The same client, also trusting the CA certificates in `pem` (the server's `DATA_DIR/tls/ca.pem`).
+    pub fn with_ca_pem(mut self, pem: &[u8]) -> Result<Self, AgentClientError> {
+        let invalid = |reason: String| AgentClientError::InvalidUrl { url: self.base_url.clone(), reason };
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|error| invalid(format!("the CA file is not PEM certificates: {error}")))?;
+        self.http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .user_agent(concat!("cutover-agent/", env!("CARGO_PKG_VERSION")))
+            .tls_certs_merge(certs)
+            .build()
+            .map_err(|source| AgentClientError::Transport { url: self.base_url.clone(), source })?;
+        Ok(self)
+    }
+
     /// The same client, signing its requests with the instance's key.
     pub fn with_credentials(mut self, credentials: Credentials) -> Self {
         self.credentials = Some(credentials);

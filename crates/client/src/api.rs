@@ -61,6 +61,19 @@ impl ApiClient {
         }
     }
 
+    /// The same client, also trusting the CA certificates in `pem` (e.g. the server's generated `DATA_DIR/tls/ca.pem`).
+    pub fn with_ca_pem(mut self, pem: &[u8]) -> Result<ApiClient, ApiClientError> {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|error| ApiClientError::Protocol(format!("the CA file is not PEM certificates: {error}")))?;
+        self.http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(120))
+            .tls_certs_merge(certs)
+            .build()
+            .map_err(|error| ApiClientError::Protocol(format!("cannot set up TLS: {error}")))?;
+        Ok(self)
+    }
+
     /// The same client, signing its requests with `credentials` (AWS Signature V4).
     pub fn with_credentials(mut self, credentials: Credentials) -> ApiClient {
         self.credentials = Some(credentials);

@@ -110,6 +110,8 @@ pub struct ClusterOptions {
     pub agent_args: Vec<String>,
     /// Address the server listens on (`0.0.0.0:0` when agents run in network namespaces).
     pub listen: String,
+    /// Serve HTTPS with the server's generated CA (`--tls on`); clients and agents trust `DATA_DIR/tls/ca.pem`.
+    pub tls: bool,
 }
 
 impl Default for ClusterOptions {
@@ -120,6 +122,7 @@ impl Default for ClusterOptions {
             server_args: Vec::new(),
             agent_args: vec!["--kill-grace-ms".to_owned(), "500".to_owned()],
             listen: "127.0.0.1:0".to_owned(),
+            tls: false,
         }
     }
 }
@@ -197,18 +200,29 @@ impl Cluster {
         let dir = tempfile::Builder::new().prefix("cutover-e2e-").tempdir().expect("tempdir");
         let data_dir = dir.path().join("server");
         std::fs::create_dir_all(&data_dir).expect("data dir");
-        let mut server = start_server(&data_dir, &options.listen, &options.server_args, &dir.path().join("server.log"));
+        let mut server_args = options.server_args.clone();
+        if options.tls {
+            server_args.extend(["--tls".to_owned(), "on".to_owned()]);
+        }
+        let mut server = start_server(&data_dir, &options.listen, &server_args, &dir.path().join("server.log"));
         wait_listening(&mut server).await;
         let port = server.addr.rsplit(':').next().unwrap_or("0").to_owned();
-        let endpoint = format!("http://127.0.0.1:{port}");
-        let client = ApiClient::new(&endpoint).with_credentials(admin_credentials(&data_dir));
-        let mut cluster =
-            Cluster { dir, server, agents: Vec::new(), client, endpoint, server_args: options.server_args.clone() };
+        let scheme = if options.tls { "https" } else { "http" };
+        let endpoint = format!("{scheme}://127.0.0.1:{port}");
+        let mut client = ApiClient::new(&endpoint).with_credentials(admin_credentials(&data_dir));
+        let mut agent_args = options.agent_args.clone();
+        if options.tls {
+            let ca = data_dir.join("tls").join("ca.pem");
+            client = client.with_ca_pem(&std::fs::read(&ca).expect("ca.pem")).expect("CA");
+            agent_args.push("--ca-file".to_owned());
+            agent_args.push(ca.display().to_string());
+        }
+        let mut cluster = Cluster { dir, server, agents: Vec::new(), client, endpoint, server_args };
         for idx in 1..=options.agents {
             let name = format!("host-{idx}");
             let mut tags = options.tags.clone();
             tags.push(("host".to_owned(), name.clone()));
-            cluster.add_agent(&name, &tags, &options.agent_args);
+            cluster.add_agent(&name, &tags, &agent_args);
         }
         let expected: Vec<String> = cluster.agents.iter().map(|agent| agent.name.clone()).collect();
         cluster.wait_registered(&expected).await;

@@ -17,6 +17,7 @@ pub mod error;
 mod git;
 pub mod orchestrator;
 mod s3;
+mod tls;
 mod triggers;
 mod wake;
 
@@ -77,6 +78,19 @@ pub struct Config {
     /// than a day, or half its lifetime, is left).
     #[arg(long, default_value_t = 7 * 86_400)]
     pub enrollment_token_ttl_secs: u64,
+    /// TLS: `auto` serves HTTPS when the listen address is not loopback (or --tls-cert is given), `on` always,
+    /// `off` never.
+    #[arg(long, value_enum, default_value_t = tls::TlsMode::Auto)]
+    pub tls: tls::TlsMode,
+    /// Certificate chain to serve (PEM). Without it, a private CA and certificate are generated in DATA_DIR/tls.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key of --tls-cert (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Extra DNS name or IP address of the generated server certificate (repeatable).
+    #[arg(long)]
+    pub tls_san: Vec<String>,
 
     // --- Triggers (triggers.rs) ---
     /// Key that signs trigger webhooks (`X-Cutover-Signature: sha256=<HMAC-SHA256 of the body>`); the file's content
@@ -167,6 +181,12 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}
+
 /// Sets up logging to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -227,16 +247,33 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     // Triggers and alarms run apart from requests, so a slow webhook or alarm source never holds up a deployment.
     let trigger_worker = tokio::spawn(triggers::run(state.clone(), trigger_setup));
     let alarm_worker = tokio::spawn(alarms::run(state.clone(), alarm_sources));
-    // Written after the bind so that a reader never sees a stale address; tests and scripts wait for it.
-    let addr_file = config.data_dir.join("listen-addr");
-    let tmp = config.data_dir.join("listen-addr.tmp");
-    std::fs::write(&tmp, format!("{addr}\n"))?;
-    std::fs::rename(&tmp, &addr_file)?;
-    tracing::info!(message = "Listening.", %addr, data_dir = %config.data_dir.display());
-    eprintln!("cutover-server listening on http://{addr}");
-    axum::serve(listener, app(state.clone()).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let tls = tls::server_config(&config, addr)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    // Written after the bind so that a reader never sees a stale address; tests and scripts wait for listen-addr,
+    // so the endpoint (with its scheme) is written first.
+    write_atomically(&config.data_dir.join("endpoint"), &format!("{scheme}://{addr}\n"))?;
+    write_atomically(&config.data_dir.join("listen-addr"), &format!("{addr}\n"))?;
+    tracing::info!(message = "Listening.", %addr, scheme, data_dir = %config.data_dir.display());
+    eprintln!("cutover-server listening on {scheme}://{addr}");
+    let service = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    match tls {
+        None => axum::serve(listener, service).with_graceful_shutdown(shutdown).await?,
+        Some(tls) => {
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                stopper.graceful_shutdown(Some(Duration::from_secs(10)));
+            });
+            axum_server::from_tcp_rustls(
+                listener.into_std()?,
+                axum_server::tls_rustls::RustlsConfig::from_config(tls),
+            )?
+            .handle(handle)
+            .serve(service)
+            .await?;
+        }
+    }
     sweeper.abort();
     trigger_worker.abort();
     alarm_worker.abort();

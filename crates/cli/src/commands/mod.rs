@@ -18,7 +18,12 @@ use crate::error::{CliError, CliResult};
 
 /// Runs one parsed command line.
 pub(crate) async fn run(cli: Cli) -> CliResult<()> {
-    let api = Api::new(&cli.endpoint).with_credentials(crate::credentials::resolve(&cli.credentials)?);
+    let mut api = Api::new(&cli.endpoint).with_credentials(crate::credentials::resolve(&cli.credentials)?);
+    if let Some(path) = &cli.credentials.ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|error| CliError::user(format!("cannot read the CA file {}: {error}", path.display())))?;
+        api = Api { client: api.client.with_ca_pem(&pem)? };
+    }
     match cli.command {
         Command::Push(args) => push::run(&api, args).await,
         Command::Deploy(args) => deploy::run(&api, args).await,

@@ -528,3 +528,73 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_with_the_generated_ca_serves_api_s3_and_agents() {
+    let cluster = Cluster::start(ClusterOptions { agents: 1, tls: true, ..Default::default() }).await;
+    assert!(cluster.endpoint.starts_with("https://"), "{}", cluster.endpoint);
+    let data = &cluster.server.data_dir;
+    assert_eq!(
+        std::fs::read_to_string(data.join("endpoint")).expect("endpoint").trim(),
+        format!("https://{}", cluster.server.addr)
+    );
+    for key in ["tls/ca.key", "tls/server.key"] {
+        assert_eq!(std::fs::metadata(data.join(key)).expect(key).permissions().mode() & 0o777, 0o600, "{key}");
+    }
+    // A whole deployment over HTTPS: upload (S3 endpoint), API, agent enrolment, polls, bundle download, reports.
+    cluster.create_app_and_group("app", "g", "CodeDeployDefault.AllAtOnce").await;
+    let revision = cluster.push_bundle("app", site("tls").tgz(), "tgz").await;
+    let id = cluster.deploy("app", "g", &revision, json!({})).await;
+    assert_eq!(cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await.status.as_deref(), Some("Succeeded"));
+    assert_eq!(
+        std::fs::read_to_string(cluster.agent("host-1").dest("/srv/app/version.txt")).expect("installed"),
+        "tls\n"
+    );
+
+    // The AWS CLI trusts the CA through AWS_CA_BUNDLE; without it, the certificate is refused.
+    let run_aws = |ca: bool| {
+        let mut command = Command::new(crate::s3::aws_cli());
+        for (key, _) in std::env::vars() {
+            if key.starts_with("AWS_") {
+                command.env_remove(key);
+            }
+        }
+        command
+            .args(["deploy", "list-applications", "--endpoint-url", &cluster.endpoint])
+            .env("HOME", cluster.dir.path())
+            .env("AWS_SHARED_CREDENTIALS_FILE", cluster.credentials_file())
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_MAX_ATTEMPTS", "1");
+        if ca {
+            command.env("AWS_CA_BUNDLE", data.join("tls/ca.pem"));
+        }
+        command.output().expect("aws")
+    };
+    let trusted = run_aws(true);
+    assert!(
+        trusted.status.success() && String::from_utf8_lossy(&trusted.stdout).contains("\"app\""),
+        "{}",
+        stderr(&trusted)
+    );
+    let untrusted = run_aws(false);
+    assert!(
+        !untrusted.status.success() && stderr(&untrusted).contains("CERTIFICATE_VERIFY_FAILED"),
+        "{}",
+        stderr(&untrusted)
+    );
+    // So does the `cutover` CLI with --ca-file.
+    let out = Command::new(binary("cutover"))
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env("AWS_SHARED_CREDENTIALS_FILE", cluster.credentials_file())
+        .arg("--ca-file")
+        .arg(data.join("tls/ca.pem"))
+        .args(["--endpoint", &cluster.endpoint, "applications", "list", "--json"])
+        .output()
+        .expect("cutover");
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("\"app\""), "{}", stderr(&out));
+    // Plain HTTP to the TLS port gets no API answer.
+    let plain = cutover_client::api::ApiClient::new(&format!("http://{}", cluster.server.addr))
+        .with_credentials(cutover_harness::admin_credentials(data));
+    let error = plain.call::<_, Value>(Operation::ListApplications, &json!({})).await.expect_err("plain http");
+    assert!(error.exception().is_none(), "{error}");
+}
