@@ -11,6 +11,7 @@ pub mod api;
 mod autoupdate;
 pub mod blobs;
 mod clock;
+mod console;
 mod convert;
 pub mod error;
 mod git;
@@ -144,6 +145,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/deployments/{deployment_id}/instances/{instance_name}/logs", get(agent_api::instance_logs))
         .route("/v1", any(s3::reserved))
         .route("/v1/{*rest}", any(s3::reserved))
+        .nest("/console", console::routes(&state))
         .fallback(s3::serve)
         .layer(Extension(git))
         .layer(Extension(s3))
