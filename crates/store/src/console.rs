@@ -138,3 +138,27 @@ impl Tx {
         Ok(rows)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Store;
+
+    #[tokio::test]
+    async fn streamed_log_pieces_are_appended_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_sqlite(&dir.path().join("db")).await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let append = async |tx: &mut crate::Tx, offset: u64, text: &str| {
+            tx.append_event_log("d-1", "web-1", 2, offset, text, 20).await.unwrap()
+        };
+        assert_eq!(append(&mut tx, 0, "one\n").await, 4);
+        // A piece sent again, with what came since: only the new part is added.
+        assert_eq!(append(&mut tx, 0, "one\ntwo\n").await, 8);
+        assert_eq!(append(&mut tx, 4, "two\n").await, 8);
+        assert_eq!(append(&mut tx, 8, "three\n").await, 14);
+        // Past the cap, nothing more is kept.
+        assert_eq!(append(&mut tx, 14, "four and more\n").await, 14);
+        assert_eq!(tx.event_logs("d-1", "web-1").await.unwrap(), vec![(2, "one\ntwo\nthree\n".to_owned())]);
+        assert_eq!(tx.event_log_sizes("d-1", "web-1").await.unwrap(), vec![(2, 14)]);
+    }
+}

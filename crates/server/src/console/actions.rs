@@ -88,7 +88,8 @@ pub(crate) async fn confirm(
 ) -> ConsoleResult<ConfirmPage> {
     let action = Action::parse(&action)?;
     let mut tx = state.store().begin().await?;
-    let row = tx.deployment(&id).await?.ok_or_else(|| ConsoleError::NotFound(format!("There is no deployment {id}.")))?;
+    let row =
+        tx.deployment(&id).await?.ok_or_else(|| ConsoleError::NotFound(format!("There is no deployment {id}.")))?;
     if is_terminal(&row.status) {
         return Err(ConsoleError::Refused(format!(
             "Deployment {id} is already over ({}); there is nothing to {}.",

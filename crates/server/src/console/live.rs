@@ -13,9 +13,10 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
+use serde::Deserialize;
 use serde_json::json;
 
 use super::view::{DeploymentView, TargetView, is_terminal};
@@ -25,16 +26,31 @@ use crate::AppState;
 /// How often a live page's stream looks at the store.
 const POLL: Duration = Duration::from_millis(500);
 
+/// The live part of a deployment page; the page itself renders it once, then its stream again when it changes.
 #[derive(Template)]
 #[template(path = "console/deployment_live.html")]
-struct DeploymentLive<'a> {
-    d: &'a DeploymentView,
+pub(crate) struct DeploymentLive<'a> {
+    pub(crate) d: &'a DeploymentView,
 }
 
+/// The live part of a target page.
 #[derive(Template)]
 #[template(path = "console/target_timeline.html")]
-struct TargetTimeline<'a> {
-    t: &'a TargetView,
+pub(crate) struct TargetTimeline<'a> {
+    pub(crate) t: &'a TargetView,
+}
+
+/// Names a rendering of a live part: a page passes the version it shows to its stream (`?seen=`), which then sends
+/// the part only once it differs, instead of replacing the page's HTML by the same HTML right after loading.
+pub(crate) fn version(html: &str) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(html.as_bytes())[..8])
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LiveQuery {
+    #[serde(default)]
+    seen: String,
 }
 
 /// What a stream does at each look: the events to send, and whether this was the last look.
@@ -94,6 +110,7 @@ struct DeploymentWatch {
     app: AppState,
     id: String,
     stamp: String,
+    /// Version of the live part the page shows.
     html: String,
     rendered: tokio::time::Instant,
 }
@@ -106,13 +123,14 @@ pub(crate) async fn deployment(
     State(app): State<AppState>,
     _user: ConsoleUser,
     Path(id): Path<String>,
+    Query(query): Query<LiveQuery>,
 ) -> ConsoleResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     {
         let mut tx = app.store().begin().await?;
         tx.deployment(&id).await?.ok_or_else(|| ConsoleError::NotFound(format!("There is no deployment {id}.")))?;
     }
     let watch =
-        DeploymentWatch { app, id, stamp: String::new(), html: String::new(), rendered: tokio::time::Instant::now() };
+        DeploymentWatch { app, id, stamp: String::new(), html: query.seen, rendered: tokio::time::Instant::now() };
     let stream = poll_stream(watch, |watch| Box::pin(look_at_deployment(watch)));
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
@@ -125,7 +143,8 @@ async fn look_at_deployment(watch: &mut DeploymentWatch) -> ConsoleResult<Look> 
         .await?
         .ok_or_else(|| ConsoleError::NotFound(format!("deployment {} is gone", watch.id)))?;
     let terminal = is_terminal(&row.status);
-    let stamp = format!("{}|{}|{}|{:?}", row.status, row.stop_requested, row.options, tx.event_status_stamps(&row.id).await?);
+    let stamp =
+        format!("{}|{}|{}|{:?}", row.status, row.stop_requested, row.options, tx.event_status_stamps(&row.id).await?);
     if stamp == watch.stamp && watch.rendered.elapsed() < TICK {
         return Ok((Vec::new(), false));
     }
@@ -137,9 +156,10 @@ async fn look_at_deployment(watch: &mut DeploymentWatch) -> ConsoleResult<Look> 
     let view = DeploymentView::new(&row, &targets, &events, now);
     let html = DeploymentLive { d: &view }.render()?;
     let mut out = Vec::new();
-    if html != watch.html {
+    let rendered = version(&html);
+    if rendered != watch.html {
         out.push(fragment("live", &html, &view.summary));
-        watch.html = html;
+        watch.html = rendered;
     }
     Ok((out, terminal))
 }
@@ -148,6 +168,7 @@ struct TargetWatch {
     app: AppState,
     id: String,
     instance: String,
+    /// Version of the timeline the page shows.
     html: String,
     stamp: String,
     rendered: tokio::time::Instant,
@@ -160,6 +181,7 @@ pub(crate) async fn target(
     State(app): State<AppState>,
     _user: ConsoleUser,
     Path((id, instance)): Path<(String, String)>,
+    Query(query): Query<LiveQuery>,
 ) -> ConsoleResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     {
         let mut tx = app.store().begin().await?;
@@ -173,7 +195,7 @@ pub(crate) async fn target(
         app,
         id,
         instance,
-        html: String::new(),
+        html: query.seen,
         stamp: String::new(),
         rendered: tokio::time::Instant::now(),
         sent: HashMap::new(),
@@ -209,10 +231,11 @@ async fn look_at_target(watch: &mut TargetWatch) -> ConsoleResult<Look> {
     let refs: Vec<&cutover_store::EventRow> = events.iter().collect();
     let view = TargetView::new(&watch.id, &target, &refs, now);
     let html = TargetTimeline { t: &view }.render()?;
-    if html != watch.html {
+    let rendered = version(&html);
+    if rendered != watch.html {
         let summary = format!("{}: {}.", view.instance, view.status);
         out.push(fragment("timeline", &html, &summary));
-        watch.html = html;
+        watch.html = rendered;
     }
     for (position, text) in logs {
         let known = watch.sent.get(&position).map(String::as_str).unwrap_or_default();

@@ -14,7 +14,7 @@ use super::view::{
     self, Chrome, DeploymentLine, DeploymentView, TargetView, When, application_href, deployment_href, group_href,
     instance_href, revision_label, status_class, status_text,
 };
-use super::{ConsoleError, ConsoleResult, ConsoleUser};
+use super::{ConsoleError, ConsoleResult, ConsoleUser, live};
 use crate::AppState;
 use crate::convert::{self, DeploymentOptions};
 
@@ -89,9 +89,9 @@ async fn find_application(tx: &mut Tx, name: &str) -> ConsoleResult<ApplicationR
 }
 
 async fn find_group(tx: &mut Tx, app: &ApplicationRow, name: &str) -> ConsoleResult<DeploymentGroupRow> {
-    tx.deployment_group_by_name(&app.id, name)
-        .await?
-        .ok_or_else(|| ConsoleError::NotFound(format!("Application {} has no deployment group named {name}.", app.name)))
+    tx.deployment_group_by_name(&app.id, name).await?.ok_or_else(|| {
+        ConsoleError::NotFound(format!("Application {} has no deployment group named {name}.", app.name))
+    })
 }
 
 fn current_revision(group: &DeploymentGroupRow) -> String {
@@ -154,6 +154,7 @@ struct GroupInstanceLine {
 pub(crate) struct GroupPage {
     chrome: Chrome,
     application: String,
+    application_href: String,
     name: String,
     config: String,
     targeting: Vec<String>,
@@ -208,7 +209,7 @@ pub(crate) async fn group(
             href: instance_href(&record.instance_name),
             health: if record.healthy { "Healthy" } else { "Unhealthy" },
             health_class: if record.healthy { "ok" } else { "bad" },
-            revision: record.revision_key.as_deref().map(revision_label).unwrap_or_default(),
+            revision: record.revision_key.as_deref().map(revision_label).unwrap_or_else(|| "no revision".to_owned()),
             name: record.instance_name,
         })
         .collect();
@@ -226,6 +227,7 @@ pub(crate) async fn group(
         success_rate: view::success_rate(rate_window).unwrap_or_else(|| "no finished deployment".to_owned()),
         instances,
         deployments: recent.iter().take(HISTORY as usize).map(|row| DeploymentLine::new(row, now)).collect(),
+        application_href: application_href(&app.name),
         application: app.name,
         name: group.name,
     })
@@ -266,8 +268,12 @@ pub(crate) async fn revisions(
     // Per revision (by its identity): deployment times and groups, from the deployment history.
     let mut deployed: BTreeMap<String, (i64, i64, usize, Vec<String>)> = BTreeMap::new();
     for row in &history {
-        let entry =
-            deployed.entry(convert::revision_key_from_json(&row.revision)).or_insert((i64::MAX, i64::MIN, 0, Vec::new()));
+        let entry = deployed.entry(convert::revision_key_from_json(&row.revision)).or_insert((
+            i64::MAX,
+            i64::MIN,
+            0,
+            Vec::new(),
+        ));
         entry.0 = entry.0.min(row.create_time);
         entry.1 = entry.1.max(row.create_time);
         entry.2 += 1;
@@ -302,7 +308,10 @@ pub(crate) async fn revisions(
     Ok(RevisionsPage {
         chrome: Chrome::new(
             &user.name,
-            &[(&app.name, application_href(&app.name)), ("Revisions", format!("{}/revisions", application_href(&app.name)))],
+            &[
+                (&app.name, application_href(&app.name)),
+                ("Revisions", format!("{}/revisions", application_href(&app.name))),
+            ],
         ),
         application: app.name,
         revisions: lines,
@@ -334,7 +343,8 @@ pub(crate) struct DeploymentPage {
     created: When,
     notice: Option<&'static str>,
     live_href: String,
-    d: DeploymentView,
+    id: String,
+    live_html: String,
 }
 
 pub(crate) async fn deployment(
@@ -345,10 +355,13 @@ pub(crate) async fn deployment(
 ) -> ConsoleResult<DeploymentPage> {
     let now = state.inner.clock.now_ms();
     let mut tx = state.store().begin().await?;
-    let row = tx.deployment(&id).await?.ok_or_else(|| ConsoleError::NotFound(format!("There is no deployment {id}.")))?;
+    let row =
+        tx.deployment(&id).await?.ok_or_else(|| ConsoleError::NotFound(format!("There is no deployment {id}.")))?;
     let targets = tx.targets(&id).await?;
     let events = tx.events(&id).await?;
     let options = DeploymentOptions::from_json(&row.options);
+    let view = DeploymentView::new(&row, &targets, &events, now);
+    let live_html = live::DeploymentLive { d: &view }.render()?;
     Ok(DeploymentPage {
         chrome: Chrome::new(
             &user.name,
@@ -376,8 +389,9 @@ pub(crate) async fn deployment(
             Some("continued") => Some("The deployment continues."),
             _ => None,
         },
-        live_href: format!("{}/live", deployment_href(&row.id)),
-        d: DeploymentView::new(&row, &targets, &events, now),
+        live_href: format!("{}/live?seen={}", deployment_href(&row.id), live::version(&live_html)),
+        id: row.id,
+        live_html,
     })
 }
 
@@ -401,7 +415,7 @@ pub(crate) struct TargetPage {
     live_href: String,
     deployment_status: String,
     deployment_class: &'static str,
-    t: TargetView,
+    timeline_html: String,
     logs: Vec<LogView>,
 }
 
@@ -412,7 +426,8 @@ pub(crate) async fn target(
 ) -> ConsoleResult<TargetPage> {
     let now = state.inner.clock.now_ms();
     let mut tx = state.store().begin().await?;
-    let row = tx.deployment(&id).await?.ok_or_else(|| ConsoleError::NotFound(format!("There is no deployment {id}.")))?;
+    let row =
+        tx.deployment(&id).await?.ok_or_else(|| ConsoleError::NotFound(format!("There is no deployment {id}.")))?;
     let target = tx
         .target(&id, &instance)
         .await?
@@ -420,6 +435,7 @@ pub(crate) async fn target(
     let events = tx.target_events(&id, &instance).await?;
     let logs = tx.event_logs(&id, &instance).await?;
     let event_refs: Vec<&cutover_store::EventRow> = events.iter().collect();
+    let timeline_html = live::TargetTimeline { t: &TargetView::new(&row.id, &target, &event_refs, now) }.render()?;
     Ok(TargetPage {
         chrome: Chrome::new(
             &user.name,
@@ -432,10 +448,10 @@ pub(crate) async fn target(
         ),
         deployment_href: deployment_href(&row.id),
         instance_href: instance_href(&instance),
-        live_href: format!("{}/live", view::target_href(&row.id, &instance)),
+        live_href: format!("{}/live?seen={}", view::target_href(&row.id, &instance), live::version(&timeline_html)),
         deployment_status: status_text(&row.status),
         deployment_class: status_class(&row.status),
-        t: TargetView::new(&row.id, &target, &event_refs, now),
+        timeline_html,
         logs: events
             .iter()
             .map(|event| LogView {
@@ -505,7 +521,10 @@ async fn instance_lines(state: &AppState, tx: &mut Tx, only: Option<&str>) -> Co
             };
             InstanceLine {
                 href: instance_href(&row.name),
-                tags: convert::tags_from_json(&row.tags).into_iter().map(|(key, value)| format!("{key}={value}")).collect(),
+                tags: convert::tags_from_json(&row.tags)
+                    .into_iter()
+                    .map(|(key, value)| format!("{key}={value}"))
+                    .collect(),
                 agent_version: row.agent_version.clone().unwrap_or_default(),
                 hostname: row.hostname.clone().unwrap_or_default(),
                 last_seen: When::maybe(row.last_seen),
@@ -520,7 +539,11 @@ async fn instance_lines(state: &AppState, tx: &mut Tx, only: Option<&str>) -> Co
                         application: record.application_name.clone(),
                         group: record.deployment_group_name.clone(),
                         group_href: group_href(&record.application_name, &record.deployment_group_name),
-                        revision: record.revision_key.as_deref().map(revision_label).unwrap_or_default(),
+                        revision: record
+                            .revision_key
+                            .as_deref()
+                            .map(revision_label)
+                            .unwrap_or_else(|| "no revision".to_owned()),
                         healthy: record.healthy,
                     })
                     .collect(),
@@ -636,12 +659,9 @@ pub(crate) async fn search(
         let ids = tx.deployment_ids_with_prefix(&needle.to_uppercase(), SEARCH_LIMIT as i64).await?;
         for id in ids {
             let detail = match tx.deployment(&id).await? {
-                Some(row) => format!(
-                    "{} / {}, {}",
-                    row.application_name,
-                    row.deployment_group_name,
-                    status_text(&row.status)
-                ),
+                Some(row) => {
+                    format!("{} / {}, {}", row.application_name, row.deployment_group_name, status_text(&row.status))
+                }
                 None => String::new(),
             };
             hits.push(Hit {

@@ -229,7 +229,6 @@ pub(crate) fn instance_href(instance: &str) -> String {
 
 /// The live part of a deployment page.
 pub(crate) struct DeploymentView {
-    pub(crate) id: String,
     pub(crate) status: String,
     pub(crate) class: &'static str,
     pub(crate) terminal: bool,
@@ -351,7 +350,6 @@ impl DeploymentView {
             summary.push_str(" Stopping.");
         }
         DeploymentView {
-            id: row.id.clone(),
             status: status_text(&row.status),
             class: status_class(&row.status),
             terminal,
@@ -362,7 +360,10 @@ impl DeploymentView {
             failures,
             started: When::maybe(row.start_time),
             completed: When::maybe(row.complete_time),
-            duration: row.start_time.map(|start| duration(row.complete_time.unwrap_or(now_ms) - start)).unwrap_or_default(),
+            duration: row
+                .start_time
+                .map(|start| duration(row.complete_time.unwrap_or(now_ms) - start))
+                .unwrap_or_default(),
             error: row.error_code.as_ref().map(|code| match &row.error_message {
                 Some(message) => format!("{code}: {message}"),
                 None => code.clone(),
@@ -440,7 +441,8 @@ mod tests {
     fn revisions_are_named_by_their_location() {
         let s3 = r#"{"revisionType":"S3","s3Location":{"bucket":"b","key":"app/v1.tgz","bundleType":"tgz"}}"#;
         assert_eq!(revision_label(s3), "s3://b/app/v1.tgz");
-        let git = r#"{"revisionType":"GitHub","gitHubLocation":{"repository":"o/r","commitId":"0123456789abcdef0123"}}"#;
+        let git =
+            r#"{"revisionType":"GitHub","gitHubLocation":{"repository":"o/r","commitId":"0123456789abcdef0123"}}"#;
         assert_eq!(revision_label(git), "github:o/r@0123456789ab");
         assert_eq!(revision_label("not json"), "unknown revision");
     }
