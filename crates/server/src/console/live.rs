@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use serde::Deserialize;
@@ -47,10 +48,39 @@ pub(crate) fn version(html: &str) -> String {
     hex::encode(&sha2::Sha256::digest(html.as_bytes())[..8])
 }
 
+/// What the page already shows: the version of its live part, and on target pages each log's length and version
+/// (`<position>:<bytes>:<version>`, comma-separated), so the stream sends only what is new.
 #[derive(Deserialize)]
 pub(crate) struct LiveQuery {
     #[serde(default)]
     seen: String,
+    #[serde(default)]
+    logs: String,
+}
+
+/// The `logs` parameter of a target page's stream, for the logs it shows.
+pub(crate) fn logs_seen<'a>(logs: impl Iterator<Item = (i64, &'a str)>) -> String {
+    logs.filter(|(_, text)| !text.is_empty())
+        .map(|(position, text)| format!("{position}:{}:{}", text.len(), version(text)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn parse_logs_seen(text: &str) -> HashMap<i64, (usize, String)> {
+    text.split(',')
+        .filter_map(|item| {
+            let mut parts = item.splitn(3, ':');
+            let position = parts.next()?.parse().ok()?;
+            let length = parts.next()?.parse().ok()?;
+            Some((position, (length, parts.next()?.to_owned())))
+        })
+        .collect()
+}
+
+/// A reconnecting `EventSource` names the last event it received: what the page shows is then newer than what its
+/// URL says, so the stream starts from nothing and sends everything again.
+fn reconnecting(headers: &HeaderMap) -> bool {
+    headers.contains_key("last-event-id")
 }
 
 /// What a stream does at each look: the events to send, and whether this was the last look.
@@ -69,12 +99,15 @@ where
         queue: VecDeque<Event>,
         first: bool,
         done: bool,
+        sent: u64,
     }
-    let run = Run { state, look, queue: VecDeque::new(), first: true, done: false };
+    let run = Run { state, look, queue: VecDeque::new(), first: true, done: false, sent: 0 };
     futures_util::stream::unfold(run, |mut run| async move {
         loop {
             if let Some(event) = run.queue.pop_front() {
-                return Some((Ok(event), run));
+                // Ids only so that a reconnecting browser says so (`Last-Event-ID`).
+                run.sent += 1;
+                return Some((Ok(event.id(run.sent.to_string())), run));
             }
             if run.done {
                 return None;
@@ -124,13 +157,14 @@ pub(crate) async fn deployment(
     _user: ConsoleUser,
     Path(id): Path<String>,
     Query(query): Query<LiveQuery>,
+    headers: HeaderMap,
 ) -> ConsoleResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let seen = if reconnecting(&headers) { String::new() } else { query.seen };
     {
         let mut tx = app.store().begin().await?;
         tx.deployment(&id).await?.ok_or_else(|| ConsoleError::NotFound(format!("There is no deployment {id}.")))?;
     }
-    let watch =
-        DeploymentWatch { app, id, stamp: String::new(), html: query.seen, rendered: tokio::time::Instant::now() };
+    let watch = DeploymentWatch { app, id, stamp: String::new(), html: seen, rendered: tokio::time::Instant::now() };
     let stream = poll_stream(watch, |watch| Box::pin(look_at_deployment(watch)));
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
@@ -172,8 +206,8 @@ struct TargetWatch {
     html: String,
     stamp: String,
     rendered: tokio::time::Instant,
-    /// The log text each event's `<pre>` holds, as far as this stream knows.
-    sent: HashMap<i64, String>,
+    /// Length and version of the log each event's `<pre>` holds, as far as this stream knows.
+    sent: HashMap<i64, (usize, String)>,
 }
 
 /// `GET /console/deployments/{id}/instances/{instance}/live`: the instance's timeline, and its logs as they grow.
@@ -182,23 +216,27 @@ pub(crate) async fn target(
     _user: ConsoleUser,
     Path((id, instance)): Path<(String, String)>,
     Query(query): Query<LiveQuery>,
+    headers: HeaderMap,
 ) -> ConsoleResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let (seen, logs) = if reconnecting(&headers) {
+        (String::new(), HashMap::new())
+    } else {
+        (query.seen, parse_logs_seen(&query.logs))
+    };
     {
         let mut tx = app.store().begin().await?;
         tx.target(&id, &instance).await?.ok_or_else(|| {
             ConsoleError::NotFound(format!("Instance {instance} is not a target of deployment {id}."))
         })?;
     }
-    // The page was rendered with the logs of that moment; the first look sends them all again (`replace`), so a
-    // reconnecting stream never leaves a gap.
     let watch = TargetWatch {
         app,
         id,
         instance,
-        html: query.seen,
+        html: seen,
         stamp: String::new(),
         rendered: tokio::time::Instant::now(),
-        sent: HashMap::new(),
+        sent: logs,
     };
     let stream = poll_stream(watch, |watch| Box::pin(look_at_target(watch)));
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
@@ -238,17 +276,20 @@ async fn look_at_target(watch: &mut TargetWatch) -> ConsoleResult<Look> {
         watch.html = rendered;
     }
     for (position, text) in logs {
-        let known = watch.sent.get(&position).map(String::as_str).unwrap_or_default();
-        if text == known {
-            continue;
-        }
-        let (mode, piece) = match text.strip_prefix(known) {
-            Some(rest) if !known.is_empty() => ("append", rest),
+        let current = (text.len(), version(&text));
+        // What the page holds is a prefix of the log (it grew), or something else (the final log replaced it).
+        let piece = match watch.sent.get(&position) {
+            Some(known) if *known == current => continue,
+            Some((length, hash))
+                if *length > 0 && text.is_char_boundary(*length) && version(&text[..*length]) == *hash =>
+            {
+                ("append", &text[*length..])
+            }
             _ => ("replace", text.as_str()),
         };
-        let data = json!({"position": position, "mode": mode, "text": piece}).to_string();
+        let data = json!({"position": position, "mode": piece.0, "text": piece.1}).to_string();
         out.push(Event::default().event("log").data(data));
-        watch.sent.insert(position, text);
+        watch.sent.insert(position, current);
     }
     Ok((out, terminal))
 }

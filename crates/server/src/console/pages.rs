@@ -448,7 +448,12 @@ pub(crate) async fn target(
         ),
         deployment_href: deployment_href(&row.id),
         instance_href: instance_href(&instance),
-        live_href: format!("{}/live?seen={}", view::target_href(&row.id, &instance), live::version(&timeline_html)),
+        live_href: format!(
+            "{}/live?seen={}&logs={}",
+            view::target_href(&row.id, &instance),
+            live::version(&timeline_html),
+            live::logs_seen(logs.iter().map(|(position, text)| (*position, text.as_str())))
+        ),
         deployment_status: status_text(&row.status),
         deployment_class: status_class(&row.status),
         timeline_html,
@@ -626,7 +631,7 @@ pub(crate) struct SearchPage {
 const SEARCH_LIMIT: usize = 20;
 
 /// Finds applications, groups and instances whose name contains the query, and deployments whose id starts with
-/// it, ignoring case. One exact match (or a single result) goes straight to its page.
+/// it (with or without `d-`), ignoring case. One exact match (or a single result) goes straight to its page.
 pub(crate) async fn search(
     State(state): State<AppState>,
     user: ConsoleUser,
@@ -656,7 +661,9 @@ pub(crate) async fn search(
                 label: group.name,
             });
         }
-        let ids = tx.deployment_ids_with_prefix(&needle.to_uppercase(), SEARCH_LIMIT as i64).await?;
+        // Deployment ids are `d-` and upper-case letters and digits; `d-` may be left out.
+        let id_prefix = format!("d-{}", needle.strip_prefix("d-").unwrap_or(&needle).to_uppercase());
+        let ids = tx.deployment_ids_with_prefix(&id_prefix, SEARCH_LIMIT as i64).await?;
         for id in ids {
             let detail = match tx.deployment(&id).await? {
                 Some(row) => {
