@@ -1,12 +1,15 @@
 //! Live pages: server-sent event streams that re-render the changing part of a page when the store changes.
 //!
-//! Each stream polls the store every [`POLL`] with a cheap change stamp and sends, when something moved:
+//! Each stream polls the store every [`POLL`] with a cheap change stamp and sends, when something moved (and every
+//! [`TICK`] while the deployment runs, as the durations of running events grow):
 //! - `fragment`: `{"id", "html", "summary"}`, the new HTML of the element with that id (rendered by the same
 //!   template as the page), and a sentence for screen readers;
 //! - `log` (target pages): `{"position", "mode": "append" | "replace", "text"}`, new output of an event's log;
 //! - `end`: the deployment is over and nothing will change; the page's script closes the stream.
 //!
-//! Polling rather than in-process notifications keeps the server stateless (any replica can serve a stream).
+//! The page's URL for its stream says what it already shows, so nothing is sent twice; a reconnecting browser
+//! (`Last-Event-ID`) gets everything again. Polling rather than in-process notifications keeps the server stateless
+//! (any replica can serve a stream).
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
