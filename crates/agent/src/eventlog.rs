@@ -10,12 +10,18 @@
 //! whole, with one `write` to a file opened in append mode, under a process-wide lock, so lines of concurrent events
 //! never interleave or overwrite each other. `scripts.log` is per deployment, and a deployment runs one event at a
 //! time.
+//!
+//! While the event runs, its lines are also queued in a [`LogStream`], which the command's heartbeats send to the
+//! server so the log can be watched live (the full log sent with the result replaces what was streamed).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
+
+use cutover_api_types::agent::LogPiece;
+use tokio::sync::Notify;
 
 use crate::util::{tail_str, utc_millis, utc_seconds};
 
@@ -47,6 +53,7 @@ struct Inner {
     tail: String,
     omitted: u64,
     warned: bool,
+    stream: Option<LogStream>,
 }
 
 impl EventLog {
@@ -61,8 +68,15 @@ impl EventLog {
             tail: String::new(),
             omitted: 0,
             warned: false,
+            stream: None,
         };
         Self { inner: Arc::new(Mutex::new(inner)) }
+    }
+
+    /// Also queues every line in `stream`, for the server's live view.
+    pub(crate) fn streaming_to(self, stream: Option<&LogStream>) -> Self {
+        self.lock().stream = stream.cloned();
+        self
     }
 
     /// Appends one line (a trailing newline is added).
@@ -88,6 +102,9 @@ impl EventLog {
             tracing::warn!("cannot write to the deployment logs");
         }
         inner.push(&formatted);
+        if let Some(stream) = &inner.stream {
+            stream.push(&formatted);
+        }
     }
 
     /// The event's log, capped at [`MAX_EVENT_LOG`]: its head and its tail when it was longer.
@@ -109,6 +126,80 @@ impl EventLog {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The lines of a running event the server has not acknowledged yet, sent with the command's heartbeats.
+///
+/// Offsets count the bytes streamed so far, so a piece sent again after a lost acknowledgement is recognised by the
+/// server. At most [`MAX_EVENT_LOG`] bytes are streamed per event: past that one line says the rest comes with the
+/// result.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LogStream {
+    inner: Arc<Mutex<StreamInner>>,
+    output: Arc<Notify>,
+}
+
+#[derive(Debug, Default)]
+struct StreamInner {
+    acknowledged: u64,
+    pending: String,
+    full: bool,
+}
+
+const STREAM_FULL: &str = "[agent] the live log stops here; the whole log arrives when the event ends\n";
+
+impl LogStream {
+    fn push(&self, text: &str) {
+        let mut inner = self.lock();
+        if inner.full {
+            return;
+        }
+        if inner.acknowledged as usize + inner.pending.len() + text.len() + STREAM_FULL.len() > MAX_EVENT_LOG {
+            inner.full = true;
+            inner.pending.push_str(STREAM_FULL);
+        } else {
+            inner.pending.push_str(text);
+        }
+        drop(inner);
+        self.output.notify_one();
+    }
+
+    /// The next piece to send (at most `max` bytes), or None when the server has everything.
+    pub(crate) fn next_piece(&self, max: usize) -> Option<LogPiece> {
+        let inner = self.lock();
+        if inner.pending.is_empty() {
+            return None;
+        }
+        let mut end = inner.pending.len().min(max.max(4));
+        while !inner.pending.is_char_boundary(end) {
+            end -= 1;
+        }
+        Some(LogPiece { offset: inner.acknowledged, text: inner.pending[..end].to_owned() })
+    }
+
+    /// Drops a piece the server acknowledged; wakes [`LogStream::output`] again if more is queued.
+    pub(crate) fn acknowledge(&self, piece: &LogPiece) {
+        let mut inner = self.lock();
+        if piece.offset != inner.acknowledged || !inner.pending.starts_with(&piece.text) {
+            return;
+        }
+        inner.pending.drain(..piece.text.len());
+        inner.acknowledged += piece.text.len() as u64;
+        let more = !inner.pending.is_empty();
+        drop(inner);
+        if more {
+            self.output.notify_one();
+        }
+    }
+
+    /// Resolves when lines were queued since the last call.
+    pub(crate) async fn output(&self) {
+        self.output.notified().await;
+    }
+
+    fn lock(&self) -> MutexGuard<'_, StreamInner> {
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
@@ -166,6 +257,35 @@ mod tests {
         assert!(scripts.ends_with(" the end\n"));
         let deployments = fs::read_to_string(dir.path().join("deployments.log")).unwrap();
         assert!(deployments.ends_with("] [d-1]the end\n"));
+    }
+
+    #[test]
+    fn streamed_pieces_are_dropped_only_when_acknowledged() {
+        let dir = tempfile::tempdir().unwrap();
+        let stream = LogStream::default();
+        let log = EventLog::new("d-1", &dir.path().join("deployments.log"), None).streaming_to(Some(&stream));
+        assert_eq!(stream.next_piece(1024), None);
+        log.line("first");
+        log.line("second");
+        let piece = stream.next_piece(1024).unwrap();
+        assert_eq!(piece.offset, 0);
+        assert!(piece.text.contains(" first\n") && piece.text.ends_with(" second\n"), "{piece:?}");
+        // Not acknowledged (the heartbeat failed): the same piece, plus what came since, is sent again.
+        log.line("third");
+        let again = stream.next_piece(1024).unwrap();
+        assert_eq!(again.offset, 0);
+        assert!(again.text.starts_with(&piece.text) && again.text.ends_with(" third\n"));
+        stream.acknowledge(&again);
+        assert_eq!(stream.next_piece(1024), None);
+        log.line("fourth");
+        let next = stream.next_piece(1024).unwrap();
+        assert_eq!(next.offset, again.text.len() as u64);
+        // Pieces are capped, on a char boundary, and what is left stays queued.
+        let small = stream.next_piece(10).unwrap();
+        assert_eq!(small.text.len(), 10);
+        stream.acknowledge(&small);
+        assert_eq!(stream.next_piece(1024).unwrap().offset, next.offset + 10);
+        assert_eq!(log.contents().len() as u64, next.offset + next.text.len() as u64);
     }
 
     #[test]

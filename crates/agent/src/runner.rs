@@ -31,7 +31,8 @@
 //!   from the command's task: the server fails an event whose agent it has not heard from for its agent lease. A
 //!   failed heartbeat is only logged. `command_active: false` (the deployment was stopped, or the server already
 //!   failed the event as lost) is logged too, and nothing else happens: like CodeDeploy, the agent never kills a
-//!   running script because of a stop; the command runs to its end and its report is refused.
+//!   running script because of a stop; the command runs to its end and its report is refused. A command that logs
+//!   something heartbeats soon after, with the new lines (the live log the console shows).
 //! - **Report** with jittered backoff (50 ms → 2 s) until the server answers; a 4xx (e.g. the command is no longer
 //!   known) drops the report. A command stays in `running_command_ids` until its report is done.
 //! - **Shutdown** (the `shutdown` future completing): polling stops (a poll in flight is abandoned), every running
@@ -54,6 +55,7 @@ use tokio::time::Instant;
 
 use crate::bundle::HttpFetch;
 use crate::config::AgentConfig;
+use crate::eventlog::LogStream;
 use crate::executor::{EventOutcome, Executor, ExecutorOptions};
 use crate::identity::Identity;
 use crate::layout::Layout;
@@ -489,9 +491,15 @@ impl Worker {
             }
         };
         let outcome = {
-            let event = std::pin::pin!(self.executor.run_event_tracked(&command, tracking.as_ref()));
-            let beats =
-                std::pin::pin!(heartbeats(&self.client, instance_name, &command.command_id, self.heartbeat_interval));
+            let stream = LogStream::default();
+            let event = std::pin::pin!(self.executor.run_event_tracked(&command, tracking.as_ref(), Some(&stream)));
+            let beats = std::pin::pin!(heartbeats(
+                &self.client,
+                instance_name,
+                &command.command_id,
+                self.heartbeat_interval,
+                &stream
+            ));
             tokio::select! {
                 outcome = event => outcome,
                 never = beats => match never {},
@@ -597,10 +605,21 @@ async fn kill_orphaned_script(command: &Interrupted, script: &ScriptProcess, gra
     }
 }
 
-/// Sends a heartbeat for `command_id` every `interval`, until the caller drops the future (when the command ends).
-/// Failures and `command_active: false` are logged once per streak, not at every beat.
-async fn heartbeats(client: &AgentClient, instance_name: &str, command_id: &str, interval: Duration) -> Infallible {
-    let request = HeartbeatRequest { instance_name: instance_name.to_owned(), command_id: Some(command_id.to_owned()) };
+/// Output gathered into one heartbeat: a script printing line by line costs a few requests a second, not one a line.
+const LOG_BATCH: Duration = Duration::from_millis(200);
+/// Largest piece of live log one heartbeat carries; more is sent by the next beats, at once.
+const LOG_PIECE: usize = 64 * 1024;
+
+/// Sends a heartbeat for `command_id` every `interval`, and soon after the command logs something (with the new
+/// output, see [`LogStream`]), until the caller drops the future (when the command ends). Failures and
+/// `command_active: false` are logged once per streak, not at every beat.
+async fn heartbeats(
+    client: &AgentClient,
+    instance_name: &str,
+    command_id: &str,
+    interval: Duration,
+    stream: &LogStream,
+) -> Infallible {
     // The poll that handed out the command has just renewed the lease: the first beat is due one interval later.
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
     // After a slow heartbeat (up to HEARTBEAT_TIMEOUT), send the next one at once rather than a burst of them.
@@ -608,9 +627,21 @@ async fn heartbeats(client: &AgentClient, instance_name: &str, command_id: &str,
     let mut failing = false;
     let mut inactive = false;
     loop {
-        ticks.tick().await;
+        tokio::select! {
+            _ = ticks.tick() => {}
+            () = stream.output() => tokio::time::sleep(LOG_BATCH).await,
+        }
+        let piece = stream.next_piece(LOG_PIECE);
+        let request = HeartbeatRequest {
+            instance_name: instance_name.to_owned(),
+            command_id: Some(command_id.to_owned()),
+            log: piece.clone(),
+        };
         match client.heartbeat(&request).await {
             Ok(response) => {
+                if let Some(piece) = &piece {
+                    stream.acknowledge(piece);
+                }
                 if failing {
                     tracing::info!(%command_id, "heartbeats reach the server again");
                     failing = false;

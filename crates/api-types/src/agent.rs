@@ -187,6 +187,17 @@ pub struct HeartbeatRequest {
     /// The command being run, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command_id: Option<String>,
+    /// Output the command logged since the last acknowledged heartbeat, so its log can be watched live; the full
+    /// log still arrives with the result and replaces what was streamed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<LogPiece>,
+}
+
+/// A piece of a running command's log: `text` starts at byte `offset` of everything streamed for the command.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+pub struct LogPiece {
+    pub offset: u64,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]

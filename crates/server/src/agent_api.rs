@@ -434,6 +434,11 @@ async fn heartbeat(
             .await?
             .iter()
             .any(|event| event.position == position && event.status == "InProgress");
+        // Live output, for the console; only while the event runs, so a late beat never touches the final log.
+        if let Some(piece) = req.log.as_ref().filter(|_| command_active) {
+            tx.append_event_log(deployment_id, instance_name, position, piece.offset, &piece.text, MAX_EVENT_LOG)
+                .await?;
+        }
     }
     tx.commit().await?;
     Ok(Json(HeartbeatResponse { command_active }))

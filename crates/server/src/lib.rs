@@ -12,6 +12,7 @@ mod auth;
 mod autoupdate;
 pub mod blobs;
 mod clock;
+mod console;
 mod convert;
 pub mod error;
 mod git;
@@ -144,6 +145,8 @@ pub(crate) struct Inner {
     pub(crate) clock: Clock,
     pub(crate) config: Config,
     pub(crate) keyring: auth::Keyring,
+    /// Whether the server serves HTTPS (console cookies are then `Secure`).
+    pub(crate) tls: bool,
     /// When this process started: agents get a full lease after a server restart before being judged lost.
     pub(crate) started_at_ms: i64,
 }
@@ -175,6 +178,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/v1", any(s3::reserved))
         .route("/v1/{*rest}", any(s3::reserved))
+        .nest("/console", console::routes(&state))
         .fallback(s3::serve)
         .layer(Extension(git))
         .layer(Extension(s3))
@@ -229,6 +233,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
         .await
         .map_err(|error| anyhow::anyhow!("cannot listen on {}: {error}", config.listen))?;
     let addr: SocketAddr = listener.local_addr()?;
+    let tls = tls::server_config(&config, addr)?;
     let state = AppState {
         inner: Arc::new(Inner {
             store,
@@ -237,6 +242,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
             clock: Clock,
             config: config.clone(),
             keyring,
+            tls: tls.is_some(),
             started_at_ms: Clock.now_ms(),
         }),
     };
@@ -247,7 +253,6 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     // Triggers and alarms run apart from requests, so a slow webhook or alarm source never holds up a deployment.
     let trigger_worker = tokio::spawn(triggers::run(state.clone(), trigger_setup));
     let alarm_worker = tokio::spawn(alarms::run(state.clone(), alarm_sources));
-    let tls = tls::server_config(&config, addr)?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     // Written after the bind so that a reader never sees a stale address; tests and scripts wait for listen-addr,
     // so the endpoint (with its scheme) is written first.

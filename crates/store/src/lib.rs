@@ -8,11 +8,13 @@
 //! writes, then commits. On SQLite the pool has a single connection, so transactions are serialized and a
 //! read-modify-write can never interleave with another.
 
+mod console;
 mod migrate;
 mod rows;
 mod security;
 mod sql;
 
+pub use console::*;
 pub use rows::*;
 pub use security::*;
 pub use sql::*;

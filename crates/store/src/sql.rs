@@ -1035,6 +1035,53 @@ impl Tx {
         Ok(())
     }
 
+    /// Appends a piece of a running event's log, streamed by its agent: `text` starts at byte `offset` of the log.
+    /// A piece sent again (its acknowledgement was lost) adds only what is new, so retries never duplicate lines;
+    /// nothing is added past `cap` bytes. Returns the log's length afterwards.
+    pub async fn append_event_log(
+        &mut self,
+        deployment_id: &str,
+        instance_name: &str,
+        position: i64,
+        offset: u64,
+        text: &str,
+        cap: usize,
+    ) -> Result<usize> {
+        let current: Option<(String,)> = sqlx::query_as(
+            "SELECT log FROM event_logs WHERE deployment_id = $1 AND instance_name = $2 AND position = $3",
+        )
+        .bind(deployment_id)
+        .bind(instance_name)
+        .bind(position)
+        .fetch_optional(self.conn())
+        .await?;
+        let mut log = current.map(|(log,)| log).unwrap_or_default();
+        let known = log.len() as u64;
+        let new = match offset.cmp(&known) {
+            // What the log already holds of this piece is skipped; the rest starts on a char boundary when the
+            // piece repeats the log's bytes.
+            std::cmp::Ordering::Less => {
+                let skip = (known - offset) as usize;
+                if skip >= text.len() || !text.is_char_boundary(skip) {
+                    return Ok(log.len());
+                }
+                &text[skip..]
+            }
+            std::cmp::Ordering::Equal => text,
+            // A gap: pieces are only dropped by the agent when they no longer fit, so say so and go on.
+            std::cmp::Ordering::Greater => {
+                log.push_str("\n... [part of the live log is missing] ...\n");
+                text
+            }
+        };
+        if new.is_empty() || log.len() + new.len() > cap {
+            return Ok(log.len());
+        }
+        log.push_str(new);
+        self.put_event_log(deployment_id, instance_name, position, &log).await?;
+        Ok(log.len())
+    }
+
     /// Full logs of a target's events, as (position, log).
     pub async fn event_logs(&mut self, deployment_id: &str, instance_name: &str) -> Result<Vec<(i64, String)>> {
         let rows: Vec<(i64, String)> = sqlx::query_as(

@@ -18,13 +18,13 @@ fn suites_dir() -> PathBuf {
 }
 
 /// `target/`, from the test executable's path (`target/<profile>/deps/<exe>`).
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
     exe.ancestors().nth(3).expect("target dir").to_owned()
 }
 
 /// The virtualenv with the pinned clients; creates `target/compat-venv` when missing or out of date.
-fn venv() -> PathBuf {
+pub(crate) fn venv() -> PathBuf {
     if let Some(dir) = std::env::var_os("CUTOVER_COMPAT_VENV") {
         return PathBuf::from(dir);
     }

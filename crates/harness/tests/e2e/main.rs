@@ -9,6 +9,7 @@ mod cli;
 mod compat_doc;
 mod compat_python;
 mod compat_sdk;
+mod console;
 mod crash;
 mod deploy;
 mod faults;

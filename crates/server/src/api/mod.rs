@@ -6,7 +6,7 @@
 
 mod applications;
 mod configs;
-mod deployments;
+pub(crate) mod deployments;
 mod groups;
 mod instances;
 mod integrations;
