@@ -9,7 +9,8 @@ SP=$!
 while [ ! -s $D/server/listen-addr ]; do sleep 0.05; done
 EP=http://$(cat $D/server/listen-addr)
 mkdir -p $D/root $D/fs $D/app
-$B/cutover-agent --server $EP --name dead-1 --tags env=x --root $D/root --destination-root $D/fs 2>$D/agent.log &
+$B/cutover-agent --server $EP --name dead-1 --tags env=x --root $D/root --destination-root $D/fs \
+    --enrollment-token-file $D/server/enrollment-token 2>$D/agent.log &
 AP=$!
 cat > $D/app/appspec.yml <<'Y'
 version: 0.0
@@ -21,6 +22,7 @@ hooks:
 Y
 printf "#!/bin/sh\necho \$\$ > $D/hook.pid\ntouch $D/started\nexec sleep 600\n" > $D/app/hang.sh; chmod +x $D/app/hang.sh
 export CUTOVER_ENDPOINT=$EP
+export AWS_SHARED_CREDENTIALS_FILE=$D/server/admin-credentials
 $B/cutover create-application --application-name a >/dev/null
 $B/cutover create-deployment-group --application-name a --deployment-group-name g --on-premises-tag-filters Key=env,Value=x,Type=KEY_AND_VALUE >/dev/null
 $B/cutover push --application-name a --source $D/app --json > $D/rev.json

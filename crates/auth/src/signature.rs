@@ -94,9 +94,9 @@ mod tests {
         let (signer, sig) = sign(&key, &digest);
         assert_eq!(signer, public);
         assert_eq!(verify(std::slice::from_ref(&public), &digest, &sig), Ok(public.as_str()));
-        assert_eq!(verify(&[other_public.clone()], &digest, &sig), Err(SignatureError::Untrusted));
-        assert_eq!(verify(&[public.clone()], &"cd".repeat(32), &sig), Err(SignatureError::Untrusted));
-        assert_eq!(verify(&[public.clone()], &digest, "nope"), Err(SignatureError::BadSignature));
+        assert_eq!(verify(std::slice::from_ref(&other_public), &digest, &sig), Err(SignatureError::Untrusted));
+        assert_eq!(verify(std::slice::from_ref(&public), &"cd".repeat(32), &sig), Err(SignatureError::Untrusted));
+        assert_eq!(verify(std::slice::from_ref(&public), &digest, "nope"), Err(SignatureError::BadSignature));
         assert_eq!(parse_public_key(&public), Ok(public.clone()));
         assert!(parse_public_key("ed25519:AAAA").is_err());
         assert!(parse_secret_key("garbage").is_err());
