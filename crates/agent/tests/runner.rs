@@ -225,7 +225,12 @@ fn next_command(state: &mut FakeState, running: &[String]) -> Option<HostCommand
 }
 
 fn config(url: &str, root: &Path) -> AgentConfig {
+    // The first start enrols with a join token; the fake server accepts any.
+    let token = root.with_extension("enrollment-token");
+    std::fs::create_dir_all(root.parent().expect("parent")).expect("parent dir");
+    std::fs::write(&token, "cutover-enroll-v1.test.token\n").expect("token");
     AgentConfig {
+        enrollment_token_file: Some(token),
         server_url: url.to_owned(),
         name: "host-1".to_owned(),
         tags: cutover_agent::config::parse_tags("env=test,role=web").expect("tags"),
@@ -297,6 +302,9 @@ async fn commands_run_once_are_reported_with_retries_and_dispatch_is_immediate()
         assert_eq!(state.attempts.len(), 5, "two refused attempts were retried");
         assert_eq!(state.registers[0].tags.len(), 2);
         assert_eq!(state.registers[0].instance_name, "host-1");
+        // The first registration is an enrolment: the token and the agent's own proposed key.
+        assert_eq!(state.registers[0].enrollment_token.as_deref(), Some("cutover-enroll-v1.test.token"));
+        assert!(state.registers[0].access_key_id.as_deref().is_some_and(|id| id.starts_with("CUTA")));
     }
 
     // Dispatch is immediate: ten no-op commands go through in well under a poll wait each.

@@ -9,7 +9,8 @@
 //! Cutover: the agent's DownloadBundle event (prune, download with the sha256 computed on the fly, fsync, validate
 //! every entry, extract, rename into place), timed by the event's server timestamps. Each repetition deploys to a
 //! fresh deployment group, so no old revision is pruned inside the measured event.
-//! Peer: `curl -s URL -o file && sha256sum file && tar -xf file -C dir` into a fresh directory, wall time. Runs
+//! Peer: `curl -s --aws-sigv4 … URL -o file && sha256sum file && tar -xf file -C dir` into a fresh directory (the same
+//! bytes through the S3 endpoint, signed with the admin key), wall time. Runs
 //! alternate (peer, Cutover, peer, …, after a `sync` each); the median of each is reported, and the ratio is the
 //! median of the per-pair ratios.
 
@@ -113,8 +114,14 @@ async fn measure(
             shape.bundle_type,
         )
         .await?;
-        let sha256 = revision["s3Location"]["eTag"].as_str().unwrap_or_default().to_owned();
-        let url = format!("{}/agent/v1/bundles/{sha256}", cluster.endpoint);
+        // The peer reads the same bytes through the S3 endpoint, signed by curl (`--aws-sigv4`) with the admin key.
+        let url = format!(
+            "{}/cutover-revisions/{}",
+            cluster.endpoint,
+            revision["s3Location"]["key"].as_str().unwrap_or_default()
+        );
+        let admin = cutover_harness::admin_credentials(&cluster.server.data_dir);
+        let user = format!("{}:{}", admin.access_key_id, admin.secret_access_key);
         let mut cutover_ms = Vec::new();
         let mut peer_ms = Vec::new();
         let mut whole_ms = Vec::new();
@@ -125,7 +132,7 @@ async fn measure(
             // Start each run with no dirty pages left by the previous one (the agent fsyncs its download; the
             // GNU pipeline does not).
             nix::unistd::sync();
-            let (wall, stages) = gnu_peer(dir, &url)?;
+            let (wall, stages) = gnu_peer(dir, &url, &user)?;
             nix::unistd::sync();
             peer_ms.push(wall);
             peer_stages.push(stages);
@@ -207,7 +214,7 @@ fn rounded(values: &[f64]) -> Vec<i64> {
 
 /// The GNU pipeline into a fresh directory: its wall time and its stages (curl, sha256sum, tar) in ms, timed with
 /// bash's `$EPOCHREALTIME` (no extra process).
-fn gnu_peer(dir: &Path, url: &str) -> anyhow::Result<(f64, [f64; 3])> {
+fn gnu_peer(dir: &Path, url: &str, user: &str) -> anyhow::Result<(f64, [f64; 3])> {
     let work = dir.join("gnu");
     common::remove_dir(&work);
     std::fs::create_dir_all(work.join("x"))?;
@@ -215,12 +222,13 @@ fn gnu_peer(dir: &Path, url: &str) -> anyhow::Result<(f64, [f64; 3])> {
     command
         .arg("-c")
         .arg(
-            "t0=$EPOCHREALTIME; curl -s \"$1\" -o \"$2/bundle\" && t1=$EPOCHREALTIME && sha256sum \"$2/bundle\" >/dev/null \
+            "t0=$EPOCHREALTIME; curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user \"$3\" \"$1\" -o \"$2/bundle\" && t1=$EPOCHREALTIME && sha256sum \"$2/bundle\" >/dev/null \
              && t2=$EPOCHREALTIME && tar -xf \"$2/bundle\" -C \"$2/x\" && t3=$EPOCHREALTIME && echo \"$t0 $t1 $t2 $t3\"",
         )
         .arg("gnu-peer")
         .arg(url)
-        .arg(&work);
+        .arg(&work)
+        .arg(user);
     let started = std::time::Instant::now();
     let output = command.output().context("cannot run bash")?;
     let wall_ms = started.elapsed().as_secs_f64() * 1000.0;

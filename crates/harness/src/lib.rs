@@ -201,9 +201,8 @@ impl Cluster {
         let data_dir = dir.path().join("server");
         std::fs::create_dir_all(&data_dir).expect("data dir");
         let mut server_args = options.server_args.clone();
-        if options.tls {
-            server_args.extend(["--tls".to_owned(), "on".to_owned()]);
-        }
+        // Explicit either way: `--tls auto` would turn TLS on for a `0.0.0.0` listen address.
+        server_args.extend(["--tls".to_owned(), if options.tls { "on" } else { "off" }.to_owned()]);
         let mut server = start_server(&data_dir, &options.listen, &server_args, &dir.path().join("server.log"));
         wait_listening(&mut server).await;
         let port = server.addr.rsplit(':').next().unwrap_or("0").to_owned();
