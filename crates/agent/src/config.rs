@@ -2,7 +2,8 @@
 //!
 //! The flags are a contract other scripts depend on:
 //! `cutover-agent --server URL --name NAME [--tags k=v[,k=v…]] --root DIR [--max-revisions N] [--poll-wait-ms MS]
-//! [--kill-grace-ms MS] [--heartbeat-ms MS] [--max-concurrent-commands N] [--destination-root DIR]`.
+//! [--kill-grace-ms MS] [--heartbeat-ms MS] [--max-concurrent-commands N] [--destination-root DIR] [--allow-setuid]
+//! [--hook-pass-env NAME[,NAME…]]`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -50,6 +51,14 @@ pub struct Cli {
     /// Prefix for every AppSpec destination and permission object (simulates several hosts on one machine)
     #[arg(long)]
     pub destination_root: Option<PathBuf>,
+    /// Accept files with the set-user-ID or set-group-ID bit, in bundles and in AppSpec permissions (refused by
+    /// default)
+    #[arg(long)]
+    pub allow_setuid: bool,
+    /// Variables of the agent's own environment that hook scripts get too: NAME[,NAME...] (e.g. http_proxy).
+    /// Hooks see only the documented variables otherwise (docs/security.md)
+    #[arg(long, value_delimiter = ',')]
+    pub hook_pass_env: Vec<String>,
 }
 
 impl Cli {
@@ -66,6 +75,8 @@ impl Cli {
             heartbeat_interval: Duration::from_millis(self.heartbeat_ms),
             max_concurrent_commands: usize::try_from(self.max_concurrent_commands)?,
             destination_root: self.destination_root,
+            extract_limits: ExtractLimits { allow_setuid: self.allow_setuid, ..ExtractLimits::default() },
+            hook_env: pass_env(&self.hook_pass_env)?,
             ..AgentConfig::default()
         };
         config.validate()?;
@@ -95,6 +106,8 @@ pub struct AgentConfig {
     pub extract_limits: ExtractLimits,
     /// Prefix for AppSpec destinations and permission objects (`--destination-root`); `None` is `/`.
     pub destination_root: Option<PathBuf>,
+    /// Variables every hook gets besides the documented ones (`--hook-pass-env`, resolved at start).
+    pub hook_env: Vec<(String, String)>,
 }
 
 impl Default for AgentConfig {
@@ -112,6 +125,7 @@ impl Default for AgentConfig {
             max_concurrent_commands: 16,
             extract_limits: ExtractLimits::default(),
             destination_root: None,
+            hook_env: Vec::new(),
         }
     }
 }
@@ -130,6 +144,18 @@ impl AgentConfig {
         anyhow::ensure!(self.max_concurrent_commands >= 1, "--max-concurrent-commands must be at least 1");
         Ok(())
     }
+}
+
+/// The agent's own values of the variables named by `--hook-pass-env` (unset ones are left out).
+fn pass_env(names: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    let mut env = Vec::new();
+    for name in names.iter().map(|name| name.trim()).filter(|name| !name.is_empty()) {
+        anyhow::ensure!(!name.contains('='), "--hook-pass-env takes variable names, got {name:?}");
+        if let Ok(value) = std::env::var(name) {
+            env.push((name.to_owned(), value));
+        }
+    }
+    Ok(env)
 }
 
 /// Parses `k=v[,k=v…]` (an empty string is no tags; a value may contain `=`).
