@@ -223,6 +223,16 @@ mod tests {
             "0",
         ]);
         assert!(zero.is_err());
+        assert!(!config.extract_limits.allow_setuid);
+        assert!(config.hook_env.is_empty());
+        let setuid = Cli::try_parse_from(base.iter().copied().chain(["--allow-setuid"])).unwrap();
+        assert!(setuid.into_config().unwrap().extract_limits.allow_setuid);
+        // Only variables the agent has are passed on (PATH always exists; the other is unset).
+        let pass = ["--hook-pass-env", "PATH,CUTOVER_SURELY_UNSET_VARIABLE"];
+        let passed = Cli::try_parse_from(base.iter().copied().chain(pass)).unwrap().into_config().unwrap();
+        assert_eq!(passed.hook_env, [("PATH".to_owned(), std::env::var("PATH").unwrap())]);
+        let bad = Cli::try_parse_from(base.iter().copied().chain(["--hook-pass-env", "A=b"])).unwrap();
+        assert!(bad.into_config().is_err());
         assert!(parse_tags("novalue").is_err());
         assert!(parse_tags("").unwrap().is_empty());
     }

@@ -228,7 +228,10 @@ fn enum_value_consts_follow_the_model() {
 fn decode_input_decodes_each_operation_s_own_input_shape() {
     for &op in Operation::ALL {
         assert!(op.decode_input(b"{}").is_ok(), "{op}: every member is optional");
-        assert!(op.decode_input(b"{\"somethingNew\": [1, {\"a\": null}]}").is_ok(), "{op}: unknown members are ignored");
+        assert!(
+            op.decode_input(b"{\"somethingNew\": [1, {\"a\": null}]}").is_ok(),
+            "{op}: unknown members are ignored"
+        );
         assert!(op.decode_input(b"\"text\"").is_err(), "{op}: the body is an object");
         assert!(op.decode_input(b"{\"a\": ").is_err(), "{op}: truncated JSON");
     }
