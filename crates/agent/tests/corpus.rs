@@ -134,7 +134,7 @@ async fn check_download(path: &Path, case: &Case) -> Result<(), String> {
     {
         return Err(format!("DownloadBundle gave {:?} instead of UnknownError {expected:?}", outcome.diagnostics));
     }
-    let written: Vec<PathBuf> = files_under(&executor.layout().root().to_path_buf())
+    let written: Vec<PathBuf> = files_under(executor.layout().root())
         .into_iter()
         .filter(|p| p.components().any(|c| c.as_os_str() == "deployment-archive" || c.as_os_str() == "ok.txt"))
         .collect();
