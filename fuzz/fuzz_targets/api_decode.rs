@@ -9,9 +9,9 @@ fuzz_target!(|data: &[u8]| {
     // The first byte picks the operation; the target header is also fuzzed as text.
     let operation = Operation::ALL[usize::from(selector) % Operation::ALL.len()];
     let _ = operation.decode_input(body);
-    if let Ok(target) = std::str::from_utf8(body) {
-        if let Some(parsed) = Operation::from_target(target) {
-            assert_eq!(target.rsplit_once('.').map(|(_, name)| name), Some(parsed.name()));
-        }
+    if let Ok(target) = std::str::from_utf8(body)
+        && let Some(parsed) = Operation::from_target(target)
+    {
+        assert_eq!(target.rsplit_once('.').map(|(_, name)| name), Some(parsed.name()));
     }
 });
