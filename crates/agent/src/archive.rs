@@ -5,8 +5,11 @@
 //!    device/FIFO/socket/sparse entries, duplicate paths (except a directory listed twice), entries below a
 //!    non-directory, symlinks whose target (followed through the archive's other symlinks) leaves the bundle, hard
 //!    links to anything but a regular file of the archive, a PAX `size` that disagrees with the tar header (the
-//!    "TARmageddon" desync), oversized GNU long-name/PAX headers, more than [`ExtractLimits::max_entries`] entries
-//!    or more than [`ExtractLimits::max_total_bytes`] of file data. Errors name the offending entry.
+//!    "TARmageddon" desync), oversized GNU long-name/PAX headers, regular files with the set-user-ID or set-group-ID
+//!    bit (unless [`ExtractLimits::allow_setuid`]), more than [`ExtractLimits::max_entries`] entries, more than
+//!    [`ExtractLimits::max_total_bytes`] of file data, file data more than [`ExtractLimits::max_ratio`] times the
+//!    archive's own size, and zip entries that share their bytes with another entry (the overlapping-entry zip
+//!    bomb). Errors name the offending entry.
 //! 2. **Write** into `dest`, which must not exist yet: it is created only once validation passed, and removed again
 //!    if writing fails. Directories and files come first, then hard links, then symlinks (so no write can go through
 //!    a link), then directory modes and mtimes, deepest first. Files are opened with `O_CREAT|O_EXCL`. Ownership is
@@ -39,18 +42,26 @@ const MAX_LINK_TARGET: u64 = 4096;
 /// Most symlinks followed while resolving one target (Linux's MAXSYMLINKS).
 const MAX_SYMLINK_HOPS: u32 = 40;
 
-/// Caps against decompression bombs.
+/// File data an archive may always hold, whatever its expansion ratio.
+const RATIO_FLOOR_BYTES: u64 = 1024 * 1024;
+
+/// What an extraction accepts: caps against decompression bombs, and whether set-user-ID files are allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExtractLimits {
     /// Most bytes of file data the archive may expand to.
     pub max_total_bytes: u64,
     /// Most entries the archive may hold.
     pub max_entries: u64,
+    /// Most bytes of file data per byte of archive (beyond the first MiB of data). Deflate cannot compress better
+    /// than about 1032:1, so only an archive whose entries share or lie about their data goes beyond the default.
+    pub max_ratio: u64,
+    /// Regular files with the set-user-ID or set-group-ID bit are refused unless this is set (`--allow-setuid`).
+    pub allow_setuid: bool,
 }
 
 impl Default for ExtractLimits {
     fn default() -> Self {
-        Self { max_total_bytes: 8 * 1024 * 1024 * 1024, max_entries: 1_000_000 }
+        Self { max_total_bytes: 8 * 1024 * 1024 * 1024, max_entries: 1_000_000, max_ratio: 1100, allow_setuid: false }
     }
 }
 
@@ -108,6 +119,9 @@ pub enum ArchiveError {
     TooManyEntries { limit: u64 },
     #[error("the archive expands to more than {limit} bytes")]
     TooLarge { limit: u64 },
+    /// The entries declare far more data than the archive could hold (a zip bomb, or a truncated archive).
+    #[error("the archive declares {declared} bytes of data in {archive_bytes} bytes, more than {limit} times its size")]
+    TooCompressed { declared: u64, archive_bytes: u64, limit: u64 },
     /// The archive cannot be parsed.
     #[error("the archive is malformed: {0}")]
     Malformed(String),
@@ -167,13 +181,15 @@ pub fn extract(
             io::Error::from(io::ErrorKind::AlreadyExists),
         ));
     }
+    let archive_bytes =
+        fs::metadata(archive).map_err(|e| ArchiveError::io(format!("cannot open {}", archive.display()), e))?.len();
     let plan = match format {
         BundleFormat::Tar | BundleFormat::Tgz => {
-            let mut validator = Validator::new(*limits);
+            let mut validator = Validator::new(*limits, archive_bytes);
             walk_tar(archive, format, limits, |seq, item, _| validator.add_tar(seq, item))?;
             validator.finish()?
         }
-        BundleFormat::Zip => validate_zip(archive, limits)?,
+        BundleFormat::Zip => validate_zip(archive, limits, archive_bytes)?,
     };
     fs::create_dir(dest).map_err(|source| ArchiveError::write("create", dest, source))?;
     let result = match format {
@@ -220,6 +236,8 @@ struct Plan {
 
 struct Validator {
     limits: ExtractLimits,
+    /// Size of the archive file, for the expansion ratio.
+    archive_bytes: u64,
     entries: Vec<Planned>,
     by_path: HashMap<PathBuf, usize>,
     count: u64,
@@ -227,8 +245,8 @@ struct Validator {
 }
 
 impl Validator {
-    fn new(limits: ExtractLimits) -> Self {
-        Self { limits, entries: Vec::new(), by_path: HashMap::new(), count: 0, total: 0 }
+    fn new(limits: ExtractLimits, archive_bytes: u64) -> Self {
+        Self { limits, archive_bytes, entries: Vec::new(), by_path: HashMap::new(), count: 0, total: 0 }
     }
 
     fn add_tar(&mut self, seq: usize, item: &TarItem) -> Result<(), ArchiveError> {
@@ -245,6 +263,23 @@ impl Validator {
             self.total = self.total.saturating_add(size);
             if self.total > self.limits.max_total_bytes {
                 return Err(ArchiveError::TooLarge { limit: self.limits.max_total_bytes });
+            }
+            let allowed = self.archive_bytes.saturating_mul(self.limits.max_ratio).max(RATIO_FLOOR_BYTES);
+            if self.total > allowed {
+                return Err(ArchiveError::TooCompressed {
+                    declared: self.total,
+                    archive_bytes: self.archive_bytes,
+                    limit: self.limits.max_ratio,
+                });
+            }
+            if mode & 0o6000 != 0 && !self.limits.allow_setuid {
+                let bit = if mode & 0o4000 != 0 { "set-user-ID" } else { "set-group-ID" };
+                return Err(ArchiveError::entry(
+                    name,
+                    format!(
+                        "mode {mode:04o} has the {bit} bit; start the agent with --allow-setuid to accept such files"
+                    ),
+                ));
             }
         }
         let path = match normalize(name).map_err(|reason| ArchiveError::entry(name, reason))? {
@@ -497,6 +532,13 @@ fn walk_entries<R: Read>(
             continue;
         }
         if entry_type.is_pax_global_extensions() {
+            // Ignored, but skipping it still decompresses it: its size is capped like a local PAX header's.
+            if entry.size() > MAX_PAX_HEADER {
+                return Err(ArchiveError::Malformed(format!(
+                    "a PAX global header of {} bytes (limit {MAX_PAX_HEADER})",
+                    entry.size()
+                )));
+            }
             continue;
         }
         let header = entry.header();
@@ -594,7 +636,7 @@ fn zip_malformed(error: zip::result::ZipError) -> ArchiveError {
     ArchiveError::Malformed(error.to_string())
 }
 
-fn validate_zip(archive: &Path, limits: &ExtractLimits) -> Result<Plan, ArchiveError> {
+fn validate_zip(archive: &Path, limits: &ExtractLimits, archive_bytes: u64) -> Result<Plan, ArchiveError> {
     let mut zip = open_zip(archive)?;
     if zip.len() as u64 > limits.max_entries {
         return Err(ArchiveError::TooManyEntries { limit: limits.max_entries });
@@ -602,7 +644,13 @@ fn validate_zip(archive: &Path, limits: &ExtractLimits) -> Result<Plan, ArchiveE
     if zip.has_duplicate_names() {
         return Err(ArchiveError::Malformed("the archive holds the same name more than once".into()));
     }
-    let mut validator = Validator::new(*limits);
+    // One compressed block listed as many files expands without bound while each entry looks fine on its own.
+    if zip.has_overlapping_entries().map_err(zip_malformed)? {
+        return Err(ArchiveError::Malformed(
+            "entries of the archive share their bytes (an overlapping-entry zip bomb)".into(),
+        ));
+    }
+    let mut validator = Validator::new(*limits, archive_bytes);
     for index in 0..zip.len() {
         let mut file = zip.by_index(index).map_err(zip_malformed)?;
         let name = file.name().map_err(zip_malformed)?.as_bytes().to_vec();
@@ -626,7 +674,13 @@ fn validate_zip(archive: &Path, limits: &ExtractLimits) -> Result<Plan, ArchiveE
             Kind::File { size: file.size() }
         };
         let default_mode = if kind == Kind::Dir { 0o755 } else { 0o644 };
-        let mode = unix_mode.map(|m| m & 0o7777).filter(|m| *m != 0).unwrap_or(default_mode);
+        // The zip crate clears the set-user-ID, set-group-ID and sticky bits of `unix_mode`; they are read from the
+        // raw attributes, so that such an entry is refused (or, with `allow_setuid`, kept) as in a tar.
+        let special = match file.system() {
+            zip::System::Unix => (file.external_attributes() >> 16) & 0o7000,
+            _ => 0,
+        };
+        let mode = unix_mode.map(|m| (m & 0o777) | special).filter(|m| *m != 0).unwrap_or(default_mode);
         let mtime = file.last_modified().and_then(|t| {
             let days = days_from_civil(i64::from(t.year()), u32::from(t.month()), u32::from(t.day()));
             let secs = days * 86_400 + i64::from(t.hour()) * 3600 + i64::from(t.minute()) * 60 + i64::from(t.second());
@@ -793,7 +847,7 @@ mod tests {
     }
 
     fn validator_with(entries: &[(&str, Kind)]) -> Result<Plan, ArchiveError> {
-        let mut validator = Validator::new(ExtractLimits::default());
+        let mut validator = Validator::new(ExtractLimits::default(), 1 << 40);
         for (seq, (name, kind)) in entries.iter().enumerate() {
             validator.add(seq, name.as_bytes(), kind.clone(), 0o644, None)?;
         }
@@ -834,13 +888,15 @@ mod tests {
 
     #[test]
     fn limits_are_enforced() {
-        let mut validator = Validator::new(ExtractLimits { max_total_bytes: 10, max_entries: 2 });
+        let mut validator =
+            Validator::new(ExtractLimits { max_total_bytes: 10, max_entries: 2, ..Default::default() }, 1);
         validator.add(0, b"a", Kind::File { size: 6 }, 0o644, None).unwrap();
         assert!(matches!(
             validator.add(1, b"b", Kind::File { size: 6 }, 0o644, None),
             Err(ArchiveError::TooLarge { limit: 10 })
         ));
-        let mut validator = Validator::new(ExtractLimits { max_total_bytes: 10, max_entries: 1 });
+        let mut validator =
+            Validator::new(ExtractLimits { max_total_bytes: 10, max_entries: 1, ..Default::default() }, 1);
         validator.add(0, b"a", Kind::Dir, 0o755, None).unwrap();
         assert!(matches!(
             validator.add(1, b"b", Kind::Dir, 0o755, None),

@@ -3,7 +3,7 @@
 //! The flags are a contract other scripts depend on:
 //! `cutover-agent --server URL --name NAME [--tags k=v[,k=v…]] --root DIR [--max-revisions N] [--poll-wait-ms MS]
 //! [--kill-grace-ms MS] [--heartbeat-ms MS] [--max-concurrent-commands N] [--destination-root DIR]
-//! [--enrollment-token-file PATH] [--ca-file PEM]`.
+//! [--enrollment-token-file PATH] [--ca-file PEM] [--allow-setuid] [--hook-pass-env NAME[,NAME…]]`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -58,6 +58,14 @@ pub struct Cli {
     /// CA certificates (PEM) to trust for an https server, e.g. the server's generated DATA_DIR/tls/ca.pem
     #[arg(long)]
     pub ca_file: Option<PathBuf>,
+    /// Accept files with the set-user-ID or set-group-ID bit, in bundles and in AppSpec permissions (refused by
+    /// default)
+    #[arg(long)]
+    pub allow_setuid: bool,
+    /// Variables of the agent's own environment that hook scripts get too: NAME[,NAME...] (e.g. http_proxy).
+    /// Hooks see only the documented variables otherwise (docs/security.md)
+    #[arg(long, value_delimiter = ',')]
+    pub hook_pass_env: Vec<String>,
 }
 
 impl Cli {
@@ -76,6 +84,8 @@ impl Cli {
             destination_root: self.destination_root,
             enrollment_token_file: self.enrollment_token_file,
             ca_file: self.ca_file,
+            extract_limits: ExtractLimits { allow_setuid: self.allow_setuid, ..ExtractLimits::default() },
+            hook_env: pass_env(&self.hook_pass_env)?,
             ..AgentConfig::default()
         };
         config.validate()?;
@@ -109,6 +119,8 @@ pub struct AgentConfig {
     pub enrollment_token_file: Option<PathBuf>,
     /// `--ca-file`: extra CA certificates for an https server.
     pub ca_file: Option<PathBuf>,
+    /// Variables every hook gets besides the documented ones (`--hook-pass-env`, resolved at start).
+    pub hook_env: Vec<(String, String)>,
 }
 
 impl Default for AgentConfig {
@@ -128,6 +140,7 @@ impl Default for AgentConfig {
             destination_root: None,
             enrollment_token_file: None,
             ca_file: None,
+            hook_env: Vec::new(),
         }
     }
 }
@@ -146,6 +159,18 @@ impl AgentConfig {
         anyhow::ensure!(self.max_concurrent_commands >= 1, "--max-concurrent-commands must be at least 1");
         Ok(())
     }
+}
+
+/// The agent's own values of the variables named by `--hook-pass-env` (unset ones are left out).
+fn pass_env(names: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    let mut env = Vec::new();
+    for name in names.iter().map(|name| name.trim()).filter(|name| !name.is_empty()) {
+        anyhow::ensure!(!name.contains('='), "--hook-pass-env takes variable names, got {name:?}");
+        if let Ok(value) = std::env::var(name) {
+            env.push((name.to_owned(), value));
+        }
+    }
+    Ok(env)
 }
 
 /// Parses `k=v[,k=v…]` (an empty string is no tags; a value may contain `=`).
@@ -213,6 +238,16 @@ mod tests {
             "0",
         ]);
         assert!(zero.is_err());
+        assert!(!config.extract_limits.allow_setuid);
+        assert!(config.hook_env.is_empty());
+        let setuid = Cli::try_parse_from(base.iter().copied().chain(["--allow-setuid"])).unwrap();
+        assert!(setuid.into_config().unwrap().extract_limits.allow_setuid);
+        // Only variables the agent has are passed on (PATH always exists; the other is unset).
+        let pass = ["--hook-pass-env", "PATH,CUTOVER_SURELY_UNSET_VARIABLE"];
+        let passed = Cli::try_parse_from(base.iter().copied().chain(pass)).unwrap().into_config().unwrap();
+        assert_eq!(passed.hook_env, [("PATH".to_owned(), std::env::var("PATH").unwrap())]);
+        let bad = Cli::try_parse_from(base.iter().copied().chain(["--hook-pass-env", "A=b"])).unwrap();
+        assert!(bad.into_config().is_err());
         assert!(parse_tags("novalue").is_err());
         assert!(parse_tags("").unwrap().is_empty());
     }

@@ -6,6 +6,12 @@
 //! for hook events `<deployment dir>/logs/scripts.log` (`YYYY-MM-DD HH:MM:SS <message>`, UTC). Lines in memory carry
 //! the `scripts.log` format. Writing a log file never fails an event; the first error is reported through tracing.
 //!
+//! **Masks.** A hook that prints `::add-mask::VALUE` marks VALUE as a secret ([`EventLog::add_mask`]): from then on
+//! every occurrence of it in a line is replaced by `***` before the line goes anywhere, for the rest of the
+//! deployment on this host. The masks of a deployment are kept in `<deployment dir>/masks` (mode 0600, one per
+//! line, under the agent's root like the bundle itself), so later events of the deployment, and an agent restarted
+//! in between, redact them too. What was logged before the mask was added stays as it was.
+//!
 //! Commands of different deployments run at once, and all of them write the deployments log: each line is written
 //! whole, with one `write` to a file opened in append mode, under a process-wide lock, so lines of concurrent events
 //! never interleave or overwrite each other. `scripts.log` is per deployment, and a deployment runs one event at a
@@ -16,6 +22,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
@@ -29,6 +36,9 @@ use crate::util::{tail_str, utc_millis, utc_seconds};
 pub(crate) const MAX_EVENT_LOG: usize = 1024 * 1024;
 /// Size of `Diagnostics.log_tail`.
 pub(crate) const LOG_TAIL: usize = 4096;
+
+/// What a masked secret is replaced with.
+const REDACTED: &str = "***";
 
 /// Held while a line is appended to the deployments log, which every running command writes.
 static DEPLOYMENTS_LOG: Mutex<()> = Mutex::new(());
@@ -54,6 +64,10 @@ struct Inner {
     omitted: u64,
     warned: bool,
     stream: Option<LogStream>,
+    /// Secrets to redact, longest first (so that a secret containing another is hidden whole).
+    masks: Vec<String>,
+    /// Where the deployment's masks are kept (`<deployment dir>/masks`).
+    masks_file: Option<PathBuf>,
 }
 
 impl EventLog {
@@ -69,6 +83,8 @@ impl EventLog {
             omitted: 0,
             warned: false,
             stream: None,
+            masks: Vec::new(),
+            masks_file: None,
         };
         Self { inner: Arc::new(Mutex::new(inner)) }
     }
@@ -79,11 +95,49 @@ impl EventLog {
         self
     }
 
-    /// Appends one line (a trailing newline is added).
+    /// Redacts the masks recorded in `masks_file` (the deployment's), and records the ones added later there.
+    pub(crate) fn with_masks(self, masks_file: PathBuf) -> Self {
+        {
+            let mut inner = self.lock();
+            if let Ok(text) = fs::read_to_string(&masks_file) {
+                inner.masks = text.lines().filter(|line| !line.is_empty()).map(str::to_owned).collect();
+                inner.masks.sort_by_key(|mask| std::cmp::Reverse(mask.len()));
+            }
+            inner.masks_file = Some(masks_file);
+        }
+        self
+    }
+
+    /// Marks `secret` as a secret: it is replaced by `***` in every later line (of this deployment, with
+    /// [`EventLog::with_masks`]). Empty values are ignored.
+    pub(crate) fn add_mask(&self, secret: &str) {
+        if secret.is_empty() {
+            return;
+        }
+        let mut inner = self.lock();
+        if inner.masks.iter().any(|mask| mask == secret) {
+            return;
+        }
+        inner.masks.push(secret.to_owned());
+        inner.masks.sort_by_key(|mask| std::cmp::Reverse(mask.len()));
+        let Some(path) = inner.masks_file.clone() else { return };
+        let saved = path.parent().map_or(Ok(()), fs::create_dir_all).and_then(|()| {
+            let mut file = OpenOptions::new().create(true).append(true).mode(0o600).open(&path)?;
+            file.write_all(format!("{secret}\n").as_bytes())
+        });
+        if let Err(error) = saved {
+            // Never the value itself: this goes to the agent's own log.
+            tracing::warn!(path = %path.display(), %error, "cannot record a mask; later events may not redact it");
+        }
+    }
+
+    /// Appends one line (a trailing newline is added), with every mask redacted.
     pub(crate) fn line(&self, message: &str) {
         let now = SystemTime::now();
-        let formatted = format!("{} {message}\n", utc_seconds(now));
         let mut inner = self.lock();
+        let redacted = redact(message, &inner.masks);
+        let message = redacted.as_str();
+        let formatted = format!("{} {message}\n", utc_seconds(now));
         let mut failed = false;
         if let Some(path) = inner.scripts_log_path.take() {
             inner.scripts_log = open_append(&path);
@@ -228,6 +282,17 @@ impl Drop for Inner {
     }
 }
 
+/// `message` with every mask replaced by [`REDACTED`].
+fn redact(message: &str, masks: &[String]) -> String {
+    let mut text = message.to_owned();
+    for mask in masks {
+        if text.contains(mask.as_str()) {
+            text = text.replace(mask.as_str(), REDACTED);
+        }
+    }
+    text
+}
+
 fn open_append(path: &Path) -> Option<File> {
     if let Some(parent) = path.parent() {
         let _ = fs::create_dir_all(parent);
@@ -286,6 +351,32 @@ mod tests {
         stream.acknowledge(&small);
         assert_eq!(stream.next_piece(1024).unwrap().offset, next.offset + 10);
         assert_eq!(log.contents().len() as u64, next.offset + next.text.len() as u64);
+    }
+
+    #[test]
+    fn masks_redact_later_lines_everywhere_and_persist_for_the_deployment() {
+        let dir = tempfile::tempdir().unwrap();
+        let (deployments, scripts, masks) =
+            (dir.path().join("deployments.log"), dir.path().join("scripts.log"), dir.path().join("d/masks"));
+        let log = EventLog::new("d-1", &deployments, Some(scripts.clone())).with_masks(masks.clone());
+        log.line("before: hunter2");
+        log.add_mask("hunter2");
+        log.add_mask("hunter2-long");
+        log.add_mask("");
+        log.line("after: hunter2 and hunter2-long");
+        assert_eq!(
+            log.contents().lines().map(|l| &l[20..]).collect::<Vec<_>>(),
+            ["before: hunter2", "after: *** and ***"]
+        );
+        assert_eq!(fs::read_to_string(&masks).unwrap(), "hunter2\nhunter2-long\n");
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(fs::metadata(&masks).unwrap().permissions().mode() & 0o777, 0o600);
+        // A later event of the same deployment redacts them from its first line.
+        let next = EventLog::new("d-1", &deployments, Some(scripts.clone())).with_masks(masks);
+        next.line("again hunter2-long");
+        assert!(next.contents().ends_with(" again ***\n"), "{}", next.contents());
+        assert!(fs::read_to_string(&scripts).unwrap().ends_with(" again ***\n"));
+        assert!(fs::read_to_string(&deployments).unwrap().ends_with("] [d-1]again ***\n"));
     }
 
     #[test]

@@ -65,6 +65,8 @@ pub struct ExecutorOptions {
     pub extract_limits: ExtractLimits,
     /// Prefix of every AppSpec destination and permission object (`--destination-root`); `None` is `/`.
     pub destination_root: Option<PathBuf>,
+    /// Variables every hook gets besides the documented ones (`--hook-pass-env`); the hook variables win.
+    pub hook_env: Vec<(String, String)>,
 }
 
 impl Default for ExecutorOptions {
@@ -75,6 +77,7 @@ impl Default for ExecutorOptions {
             drain_window: Duration::from_secs(1),
             extract_limits: ExtractLimits::default(),
             destination_root: None,
+            hook_env: Vec::new(),
         }
     }
 }
@@ -171,8 +174,9 @@ impl Executor {
         let event = command.lifecycle_event.parse::<LifecycleEvent>().ok();
         let deployment_dir = self.layout.deployment_dir(&deployment.deployment_group_id, &deployment.deployment_id);
         let scripts_log = event.filter(|e| e.accepts_scripts()).map(|_| Layout::scripts_log(&deployment_dir));
-        let log =
-            EventLog::new(&deployment.deployment_id, &self.layout.deployments_log(), scripts_log).streaming_to(stream);
+        let log = EventLog::new(&deployment.deployment_id, &self.layout.deployments_log(), scripts_log)
+            .with_masks(Layout::masks_file(&deployment_dir))
+            .streaming_to(stream);
         tracing::info!(command_id = %command.command_id, event = %command.lifecycle_event, "running command");
 
         let result = match event {
@@ -244,6 +248,7 @@ impl Executor {
         let deployment_behavior = command.deployment.file_exists_behavior.clone();
         let deployment_dir = deployment_dir.to_path_buf();
         let destination_root = self.options.destination_root.clone();
+        let allow_setuid = self.options.extract_limits.allow_setuid;
         let log = log.clone();
         // Moved into the blocking task: the lock is held until the install is over, even if this future is dropped.
         let one_install_at_a_time = self.installing.clone().lock_owned().await;
@@ -252,8 +257,8 @@ impl Executor {
             let appspec = load_appspec(&archive)?;
             let behavior = install::effective_file_exists_behavior(&appspec, deployment_behavior.as_deref())?;
             log.line(&format!("[agent] Installing with file_exists_behavior {}", behavior.as_str()));
-            install::install(&layout, &group_id, &deployment_dir, &appspec, behavior, destination_root.as_deref(), &log)
-                .map(|_| ())
+            let options = install::InstallOptions { destination_root: destination_root.as_deref(), allow_setuid };
+            install::install(&layout, &group_id, &deployment_dir, &appspec, behavior, &options, &log).map(|_| ())
         })
         .await
         .map_err(|e| Error::Install(format!("internal error while installing: {e}")))?
@@ -278,7 +283,7 @@ impl Executor {
             return Ok(());
         }
         log.line(&format!("LifecycleEvent - {event}"));
-        let env = hook_environment(command, event);
+        let env = self.hook_environment(command, event);
         self.run_scripts(&archive, scripts, &env, log, tracking).await
     }
 
@@ -368,12 +373,19 @@ impl Executor {
         }
         log.line(&format!("[agent] {failed} failed; running the OnFailure hook of {}", archive.display()));
         log.line(&format!("LifecycleEvent - {event}"));
-        let mut env = hook_environment(command, event);
+        let mut env = self.hook_environment(command, event);
         env.push(("FAILED_LIFECYCLE_EVENT".to_owned(), failed.as_str().to_owned()));
         match self.run_scripts(&archive, scripts, &env, log, tracking).await {
             Ok(()) => log.line("[agent] The OnFailure hook succeeded"),
             Err(error) => log.line(&format!("[agent] The OnFailure hook failed: {error}; {unchanged}")),
         }
+    }
+
+    /// The variables a hook of `command` gets besides the base ones: `--hook-pass-env`, then CodeDeploy's.
+    fn hook_environment(&self, command: &HostCommand, event: LifecycleEvent) -> Vec<(String, String)> {
+        let mut env = self.options.hook_env.clone();
+        env.extend(hook_environment(command, event));
+        env
     }
 }
 

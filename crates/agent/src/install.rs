@@ -25,6 +25,14 @@
 //! With `--destination-root R`, every AppSpec destination and permission object `/p` becomes `R/p`, so several
 //! simulated hosts can share one machine; messages show the real (prefixed) paths.
 //!
+//! **Hostile AppSpecs.** The plan (step 2) refuses, before anything of the new revision is written: a `files`
+//! destination that is a symbolic link on the host, and any directory below it that the revision copies into and
+//! that is a symbolic link on the host (installing through it would write wherever it points, e.g. a link an
+//! application user planted in its own directory pointing at `/etc`); ancestors above the destination are the
+//! administrator's (`/lib -> usr/lib`) and are followed. Also refused, unless the agent runs with
+//! `--allow-setuid`: a `permissions` mode with the set-user-ID or set-group-ID bit for a file. `..` in a `files`
+//! source is refused by the AppSpec parser already.
+//!
 //! The algorithm assumes that nothing else changes the destination tree between its steps, so the executor never
 //! runs two installs at once, even of different deployment groups (whose other events do run concurrently).
 
@@ -98,6 +106,15 @@ pub(crate) fn effective_file_exists_behavior(
     }
 }
 
+/// How the agent was told to install.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct InstallOptions<'a> {
+    /// `--destination-root`: prefix of every destination and permission object.
+    pub(crate) destination_root: Option<&'a Path>,
+    /// `--allow-setuid`: permissions may set the set-user-ID and set-group-ID bits of files.
+    pub(crate) allow_setuid: bool,
+}
+
 /// Runs the whole Install algorithm for the revision unpacked in `<deployment_dir>/deployment-archive`.
 pub(crate) fn install(
     layout: &Layout,
@@ -105,7 +122,7 @@ pub(crate) fn install(
     deployment_dir: &Path,
     appspec: &AppSpec,
     behavior: FileExistsBehavior,
-    destination_root: Option<&Path>,
+    options: &InstallOptions<'_>,
     log: &EventLog,
 ) -> Result<InstallSummary, Error> {
     let mut summary = InstallSummary::default();
@@ -115,7 +132,7 @@ pub(crate) fn install(
     summary.cleaned_up = cleanup(&cleanup_file, log)?;
 
     let archive = Layout::archive_dir(deployment_dir);
-    let mut planner = Planner::new(archive, behavior, destination_root.map(Path::to_path_buf));
+    let mut planner = Planner::new(archive, behavior, options);
     for mapping in &appspec.files {
         planner.add_mapping(&mapping.source, &mapping.destination)?;
     }
@@ -199,6 +216,7 @@ struct Planner {
     behavior: FileExistsBehavior,
     /// Prefix of every destination and permission object (`--destination-root`).
     destination_root: Option<PathBuf>,
+    allow_setuid: bool,
     instructions: Vec<Instruction>,
     /// Copy destinations in plan order, and their sources.
     copy_order: Vec<PathBuf>,
@@ -210,11 +228,12 @@ struct Planner {
 }
 
 impl Planner {
-    fn new(archive: PathBuf, behavior: FileExistsBehavior, destination_root: Option<PathBuf>) -> Self {
+    fn new(archive: PathBuf, behavior: FileExistsBehavior, options: &InstallOptions<'_>) -> Self {
         Self {
             archive,
             behavior,
-            destination_root,
+            destination_root: options.destination_root.map(Path::to_path_buf),
+            allow_setuid: options.allow_setuid,
             instructions: Vec::new(),
             copy_order: Vec::new(),
             copy_targets: HashMap::new(),
@@ -239,6 +258,7 @@ impl Planner {
             )));
         }
         let destination = self.on_host(&destination);
+        refuse_symlink(&destination)?;
         let metadata = fs::metadata(&absolute_source)
             .map_err(|_| Error::Install(format!("The files source {source} does not exist in the revision")))?;
         if metadata.is_dir() {
@@ -271,6 +291,7 @@ impl Planner {
     }
 
     fn directory_copy(&mut self, source: &Path, destination: &Path) -> Result<(), Error> {
+        refuse_symlink(destination)?;
         if !fs::metadata(destination).is_ok_and(|m| m.is_dir()) {
             self.mkdir(destination.to_path_buf())?;
         }
@@ -403,6 +424,17 @@ impl Planner {
             )));
         }
         let file = object.to_path_buf();
+        if let Some(mode) = permission.mode.filter(|mode| mode & 0o6000 != 0)
+            && !self.allow_setuid
+            && self.copy_targets.contains_key(object)
+        {
+            let bit = if mode & 0o4000 != 0 { "set-user-ID" } else { "set-group-ID" };
+            return Err(Error::Install(format!(
+                "The permissions mode {mode:04o} for {} sets the {bit} bit; start the agent with --allow-setuid to \
+                 allow it",
+                object.display()
+            )));
+        }
         if let Some(mode) = permission.mode {
             self.instructions.push(Instruction::Chmod { mode: format!("{mode:04o}"), file: file.clone() });
         }
@@ -424,6 +456,21 @@ impl Planner {
         }
         Ok(())
     }
+}
+
+/// Refuses a destination directory that is a symbolic link on the host: installing into it would write wherever
+/// the link points.
+fn refuse_symlink(destination: &Path) -> Result<(), Error> {
+    let Ok(metadata) = fs::symlink_metadata(destination) else { return Ok(()) };
+    if !metadata.file_type().is_symlink() {
+        return Ok(());
+    }
+    let target = fs::read_link(destination).map(|t| t.display().to_string()).unwrap_or_else(|_| "?".to_owned());
+    Err(Error::Install(format!(
+        "The destination {} is a symbolic link on this host (to {target}); installing through it could write outside \
+         the destination, so it is refused. Remove the link, or name its target in the AppSpec",
+        destination.display()
+    )))
 }
 
 fn duplicate_object(path: &Path) -> Error {

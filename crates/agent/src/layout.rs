@@ -7,6 +7,7 @@
 //!                                            (Cutover only: what lets a redeploy reuse the bundle, see `bundle`)
 //!   <DGID>/<DID>/deployment-archive/         the unpacked revision
 //!   <DGID>/<DID>/logs/scripts.log            hook output
+//!   <DGID>/<DID>/masks                       secrets the hooks marked with `::add-mask::` (Cutover only; mode 0600)
 //!   deployment-instructions/<DGID>_last_successful_install   "<root>/<DGID>/<DID>", written after Install
 //!   deployment-instructions/<DGID>_most_recent_install       "<root>/<DGID>/<DID>", written after DownloadBundle
 //!   deployment-instructions/<DGID>-cleanup                    what the last Install created, one path per line
@@ -91,6 +92,11 @@ impl Layout {
             .map(|entry| (entry.metadata().and_then(|m| m.modified()).unwrap_or(SystemTime::UNIX_EPOCH), entry.path()))
             .max()
             .map(|(_, path)| path)
+    }
+
+    /// `<deployment dir>/masks`: the secrets redacted from the deployment's logs (see `eventlog`).
+    pub fn masks_file(deployment_dir: &Path) -> PathBuf {
+        deployment_dir.join("masks")
     }
 
     /// `<deployment dir>/logs/scripts.log`.

@@ -5,10 +5,11 @@
 //! diagnostics. Like CodeDeploy's agent (a thread pool), it runs commands of different deployments at the same time,
 //! up to `--max-concurrent-commands`, so a long hook of one application does not hold up another's deployment; a
 //! deployment runs one event at a time. Behaviour follows the CodeDeploy agent (1.8.1): its on-disk layout, its cleanup-file driven
-//! install, which revision each hook's scripts come from, its hook environment and its error messages, with a few
+//! install, which revision each hook's scripts come from, its hook variables and its error messages, with a few
 //! deliberate improvements (safe archive extraction, SHA-256 verified bundles, a timed-out script is killed with
 //! every process it started, SIGKILL after the grace period, scripts that leave output pipes open do not hang an
-//! event, no `su`, an event never runs twice, heartbeats while a command runs, clear disk-full failures, a redeployed
+//! event, no `su`, hooks get a documented environment built from nothing in a session of their own and can mask
+//! secrets in the logs, an event never runs twice, heartbeats while a command runs, clear disk-full failures, a redeployed
 //! bundle is reused from disk instead of downloaded again) and one AppSpec extension, the `OnFailure` hook.
 //!
 //! Module map:

@@ -84,6 +84,7 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> any
             drain_window: config.drain_window,
             extract_limits: config.extract_limits,
             destination_root: config.destination_root.clone(),
+            hook_env: config.hook_env.clone(),
         },
     );
     let (stop, stopped) = watch::channel(false);

@@ -2,15 +2,20 @@
 //!
 //! - Checks first: a missing script is `ScriptMissing`; a script without any execute bit gets `chmod +x`, and only
 //!   if that fails is it `ScriptNotExecutable`.
-//! - The script is executed directly by absolute path (so it needs a `#!` line), in its own process group, with
-//!   stdin on `/dev/null` and the agent's working directory. Its environment is the agent's, minus
-//!   `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_CREDENTIAL_FILE`, plus the hook variables.
+//! - The script is executed directly by absolute path (so it needs a `#!` line), in a new session (`setsid`: its
+//!   own process group, no controlling terminal), with stdin on `/dev/null` and the agent's working directory.
+//! - Its environment is built from nothing, so no variable of the agent (credentials, tokens, proxies) reaches it
+//!   unless the operator names it with `--hook-pass-env`: `PATH` ([`HOOK_PATH`]), `LANG` ([`HOOK_LANG`]), `HOME`,
+//!   `USER`, `LOGNAME` and `SHELL` of the user the script runs as, then the passed-through variables, then the hook
+//!   variables (`LIFECYCLE_EVENT`, `DEPLOYMENT_ID`, ...), which win. The contract is in `docs/security.md`.
 //! - `runas: user` switches uid, gid and supplementary groups directly (no `su`, no terminal): the user and its
-//!   group list are resolved in the agent, and the child only calls `setgroups`, `setgid`, `setuid` before `exec`.
-//!   `HOME`, `USER`, `LOGNAME` and `SHELL` are set for that user. `sudo: true` runs the script through
+//!   group list are resolved in the agent, and the child only calls `setsid`, `setgroups`, `setgid`, `setuid` and,
+//!   for a user other than root, clears its inheritable and ambient capabilities before `exec` (the kernel clears
+//!   the permitted and effective sets on `setuid`). `sudo: true` runs the script through
 //!   `sudo -n [-u user] --preserve-env=<hook variables> -- <script>` instead.
 //! - stdout and stderr are streamed line by line (lines longer than 16 KiB are split) into the event log as
-//!   `[stdout]…` / `[stderr]…`.
+//!   `[stdout]…` / `[stderr]…`. A line `::add-mask::VALUE` (on either stream) is not logged: it marks VALUE as a
+//!   secret, replaced by `***` in every later line of the deployment's logs on this host (see `eventlog`).
 //! - At the deadline the script and every process descended from it get SIGTERM, also those that left its process
 //!   group with `setsid` and orphans whose parent died (found through `/proc`, see the `proctree` module); once the
 //!   kill grace has passed, the tree is collected again and every survivor gets SIGKILL: `ScriptTimedOut`. Nothing
@@ -48,8 +53,12 @@ use crate::state::{ScriptProcess, TrackingRecord};
 
 /// Longest line kept in one log record; longer output is split.
 const MAX_LINE: usize = 16 * 1024;
-/// Environment variables never passed to scripts.
-const REMOVED_ENV: [&str; 3] = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_CREDENTIAL_FILE"];
+/// `PATH` of every hook: the usual system directories, nothing from the agent's environment.
+pub(crate) const HOOK_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/// `LANG` of every hook (built into glibc since 2.35, so it exists on every current distribution).
+pub(crate) const HOOK_LANG: &str = "C.UTF-8";
+/// A script output line that marks the rest of the line as a secret to redact.
+const ADD_MASK: &str = "::add-mask::";
 
 /// One script to run.
 #[derive(Debug, Clone)]
@@ -61,7 +70,8 @@ pub(crate) struct ScriptRun {
     pub(crate) timeout: Duration,
     pub(crate) runas: Option<String>,
     pub(crate) sudo: bool,
-    /// Hook variables (LIFECYCLE_EVENT, DEPLOYMENT_ID, ...).
+    /// Variables besides the base ones (`PATH`, `LANG`, `HOME`, ...): the passed-through ones, then the hook
+    /// variables (LIFECYCLE_EVENT, DEPLOYMENT_ID, ...); a later entry wins.
     pub(crate) env: Vec<(String, String)>,
     /// Time between SIGTERM and SIGKILL of a timed-out script and the processes it started.
     pub(crate) kill_grace: Duration,
@@ -206,40 +216,107 @@ fn build_command(script: &ScriptRun) -> Result<tokio::process::Command, Error> {
     } else {
         tokio::process::Command::new(&script.path)
     };
-    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0).kill_on_drop(false);
-    for name in REMOVED_ENV {
-        command.env_remove(name);
-    }
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(false);
+    let switch = match (&script.runas, script.sudo) {
+        (Some(user_name), false) => {
+            let user = User::from_name(user_name)
+                .map_err(|e| start_error(format!("cannot look up user {user_name}: {e}")))?
+                .ok_or_else(|| start_error(format!("user {user_name} does not exist")))?;
+            let c_name = CString::new(user_name.as_bytes()).map_err(|_| start_error("invalid user name".into()))?;
+            let groups = nix::unistd::getgrouplist(&c_name, user.gid)
+                .map_err(|e| start_error(format!("cannot list the groups of {user_name}: {e}")))?;
+            set_base_env(&mut command, Some(&user));
+            Some(Switch { uid: user.uid, gid: user.gid, groups })
+        }
+        _ => {
+            // The agent's own user; `sudo -H` sets HOME for its target user itself.
+            let user = User::from_uid(nix::unistd::getuid()).ok().flatten();
+            set_base_env(&mut command, user.as_ref());
+            None
+        }
+    };
     command.envs(script.env.iter().map(|(name, value)| (name, value)));
-    if let (Some(user_name), false) = (&script.runas, script.sudo) {
-        let user = User::from_name(user_name)
-            .map_err(|e| start_error(format!("cannot look up user {user_name}: {e}")))?
-            .ok_or_else(|| start_error(format!("user {user_name} does not exist")))?;
-        let c_name = CString::new(user_name.as_bytes()).map_err(|_| start_error("invalid user name".into()))?;
-        let groups = nix::unistd::getgrouplist(&c_name, user.gid)
-            .map_err(|e| start_error(format!("cannot list the groups of {user_name}: {e}")))?;
-        command.env("HOME", &user.dir).env("USER", &user.name).env("LOGNAME", &user.name).env("SHELL", &user.shell);
-        switch_user(&mut command, user.uid, user.gid, groups);
-    }
+    isolate(&mut command, switch);
     Ok(command)
 }
 
-/// Makes the child drop to `uid`/`gid` with exactly `groups` as supplementary groups before `exec`.
+/// Starts the hook's environment from nothing: `PATH`, `LANG`, and who it runs as.
+fn set_base_env(command: &mut tokio::process::Command, user: Option<&User>) {
+    command.env_clear().env("PATH", HOOK_PATH).env("LANG", HOOK_LANG);
+    if let Some(user) = user {
+        command.env("HOME", &user.dir).env("USER", &user.name).env("LOGNAME", &user.name).env("SHELL", &user.shell);
+    }
+}
+
+/// The user a `runas` script switches to, resolved in the agent.
+struct Switch {
+    uid: Uid,
+    gid: Gid,
+    groups: Vec<Gid>,
+}
+
+/// Makes the child start a new session (no controlling terminal) and, with `switch`, drop to its uid/gid with
+/// exactly its supplementary groups and no capabilities, before `exec`.
 #[allow(unsafe_code)]
-fn switch_user(command: &mut tokio::process::Command, uid: Uid, gid: Gid, groups: Vec<Gid>) {
+fn isolate(command: &mut tokio::process::Command, switch: Option<Switch>) {
     // SAFETY: the closure runs in the forked child before exec, where only async-signal-safe operations are
-    // allowed. It calls nothing but the setgroups, setgid and setuid system calls (through nix's thin wrappers,
-    // which do not allocate; errno converts into io::Error without allocating). Everything that needs NSS or
-    // allocation (the user, its primary group and its group list) was computed in the parent and moved in.
-    // Groups go first: after setuid the process would no longer have the privilege to change them.
+    // allowed. It calls nothing but the setsid, setgroups, setgid, setuid, capset and prctl system calls (through
+    // nix's and libc's thin wrappers, which do not allocate; errno converts into io::Error without allocating).
+    // Everything that needs NSS or allocation (the user, its primary group and its group list) was computed in the
+    // parent and moved in. Groups go first: after setuid the process would no longer have the privilege to change
+    // them.
     unsafe {
         command.pre_exec(move || {
-            nix::unistd::setgroups(&groups)?;
-            nix::unistd::setgid(gid)?;
-            nix::unistd::setuid(uid)?;
+            nix::unistd::setsid()?;
+            if let Some(switch) = &switch {
+                nix::unistd::setgroups(&switch.groups)?;
+                nix::unistd::setgid(switch.gid)?;
+                nix::unistd::setuid(switch.uid)?;
+                if !switch.uid.is_root() {
+                    drop_capabilities()?;
+                }
+            }
             Ok(())
         });
     }
+}
+
+/// Clears the inheritable and ambient capability sets (and the permitted and effective ones, which `setuid` to a
+/// user other than root has already emptied), so that `exec` cannot hand capabilities back through file
+/// capabilities. The bounding set is left alone: set-user-ID programs the administrator installed (`sudo`) keep
+/// working, as they do for that user's login sessions.
+#[allow(unsafe_code)]
+fn drop_capabilities() -> io::Result<()> {
+    use nix::libc;
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: libc::c_int,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    let header = Header { version: LINUX_CAPABILITY_VERSION_3, pid: 0 };
+    let data = [Data { effective: 0, permitted: 0, inheritable: 0 }; 2];
+    // SAFETY: capset reads one header and two data structs (version 3), laid out as the kernel's
+    // `__user_cap_header_struct` and `__user_cap_data_struct`; both outlive the call.
+    if unsafe { libc::syscall(libc::SYS_capset, &header as *const Header, data.as_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: prctl with integer arguments only.
+    if unsafe { libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) } != 0 {
+        let error = io::Error::last_os_error();
+        // Kernels before 4.3 have no ambient set: nothing to clear.
+        if error.raw_os_error() != Some(libc::EINVAL) {
+            return Err(error);
+        }
+    }
+    Ok(())
 }
 
 fn describe_spawn_error(script: &ScriptRun, error: &io::Error) -> String {
@@ -318,6 +395,9 @@ async fn terminate(
 
 fn record(output: Option<Output>, log: &EventLog, open_streams: &mut usize) {
     match output {
+        Some(Output::Line(_, text)) if text.starts_with(ADD_MASK) => {
+            log.add_mask(text[ADD_MASK.len()..].trim_end_matches('\r'));
+        }
         Some(Output::Line(prefix, text)) => log.line(&format!("{prefix}{text}")),
         Some(Output::Closed) => *open_streams = open_streams.saturating_sub(1),
         None => *open_streams = 0,

@@ -147,17 +147,29 @@ fn bombs_hit_the_caps() {
     }
     std::fs::write(&bundle, big.tar()).expect("bundle");
     let dest = dir.path().join("dest");
-    let too_large =
-        extract(&bundle, BundleFormat::Tar, &dest, &ExtractLimits { max_total_bytes: 10_000, max_entries: 100 });
+    let too_large = extract(
+        &bundle,
+        BundleFormat::Tar,
+        &dest,
+        &ExtractLimits { max_total_bytes: 10_000, max_entries: 100, ..Default::default() },
+    );
     assert!(matches!(too_large, Err(ArchiveError::TooLarge { limit: 10_000 })), "{too_large:?}");
     assert!(!dest.exists());
-    let too_many =
-        extract(&bundle, BundleFormat::Tar, &dest, &ExtractLimits { max_total_bytes: 1 << 30, max_entries: 5 });
+    let too_many = extract(
+        &bundle,
+        BundleFormat::Tar,
+        &dest,
+        &ExtractLimits { max_total_bytes: 1 << 30, max_entries: 5, ..Default::default() },
+    );
     assert!(matches!(too_many, Err(ArchiveError::TooManyEntries { limit: 5 })), "{too_many:?}");
     assert!(!dest.exists());
     std::fs::write(&bundle, big.zip()).expect("bundle");
-    let zip_large =
-        extract(&bundle, BundleFormat::Zip, &dest, &ExtractLimits { max_total_bytes: 10_000, max_entries: 100 });
+    let zip_large = extract(
+        &bundle,
+        BundleFormat::Zip,
+        &dest,
+        &ExtractLimits { max_total_bytes: 10_000, max_entries: 100, ..Default::default() },
+    );
     assert!(matches!(zip_large, Err(ArchiveError::TooLarge { .. })), "{zip_large:?}");
     assert!(!dest.exists());
 }

@@ -352,3 +352,127 @@ async fn a_timeout_kills_descendants_that_escaped_with_setsid_and_ignore_sigterm
     .await;
     assert!(!is_gone(daemon), "the daemon of an earlier hook must survive another script's timeout");
 }
+
+/// The variables a hook started with (its `/proc/<pid>/environ`), by name.
+fn environ(path: &Path) -> std::collections::BTreeMap<String, String> {
+    std::fs::read(path)
+        .expect("environ")
+        .split(|b| *b == 0)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let entry = String::from_utf8_lossy(entry);
+            let (name, value) = entry.split_once('=').expect("NAME=value");
+            (name.to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn hooks_get_only_the_documented_environment_in_a_session_of_their_own() {
+    // Before any other thread exists (current-thread runtime; nextest runs each test in its own process).
+    #[allow(unsafe_code)]
+    // SAFETY: no other thread of this process reads or writes the environment at this point.
+    unsafe {
+        std::env::set_var("CUTOVER_AGENT_SECRET", "must-not-leak");
+        std::env::set_var("AWS_SESSION_TOKEN", "must-not-leak");
+        std::env::set_var("PASSED_ON", "by the operator");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let evidence = dir.path().join("evidence");
+    std::fs::create_dir(&evidence).expect("evidence");
+    let options = cutover_agent::ExecutorOptions {
+        hook_env: vec![("PASSED_ON".to_owned(), "by the operator".to_owned()), ("PATH".to_owned(), "/bin".to_owned())],
+        ..Default::default()
+    };
+    let executor = common::executor_with(&dir.path().join("root"), options);
+    // `/proc/$$/environ` is what the agent passed, before the shell adds anything (PWD, SHLVL).
+    let script = format!(
+        "cp /proc/$$/environ {dir}/environ\nsed 's/.*) //' /proc/$$/stat | cut -d' ' -f3-5 > {dir}/stat\necho $$ > {dir}/pid",
+        dir = evidence.display()
+    );
+    let bundle = Bundle::new()
+        .file("appspec.yml", &single_hook("AfterInstall", "env.sh", 10, ""), 0o644)
+        .script("env.sh", &script);
+    let deployment = Deployment::new(&executor, dir.path(), "d-env", &bundle.tgz(), "tgz");
+    deployment.run_ok(&["DownloadBundle", "AfterInstall"]).await;
+
+    let env = environ(&evidence.join("environ"));
+    let me = nix::unistd::User::from_uid(nix::unistd::getuid()).expect("lookup").expect("user");
+    let expected: std::collections::BTreeMap<String, String> = [
+        ("APPLICATION_NAME", "app"),
+        ("BUNDLE_BUCKET", "bucket"),
+        ("BUNDLE_ETAG", "etag-1"),
+        ("BUNDLE_KEY", "app/v1.tgz"),
+        ("DEPLOYMENT_GROUP_ID", common::GROUP_ID),
+        ("DEPLOYMENT_GROUP_NAME", "group"),
+        ("DEPLOYMENT_ID", "d-env"),
+        ("HOME", &me.dir.display().to_string()),
+        ("LANG", "C.UTF-8"),
+        ("LIFECYCLE_EVENT", "AfterInstall"),
+        ("LOGNAME", &me.name),
+        ("PASSED_ON", "by the operator"),
+        // Passed-through variables override the base ones (the operator's choice).
+        ("PATH", "/bin"),
+        ("SHELL", &me.shell.display().to_string()),
+        ("USER", &me.name),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value.to_owned()))
+    .collect();
+    assert_eq!(env, expected, "nothing of the agent's own environment reaches the hook");
+
+    // A new session: the script leads its session and its process group, and has no controlling terminal.
+    let pid = std::fs::read_to_string(evidence.join("pid")).expect("pid").trim().to_owned();
+    let stat = std::fs::read_to_string(evidence.join("stat")).expect("stat");
+    assert_eq!(stat.trim(), format!("{pid} {pid} 0"), "pgrp, session, tty_nr");
+}
+
+#[tokio::test]
+async fn add_mask_hides_a_secret_from_every_later_line_of_the_deployment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let executor = executor(&dir.path().join("root"));
+    let appspec = "version: 0.0\nos: linux\nhooks:\n  AfterInstall:\n    - location: mask.sh\n  ValidateService:\n    - location: leak.sh\n";
+    let bundle = Bundle::new()
+        .file("appspec.yml", appspec, 0o644)
+        .script(
+            "mask.sh",
+            "echo 'early hunter2'\necho '::add-mask::hunter2'\necho 'token=hunter2'\necho 'hunter2 on stderr' >&2",
+        )
+        .script("leak.sh", "echo \"still hunter2\"\nexit 3");
+    let deployment = Deployment::new(&executor, dir.path(), "d-mask", &bundle.tgz(), "tgz");
+    deployment.run_ok(&["DownloadBundle"]).await;
+    let outcome = deployment.run("AfterInstall").await;
+    assert!(outcome.succeeded, "{:#?}", outcome.diagnostics);
+    let lines: Vec<&str> = outcome.log.lines().map(|line| &line[20..]).collect();
+    assert_eq!(
+        lines,
+        [
+            "LifecycleEvent - AfterInstall",
+            "Script - mask.sh",
+            "[stdout]early hunter2",
+            "[stdout]token=***",
+            "[stderr]*** on stderr"
+        ]
+    );
+    // A later event of the same deployment: the log sent to the server and its diagnostics.
+    let outcome = deployment.run("ValidateService").await;
+    assert_eq!(outcome.diagnostics.error_code, "ScriptFailed");
+    assert!(outcome.log.contains("[stdout]still ***\n"), "{}", outcome.log);
+    assert!(outcome.diagnostics.log_tail.contains("[stdout]still ***"), "{}", outcome.diagnostics.log_tail);
+    assert!(!outcome.log.contains("hunter2"), "{}", outcome.log);
+    // The logs on disk: only the line printed before the mask existed shows it.
+    let scripts_log = std::fs::read_to_string(deployment.dir().join("logs/scripts.log")).expect("scripts.log");
+    let deployments_log = std::fs::read_to_string(executor.layout().deployments_log()).expect("deployments log");
+    for log in [&scripts_log, &deployments_log] {
+        assert_eq!(log.matches("hunter2").count(), 1, "{log}");
+        assert!(log.contains("early hunter2") && !log.contains("add-mask"), "{log}");
+    }
+    // Another deployment is not affected.
+    let other = Bundle::new()
+        .file("appspec.yml", "version: 0.0\nos: linux\nhooks:\n  AfterInstall:\n    - location: say.sh\n", 0o644)
+        .script("say.sh", "echo hunter2");
+    let other = Deployment::new(&executor, dir.path(), "d-other", &other.tgz(), "tgz");
+    other.run_ok(&["DownloadBundle"]).await;
+    let outcome = other.run("AfterInstall").await;
+    assert!(outcome.log.contains("[stdout]hunter2\n"), "{}", outcome.log);
+}

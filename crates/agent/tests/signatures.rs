@@ -47,7 +47,11 @@ async fn unsigned_or_wrongly_signed_bundles_are_refused_before_any_fetch() {
     for (what, signatures) in [("no signature", vec![]), ("an untrusted key's signature", vec![sign(&other_secret)])] {
         let outcome = executor.run_event(&with(signatures)).await;
         assert!(!outcome.succeeded, "{what}");
-        assert!(outcome.diagnostics.message.contains("is not signed by any of the 1 key(s)"), "{what}: {:?}", outcome.diagnostics);
+        assert!(
+            outcome.diagnostics.message.contains("is not signed by any of the 1 key(s)"),
+            "{what}: {:?}",
+            outcome.diagnostics
+        );
         assert_eq!(fetch.0.load(Ordering::SeqCst), 0, "{what}: nothing fetched");
         assert!(!deployment.archive().exists(), "{what}: nothing extracted");
     }

@@ -326,6 +326,96 @@ impl Operation {
         OPERATION_SHAPES[*self as usize].2
     }
 
+    /// Decodes `body` as this operation's input shape, as the server does with a request body, and drops it.
+    /// An `Err` is what the server answers with `SerializationException`. (The fuzz targets drive this.)
+    pub fn decode_input(&self, body: &[u8]) -> Result<(), serde_json::Error> {
+        match self {
+            Operation::AddTagsToOnPremisesInstances => {
+                serde_json::from_slice::<AddTagsToOnPremisesInstancesInput>(body).map(drop)
+            }
+            Operation::BatchGetApplicationRevisions => {
+                serde_json::from_slice::<BatchGetApplicationRevisionsInput>(body).map(drop)
+            }
+            Operation::BatchGetApplications => serde_json::from_slice::<BatchGetApplicationsInput>(body).map(drop),
+            Operation::BatchGetDeploymentGroups => {
+                serde_json::from_slice::<BatchGetDeploymentGroupsInput>(body).map(drop)
+            }
+            Operation::BatchGetDeploymentInstances => {
+                serde_json::from_slice::<BatchGetDeploymentInstancesInput>(body).map(drop)
+            }
+            Operation::BatchGetDeploymentTargets => {
+                serde_json::from_slice::<BatchGetDeploymentTargetsInput>(body).map(drop)
+            }
+            Operation::BatchGetDeployments => serde_json::from_slice::<BatchGetDeploymentsInput>(body).map(drop),
+            Operation::BatchGetOnPremisesInstances => {
+                serde_json::from_slice::<BatchGetOnPremisesInstancesInput>(body).map(drop)
+            }
+            Operation::ContinueDeployment => serde_json::from_slice::<ContinueDeploymentInput>(body).map(drop),
+            Operation::CreateApplication => serde_json::from_slice::<CreateApplicationInput>(body).map(drop),
+            Operation::CreateDeployment => serde_json::from_slice::<CreateDeploymentInput>(body).map(drop),
+            Operation::CreateDeploymentConfig => serde_json::from_slice::<CreateDeploymentConfigInput>(body).map(drop),
+            Operation::CreateDeploymentGroup => serde_json::from_slice::<CreateDeploymentGroupInput>(body).map(drop),
+            Operation::DeleteApplication => serde_json::from_slice::<DeleteApplicationInput>(body).map(drop),
+            Operation::DeleteDeploymentConfig => serde_json::from_slice::<DeleteDeploymentConfigInput>(body).map(drop),
+            Operation::DeleteDeploymentGroup => serde_json::from_slice::<DeleteDeploymentGroupInput>(body).map(drop),
+            Operation::DeleteGitHubAccountToken => {
+                serde_json::from_slice::<DeleteGitHubAccountTokenInput>(body).map(drop)
+            }
+            Operation::DeleteResourcesByExternalId => {
+                serde_json::from_slice::<DeleteResourcesByExternalIdInput>(body).map(drop)
+            }
+            Operation::DeregisterOnPremisesInstance => {
+                serde_json::from_slice::<DeregisterOnPremisesInstanceInput>(body).map(drop)
+            }
+            Operation::GetApplication => serde_json::from_slice::<GetApplicationInput>(body).map(drop),
+            Operation::GetApplicationRevision => serde_json::from_slice::<GetApplicationRevisionInput>(body).map(drop),
+            Operation::GetDeployment => serde_json::from_slice::<GetDeploymentInput>(body).map(drop),
+            Operation::GetDeploymentConfig => serde_json::from_slice::<GetDeploymentConfigInput>(body).map(drop),
+            Operation::GetDeploymentGroup => serde_json::from_slice::<GetDeploymentGroupInput>(body).map(drop),
+            Operation::GetDeploymentInstance => serde_json::from_slice::<GetDeploymentInstanceInput>(body).map(drop),
+            Operation::GetDeploymentTarget => serde_json::from_slice::<GetDeploymentTargetInput>(body).map(drop),
+            Operation::GetOnPremisesInstance => serde_json::from_slice::<GetOnPremisesInstanceInput>(body).map(drop),
+            Operation::ListApplicationRevisions => {
+                serde_json::from_slice::<ListApplicationRevisionsInput>(body).map(drop)
+            }
+            Operation::ListApplications => serde_json::from_slice::<ListApplicationsInput>(body).map(drop),
+            Operation::ListDeploymentConfigs => serde_json::from_slice::<ListDeploymentConfigsInput>(body).map(drop),
+            Operation::ListDeploymentGroups => serde_json::from_slice::<ListDeploymentGroupsInput>(body).map(drop),
+            Operation::ListDeploymentInstances => {
+                serde_json::from_slice::<ListDeploymentInstancesInput>(body).map(drop)
+            }
+            Operation::ListDeploymentTargets => serde_json::from_slice::<ListDeploymentTargetsInput>(body).map(drop),
+            Operation::ListDeployments => serde_json::from_slice::<ListDeploymentsInput>(body).map(drop),
+            Operation::ListGitHubAccountTokenNames => {
+                serde_json::from_slice::<ListGitHubAccountTokenNamesInput>(body).map(drop)
+            }
+            Operation::ListOnPremisesInstances => {
+                serde_json::from_slice::<ListOnPremisesInstancesInput>(body).map(drop)
+            }
+            Operation::ListTagsForResource => serde_json::from_slice::<ListTagsForResourceInput>(body).map(drop),
+            Operation::PutLifecycleEventHookExecutionStatus => {
+                serde_json::from_slice::<PutLifecycleEventHookExecutionStatusInput>(body).map(drop)
+            }
+            Operation::RegisterApplicationRevision => {
+                serde_json::from_slice::<RegisterApplicationRevisionInput>(body).map(drop)
+            }
+            Operation::RegisterOnPremisesInstance => {
+                serde_json::from_slice::<RegisterOnPremisesInstanceInput>(body).map(drop)
+            }
+            Operation::RemoveTagsFromOnPremisesInstances => {
+                serde_json::from_slice::<RemoveTagsFromOnPremisesInstancesInput>(body).map(drop)
+            }
+            Operation::SkipWaitTimeForInstanceTermination => {
+                serde_json::from_slice::<SkipWaitTimeForInstanceTerminationInput>(body).map(drop)
+            }
+            Operation::StopDeployment => serde_json::from_slice::<StopDeploymentInput>(body).map(drop),
+            Operation::TagResource => serde_json::from_slice::<TagResourceInput>(body).map(drop),
+            Operation::UntagResource => serde_json::from_slice::<UntagResourceInput>(body).map(drop),
+            Operation::UpdateApplication => serde_json::from_slice::<UpdateApplicationInput>(body).map(drop),
+            Operation::UpdateDeploymentGroup => serde_json::from_slice::<UpdateDeploymentGroupInput>(body).map(drop),
+        }
+    }
+
     /// The exceptions (error shape names) the model lists for this operation.
     pub fn errors(&self) -> &'static [&'static str] {
         match self {

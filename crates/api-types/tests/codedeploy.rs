@@ -223,3 +223,23 @@ fn enum_value_consts_follow_the_model() {
     assert_eq!(codedeploy::BUNDLE_TYPE_VALUES, ["tar", "tgz", "zip", "YAML", "JSON"]);
     assert!(codedeploy::LIFECYCLE_EVENT_STATUS_VALUES.contains(&"Skipped"));
 }
+
+#[test]
+fn decode_input_decodes_each_operation_s_own_input_shape() {
+    for &op in Operation::ALL {
+        assert!(op.decode_input(b"{}").is_ok(), "{op}: every member is optional");
+        assert!(
+            op.decode_input(b"{\"somethingNew\": [1, {\"a\": null}]}").is_ok(),
+            "{op}: unknown members are ignored"
+        );
+        assert!(op.decode_input(b"\"text\"").is_err(), "{op}: the body is an object");
+        assert!(op.decode_input(b"{\"a\": ").is_err(), "{op}: truncated JSON");
+    }
+    let create = Operation::CreateDeployment;
+    assert!(create.decode_input(br#"{"applicationName": "web", "revision": {"revisionType": "S3"}}"#).is_ok());
+    let error = create.decode_input(br#"{"applicationName": 5}"#).unwrap_err();
+    assert!(error.to_string().contains("invalid type: integer"), "{error}");
+    // The shape is the operation's: a member of another operation's input with the wrong type is ignored here.
+    assert!(Operation::GetApplication.decode_input(br#"{"revision": 5}"#).is_ok());
+    assert!(Operation::RegisterApplicationRevision.decode_input(br#"{"revision": 5}"#).is_err());
+}

@@ -3,7 +3,8 @@
 //! The binaries are the ones cargo built next to the test executable (`cargo build --bins` first; the README's
 //! test command does). Each agent gets its own `--root` and `--destination-root`, so several simulated hosts share
 //! one machine without their installed files colliding, and the environment variable `CUTOVER_TEST_HOST_DIR`
-//! pointing at a scratch directory of its own that hook scripts can write evidence into.
+//! (passed on to its hooks with `--hook-pass-env`) pointing at a scratch directory of its own that hook scripts can
+//! write evidence into.
 //!
 //! Waiting is always "poll a condition until a deadline", never a fixed sleep.
 
@@ -456,6 +457,9 @@ fn spawn_agent(agent: &AgentProc) -> Child {
         .arg("--enrollment-token-file")
         .arg(&spawn.enrollment_token_file)
         .args(&spawn.extra)
+        // Hooks see only documented variables unless the agent passes one on.
+        .arg("--hook-pass-env")
+        .arg("CUTOVER_TEST_HOST_DIR")
         .env("CUTOVER_TEST_HOST_DIR", &agent.host_dir)
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())

@@ -51,7 +51,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 const LEFTOVER_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a child gets between SIGTERM and SIGKILL.
 const STOP_GRACE: Duration = Duration::from_secs(10);
-/// Environment variable giving each agent (and so its hook scripts) its destination root.
+/// Environment variable giving each agent its destination root, passed on to its hook scripts (`--hook-pass-env`).
 const DESTINATION_ROOT_ENV: &str = "CUTOVER_DESTINATION_ROOT";
 
 #[derive(Debug, Args)]
@@ -384,6 +384,8 @@ async fn start_and_deploy(
                 destination.as_os_str(),
                 "--enrollment-token-file".as_ref(),
                 token_file.as_os_str(),
+                "--hook-pass-env".as_ref(),
+                DESTINATION_ROOT_ENV.as_ref(),
             ],
             &[(DESTINATION_ROOT_ENV, &destination)],
             &layout.agent_log(host),

@@ -546,6 +546,18 @@ impl Checker {
         Some(text)
     }
 
+    /// A path of the revision (a hook `location`, a `files` source) must not climb out of it with `..`; a leading
+    /// `/` is the revision's root, as for CodeDeploy's agent.
+    fn inside_revision(&mut self, node: &Node, path: &str, name: &str, text: &str) -> bool {
+        if !text.split(['/', '\\']).any(|component| component == "..") {
+            return true;
+        }
+        let message = format!("{name} must stay inside the revision, got {} (\"..\" is not allowed)", quote(text));
+        let hint = "give the path from the revision's root, e.g. scripts/start.sh".to_owned();
+        self.report(node.pos, path, message, Some(hint));
+        false
+    }
+
     fn optional_nonempty_string(&mut self, fields: &Fields<'_>, name: &str, path: &str) -> Option<String> {
         let node = fields.get(name)?;
         self.nonempty_string(node, &join(path, name), name)
@@ -620,9 +632,11 @@ impl Checker {
             };
             let fields = self.fields(item.pos, entries, &path, FILE_KEYS);
             // An empty source is allowed: on Windows it means the whole bundle.
-            let source = self
-                .required(&fields, "source", &path, None)
-                .and_then(|node| self.string(node, &join(&path, "source"), "source"));
+            let source = self.required(&fields, "source", &path, None).and_then(|node| {
+                let field = join(&path, "source");
+                self.string(node, &field, "source")
+                    .filter(|source| self.inside_revision(node, &field, "source", source))
+            });
             let destination = self.destination(&fields, &path);
             if let (Some(source), Some(destination)) = (source, destination) {
                 files.push(FileMapping { source, destination });
@@ -858,9 +872,11 @@ impl Checker {
                 continue;
             };
             let fields = self.fields(item.pos, entries, &path, SCRIPT_KEYS);
-            let location = self
-                .required(&fields, "location", &path, None)
-                .and_then(|node| self.nonempty_string(node, &join(&path, "location"), "location"));
+            let location = self.required(&fields, "location", &path, None).and_then(|node| {
+                let field = join(&path, "location");
+                self.nonempty_string(node, &field, "location")
+                    .filter(|location| self.inside_revision(node, &field, "location", location))
+            });
             let timeout_secs = match fields.get("timeout") {
                 Some(node) => {
                     let timeout = self.timeout(node, &join(&path, "timeout"));

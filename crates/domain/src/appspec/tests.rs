@@ -420,6 +420,19 @@ fn invalid_documents_report_exact_diagnostics() {
             &["line 5: hooks.AfterInstall[0].location: location is required"],
         ),
         (
+            "location climbing out of the revision",
+            "version: 0.0\nos: linux\nhooks:\n  AfterInstall:\n    - location: scripts/../../x.sh\n",
+            &["line 5: hooks.AfterInstall[0].location: location must stay inside the revision, got \
+               \"scripts/../../x.sh\" (\"..\" is not allowed) (hint: give the path from the revision's root, e.g. \
+               scripts/start.sh)"],
+        ),
+        (
+            "files source climbing out of the revision",
+            "version: 0.0\nos: linux\nfiles:\n  - source: ../secrets\n    destination: /srv/app\n",
+            &["line 4: files[0].source: source must stay inside the revision, got \"../secrets\" (\"..\" is not \
+               allowed) (hint: give the path from the revision's root, e.g. scripts/start.sh)"],
+        ),
+        (
             "empty location",
             "version: 0.0\nos: linux\nhooks:\n  AfterInstall:\n    - location: \"\"\n",
             &["line 5: hooks.AfterInstall[0].location: location must not be empty"],

@@ -14,6 +14,7 @@ mod crash;
 mod deploy;
 mod faults;
 mod git;
+mod hook_isolation;
 mod hostile;
 mod install;
 mod rollback;
