@@ -6,6 +6,9 @@
 //! for hook events `<deployment dir>/logs/scripts.log` (`YYYY-MM-DD HH:MM:SS <message>`, UTC). Lines in memory carry
 //! the `scripts.log` format. Writing a log file never fails an event; the first error is reported through tracing.
 //!
+//! A [`LineObserver`] given to [`EventLog::new`] sees every line as it is logged (formatted as in memory), in order:
+//! the runner streams them to the server while the event runs, `cutover local` prints them.
+//!
 //! Commands of different deployments run at once, and all of them write the deployments log: each line is written
 //! whole, with one `write` to a file opened in append mode, under a process-wide lock, so lines of concurrent events
 //! never interleave or overwrite each other. `scripts.log` is per deployment, and a deployment runs one event at a
@@ -24,10 +27,15 @@ pub(crate) const MAX_EVENT_LOG: usize = 1024 * 1024;
 /// Size of `Diagnostics.log_tail`.
 pub(crate) const LOG_TAIL: usize = 4096;
 
+/// Sees each line of an event's log as it is written (`YYYY-MM-DD HH:MM:SS <message>\n`). Called with the log's lock
+/// held, so lines arrive in order: it must be quick and must not log to the same event.
+pub type LineObserver = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Held while a line is appended to the deployments log, which every running command writes.
 static DEPLOYMENTS_LOG: Mutex<()> = Mutex::new(());
 
-const HEAD_CAP: usize = MAX_EVENT_LOG / 2;
+/// The head of the log kept whole: the first lines of an event, up to this many bytes, are its log's exact prefix.
+pub(crate) const HEAD_CAP: usize = MAX_EVENT_LOG / 2;
 const TAIL_CAP: usize = MAX_EVENT_LOG / 2 - 128;
 
 /// The log of one event; cheap to clone (shared).
@@ -36,7 +44,6 @@ pub(crate) struct EventLog {
     inner: Arc<Mutex<Inner>>,
 }
 
-#[derive(Debug)]
 struct Inner {
     deployment_id: String,
     /// Opened on the first line, so that an event that logs nothing creates no `scripts.log`.
@@ -47,11 +54,18 @@ struct Inner {
     tail: String,
     omitted: u64,
     warned: bool,
+    observer: Option<LineObserver>,
 }
 
 impl EventLog {
-    /// A log for `deployment_id`, writing to `deployments_log` and, when given, to `scripts_log`.
-    pub(crate) fn new(deployment_id: &str, deployments_log: &Path, scripts_log: Option<PathBuf>) -> Self {
+    /// A log for `deployment_id`, writing to `deployments_log` and, when given, to `scripts_log`; `observer` sees
+    /// every line.
+    pub(crate) fn new(
+        deployment_id: &str,
+        deployments_log: &Path,
+        scripts_log: Option<PathBuf>,
+        observer: Option<LineObserver>,
+    ) -> Self {
         let inner = Inner {
             deployment_id: deployment_id.to_owned(),
             scripts_log_path: scripts_log,
@@ -61,6 +75,7 @@ impl EventLog {
             tail: String::new(),
             omitted: 0,
             warned: false,
+            observer,
         };
         Self { inner: Arc::new(Mutex::new(inner)) }
     }
@@ -88,6 +103,9 @@ impl EventLog {
             tracing::warn!("cannot write to the deployment logs");
         }
         inner.push(&formatted);
+        if let Some(observer) = &inner.observer {
+            observer(&formatted);
+        }
     }
 
     /// The event's log, capped at [`MAX_EVENT_LOG`]: its head and its tail when it was longer.
@@ -110,6 +128,12 @@ impl EventLog {
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventLog").field("deployment_id", &self.deployment_id).finish_non_exhaustive()
     }
 }
 
@@ -151,7 +175,7 @@ mod tests {
     #[test]
     fn long_logs_keep_head_and_tail() {
         let dir = tempfile::tempdir().unwrap();
-        let log = EventLog::new("d-1", &dir.path().join("deployments.log"), Some(dir.path().join("scripts.log")));
+        let log = EventLog::new("d-1", &dir.path().join("deployments.log"), Some(dir.path().join("scripts.log")), None);
         let line = "x".repeat(1000);
         for _ in 0..3000 {
             log.line(&line);
@@ -177,7 +201,7 @@ mod tests {
             for deployment in 0..4 {
                 let (shared, line) = (&shared, &line);
                 scope.spawn(move || {
-                    let log = EventLog::new(&format!("d-{deployment}"), shared, None);
+                    let log = EventLog::new(&format!("d-{deployment}"), shared, None, None);
                     for _ in 0..100 {
                         log.line(line);
                     }

@@ -14,6 +14,9 @@
 //! Module map:
 //! - [`runner`] (re-exported as [`run`]): register, crash recovery, the poll loop that runs each command in its own
 //!   task (concurrency cap, running commands named in every poll), report, heartbeats, shutdown;
+//! - [`command`]: the command path shared by the runner and local runs (skip a command that ran, tracking file,
+//!   executor, stored outcome);
+//! - [`local`]: `cutover local`, a deployment of a bundle on this host without a server, through [`command`];
 //! - [`executor`]: runs one command ([`executor::Executor::run_event`]), no network; what the tests drive; runs the
 //!   `OnFailure` hook when an event fails;
 //! - [`bundle`]: DownloadBundle (reuse a verified local bundle, prune, fetch, verify, extract, unwrap) and the
@@ -29,12 +32,14 @@
 
 pub mod archive;
 pub mod bundle;
+pub mod command;
 pub mod config;
 pub mod error;
 mod eventlog;
 pub mod executor;
 mod install;
 pub mod layout;
+pub mod local;
 mod proctree;
 pub mod runner;
 mod script;
@@ -43,6 +48,7 @@ mod util;
 
 pub use config::{AgentConfig, Cli};
 pub use error::Error;
+pub use eventlog::LineObserver;
 pub use executor::{EventOutcome, Executor, ExecutorOptions};
 pub use install::InstallSummary;
 pub use runner::run;

@@ -53,11 +53,12 @@ use tokio::task::{JoinError, JoinSet};
 use tokio::time::Instant;
 
 use crate::bundle::HttpFetch;
+use crate::command::{CommandRunner, Ran};
 use crate::config::AgentConfig;
 use crate::executor::{EventOutcome, Executor, ExecutorOptions};
 use crate::layout::Layout;
 use crate::proctree::{self, Tree};
-use crate::state::{CommandStore, Interrupted, RESTART_FAILURE_MESSAGE, ScriptProcess, StoredCommand, Tracking};
+use crate::state::{Interrupted, RESTART_FAILURE_MESSAGE, ScriptProcess, StoredCommand};
 use crate::util::Backoff;
 
 /// Runs the agent until `shutdown` completes (or registration is refused).
@@ -81,9 +82,7 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> any
     let (stop, stopped) = watch::channel(false);
     let worker = Arc::new(Worker {
         client: client.clone(),
-        executor,
-        store: CommandStore::new(&layout),
-        tracking: Tracking::new(&layout),
+        commands: CommandRunner::new(executor),
         heartbeat_interval: config.heartbeat_interval,
         stopped,
     });
@@ -129,9 +128,7 @@ struct Running {
 /// What one running command's task needs; shared by all of them.
 struct Worker {
     client: AgentClient,
-    executor: Executor,
-    store: CommandStore,
-    tracking: Tracking,
+    commands: CommandRunner,
     heartbeat_interval: Duration,
     /// True once the agent stops.
     stopped: watch::Receiver<bool>,
@@ -175,7 +172,7 @@ impl<F: Future<Output = ()>> Agent<F> {
             return Ok(());
         }
         self.report_unreported().await;
-        if let Err(error) = self.worker.store.prune() {
+        if let Err(error) = self.worker.commands.store().prune() {
             tracing::warn!(%error, "cannot prune stored command results");
         }
         self.commands_since_prune = 0;
@@ -298,7 +295,7 @@ impl<F: Future<Output = ()>> Agent<F> {
         self.commands_since_prune += 1;
         if self.commands_since_prune >= PRUNE_EVERY {
             self.commands_since_prune = 0;
-            if let Err(error) = self.worker.store.prune() {
+            if let Err(error) = self.worker.commands.store().prune() {
                 tracing::warn!(%error, "cannot prune stored command results");
             }
         }
@@ -340,7 +337,7 @@ impl<F: Future<Output = ()>> Agent<F> {
     /// Deals with the commands a previous run left unfinished: kills the hook script each was running (with what it
     /// started; all of them at once), then stores each as failed (to be reported once registered).
     async fn recover_interrupted(&mut self) {
-        let interrupted = match self.worker.tracking.interrupted() {
+        let interrupted = match self.worker.commands.tracking().interrupted() {
             Ok(interrupted) => interrupted,
             Err(error) => {
                 tracing::error!(%error, "cannot read the ongoing-deployment directory");
@@ -356,7 +353,7 @@ impl<F: Future<Output = ()>> Agent<F> {
             }
         }
         while kills.join_next().await.is_some() {}
-        let (store, tracking) = (&self.worker.store, &self.worker.tracking);
+        let (store, tracking) = (self.worker.commands.store(), self.worker.commands.tracking());
         for command in interrupted {
             if command.stale {
                 tracing::info!(command_id = %command.command_id, "forgetting a tracking file older than 24 hours");
@@ -392,7 +389,7 @@ impl<F: Future<Output = ()>> Agent<F> {
 
     /// Reports the stored outcomes the server has not acknowledged.
     async fn report_unreported(&mut self) {
-        let unreported = match self.worker.store.unreported() {
+        let unreported = match self.worker.commands.store().unreported() {
             Ok(unreported) => unreported,
             Err(error) => {
                 tracing::error!(%error, "cannot read stored command results");
@@ -441,45 +438,14 @@ impl Worker {
     /// Runs one command received from the server (in its own task) and reports its outcome; a command that ran
     /// before has its stored outcome re-reported instead.
     async fn handle(&self, instance_name: &str, command: HostCommand) {
-        match self.store.get(&command.command_id) {
-            Ok(Some(stored)) => {
+        let beats = heartbeats(&self.client, instance_name, &command.command_id, self.heartbeat_interval);
+        match self.commands.run(&command, None, beats).await {
+            Ran::Before(stored) => {
                 tracing::info!(command_id = %command.command_id, "command already ran; reporting its stored result");
                 self.report(instance_name, &stored).await;
-                return;
             }
-            Ok(None) => {}
-            Err(error) => tracing::error!(%error, "cannot read stored command results"),
+            Ran::Now(stored) => self.report(instance_name, &stored).await,
         }
-        let tracking = match self.tracking.begin(&command.deployment.deployment_id, &command.command_id) {
-            Ok(record) => Some(record),
-            Err(error) => {
-                tracing::error!(%error, "cannot write the tracking file");
-                None
-            }
-        };
-        let outcome = {
-            let event = std::pin::pin!(self.executor.run_event_tracked(&command, tracking.as_ref()));
-            let beats =
-                std::pin::pin!(heartbeats(&self.client, instance_name, &command.command_id, self.heartbeat_interval));
-            tokio::select! {
-                outcome = event => outcome,
-                never = beats => match never {},
-            }
-        };
-        let stored = StoredCommand {
-            command_id: command.command_id.clone(),
-            deployment_id: command.deployment.deployment_id.clone(),
-            lifecycle_event: command.lifecycle_event.clone(),
-            outcome,
-            reported: false,
-        };
-        if let Err(error) = self.store.put(&stored) {
-            tracing::error!(%error, "cannot store the command result");
-        }
-        if let Some(record) = &tracking {
-            self.tracking.end(record);
-        }
-        self.report(instance_name, &stored).await;
     }
 
     /// Sends a command's outcome until the server answers (or the agent stops, after at least one attempt).
@@ -509,7 +475,7 @@ impl Worker {
         }
         let mut reported = stored.clone();
         reported.reported = true;
-        if let Err(error) = self.store.put(&reported) {
+        if let Err(error) = self.commands.store().put(&reported) {
             tracing::warn!(%error, "cannot mark the command result as reported");
         }
     }

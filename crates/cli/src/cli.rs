@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{appspec, deploy, dev, manage, push, read};
+use crate::commands::{appspec, deploy, dev, local, manage, push, read};
 
 /// Where the CLI looks for the server unless told otherwise.
 pub(crate) const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8700";
@@ -61,6 +61,9 @@ pub(crate) enum Command {
     /// Work with AppSpec files locally.
     #[command(subcommand)]
     Appspec(appspec::AppspecCommand),
+    /// Deploy a revision (directory or archive) on this machine without a server, as cutover-agent would.
+    #[command(after_help = local::AFTER_HELP)]
+    Local(local::LocalArgs),
     /// Run a local server and agents, and deploy a sample revision to them (the quickstart).
     #[command(after_help = dev::AFTER_HELP)]
     Dev(dev::DevArgs),

@@ -3,6 +3,7 @@
 pub(crate) mod appspec;
 pub(crate) mod deploy;
 pub(crate) mod dev;
+pub(crate) mod local;
 pub(crate) mod manage;
 pub(crate) mod push;
 pub(crate) mod read;
@@ -30,6 +31,7 @@ pub(crate) async fn run(cli: Cli) -> CliResult<()> {
         Command::Deployments(command) => read::deployments(&api, command).await,
         Command::Instances(command) => read::instances(&api, command).await,
         Command::Appspec(command) => appspec::run(command),
+        Command::Local(args) => local::run(args).await,
         Command::Dev(args) => dev::run(args).await,
     }
 }

@@ -15,6 +15,7 @@ mod faults;
 mod git;
 mod hostile;
 mod install;
+mod local;
 mod rollback;
 mod s3;
 mod safety;
