@@ -28,6 +28,7 @@
 //!   agent restart when the script was orphaned by a crash;
 //! - [`layout`]: the on-disk layout under `--root`; [`state`]: stored command results and tracking files;
 //! - [`config`]: flags and configuration; [`error`]: the event error type and its diagnostics mapping;
+//! - `livelog`: streams a running event's log to the server (bounded, batched, exactly once);
 //! - `eventlog`: the per-event log (`scripts.log`, deployments log, what is sent to the server).
 
 pub mod archive;
@@ -39,6 +40,7 @@ mod eventlog;
 pub mod executor;
 mod install;
 pub mod layout;
+mod livelog;
 pub mod local;
 mod proctree;
 pub mod runner;

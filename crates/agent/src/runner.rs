@@ -27,6 +27,7 @@
 //!   Besides their deployment's files, commands share the deployments log (each line appended whole, see `eventlog`),
 //!   the command store (one file per command) and the destination tree, which Install events change one at a time
 //!   (see [`crate::executor`]); the files of `deployment-instructions` are per deployment group.
+//! - **Stream** the event's log while it runs (see [`crate::livelog`]), flushing what is left before the report.
 //! - **Heartbeat** every `--heartbeat-ms` for each running command (any event, DownloadBundle and Install included),
 //!   from the command's task: the server fails an event whose agent it has not heard from for its agent lease. A
 //!   failed heartbeat is only logged. `command_active: false` (the deployment was stopped, or the server already
@@ -57,6 +58,7 @@ use crate::command::{CommandRunner, Ran};
 use crate::config::AgentConfig;
 use crate::executor::{EventOutcome, Executor, ExecutorOptions};
 use crate::layout::Layout;
+use crate::livelog::LiveLog;
 use crate::proctree::{self, Tree};
 use crate::state::{Interrupted, RESTART_FAILURE_MESSAGE, ScriptProcess, StoredCommand};
 use crate::util::Backoff;
@@ -438,13 +440,26 @@ impl Worker {
     /// Runs one command received from the server (in its own task) and reports its outcome; a command that ran
     /// before has its stored outcome re-reported instead.
     async fn handle(&self, instance_name: &str, command: HostCommand) {
-        let beats = heartbeats(&self.client, instance_name, &command.command_id, self.heartbeat_interval);
-        match self.commands.run(&command, None, beats).await {
+        let command_id = command.command_id.as_str();
+        let live = LiveLog::new();
+        let alongside = async {
+            let beats = heartbeats(&self.client, instance_name, command_id, self.heartbeat_interval);
+            let streaming = live.stream(&self.client, instance_name, command_id);
+            tokio::select! {
+                never = beats => never,
+                never = streaming => never,
+            }
+        };
+        match self.commands.run(&command, Some(live.observer()), alongside).await {
             Ran::Before(stored) => {
-                tracing::info!(command_id = %command.command_id, "command already ran; reporting its stored result");
+                tracing::info!(%command_id, "command already ran; reporting its stored result");
                 self.report(instance_name, &stored).await;
             }
-            Ran::Now(stored) => self.report(instance_name, &stored).await,
+            Ran::Now(stored) => {
+                // The last lines go before the result, so that the stream is whole in the order it was written.
+                live.flush(&self.client, instance_name, command_id).await;
+                self.report(instance_name, &stored).await;
+            }
         }
     }
 

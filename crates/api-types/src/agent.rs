@@ -179,3 +179,48 @@ pub struct EventLog {
     pub lifecycle_event: String,
     pub log: String,
 }
+
+/// `POST /agent/v1/logs`: the next piece of a running command's log, streamed while the event runs.
+///
+/// `offset` is the byte offset of `text` in the event's log. The server appends `text` only where its copy ends
+/// (an overlap from a retried request is dropped) and answers with its new end, so a chunk is never stored twice. A
+/// chunk for a command that is no longer running is refused (`accepted: false`): the complete log arrives with the
+/// command's result, and the server then stores whatever part of it was not streamed.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct LogChunkRequest {
+    pub instance_name: String,
+    pub command_id: String,
+    pub offset: u64,
+    /// Whole lines of the event's log (`scripts.log` format).
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct LogChunkResponse {
+    pub accepted: bool,
+    /// Where the server's copy of the event's log ends now.
+    #[serde(default)]
+    pub next_offset: u64,
+}
+
+/// `GET /v1/deployments/{deploymentId}/logs?after=N[&instance=NAME][&wait_ms=MS]`: the hook output of a deployment
+/// from every host, in the order the server received it, starting after cursor `after` (0 for the beginning). With
+/// `wait_ms`, the server holds the request until there is something new or the deployment has ended.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct DeploymentLogs {
+    pub deployment_id: String,
+    pub chunks: Vec<LogChunk>,
+    /// The cursor to pass as `after` next time.
+    pub next: u64,
+    /// The deployment has ended and every chunk up to `next` was returned: nothing more will come.
+    pub complete: bool,
+}
+
+/// A piece of one lifecycle event's log on one host: whole lines.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+pub struct LogChunk {
+    pub seq: u64,
+    pub instance_name: String,
+    pub lifecycle_event: String,
+    pub text: String,
+}

@@ -39,9 +39,9 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Bundle a directory (with appspec.yml at its root), upload it and register it as a revision.
     Push(push::PushArgs),
-    /// Start a deployment, and with --wait follow it host by host until it ends.
+    /// Start a deployment, and with --wait follow it host by host until it ends; `deploy logs` shows hook output.
     #[command(after_help = deploy::AFTER_HELP)]
-    Deploy(deploy::DeployArgs),
+    Deploy(deploy::DeployCommand),
     /// Create an application.
     CreateApplication(manage::CreateApplicationArgs),
     /// Create a deployment group: the hosts (on-premises instances selected by tags) an application deploys to.

@@ -81,6 +81,34 @@ impl ApiClient {
             .map_err(|error| ApiClientError::Protocol(format!("{error} in {}", String::from_utf8_lossy(&bytes))))
     }
 
+    /// `GET {endpoint}{path_and_query}` of one of Cutover's own JSON reads (`/v1/...`). Errors come back as
+    /// [`ApiClientError::Api`] with the server's error code.
+    pub async fn get_json<O: DeserializeOwned>(&self, path_and_query: &str) -> Result<O, ApiClientError> {
+        let response = self
+            .http
+            .get(format!("{}{path_and_query}", self.endpoint))
+            .send()
+            .await
+            .map_err(|source| ApiClientError::Transport { endpoint: self.endpoint.clone(), source })?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|source| ApiClientError::Transport { endpoint: self.endpoint.clone(), source })?;
+        if !status.is_success() {
+            // Cutover's own endpoints answer `{"code": …, "message": …}`.
+            let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            return Err(match (body["code"].as_str(), body["message"].as_str()) {
+                (Some(code), Some(message)) => {
+                    ApiClientError::Api { status: status.as_u16(), type_: code.to_owned(), message: message.to_owned() }
+                }
+                _ => ApiClientError::Protocol(format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes))),
+            });
+        }
+        serde_json::from_slice(&bytes)
+            .map_err(|error| ApiClientError::Protocol(format!("{error} in {}", String::from_utf8_lossy(&bytes))))
+    }
+
     /// Uploads a bundle to the embedded revision store at `bucket/key`; returns its ETag (the sha256, hex).
     pub async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<String, ApiClientError> {
         let response = self

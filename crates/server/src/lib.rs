@@ -30,7 +30,7 @@ use axum::{Extension, Router};
 use cutover_store::Store;
 
 pub use crate::clock::Clock;
-use crate::wake::Wakeups;
+use crate::wake::{LogFeed, Wakeups};
 
 /// Command-line configuration of `cutover-server`.
 #[derive(Debug, Clone, clap::Parser)]
@@ -116,6 +116,7 @@ pub(crate) struct Inner {
     pub(crate) store: Store,
     pub(crate) blobs: blobs::BlobStore,
     pub(crate) wakeups: Wakeups,
+    pub(crate) log_feed: LogFeed,
     pub(crate) clock: Clock,
     pub(crate) config: Config,
     /// When this process started: agents get a full lease after a server restart before being judged lost.
@@ -142,6 +143,7 @@ pub fn app(state: AppState) -> Router {
         .route("/agent", any(s3::reserved))
         .route("/agent/{*rest}", any(s3::reserved))
         .route("/v1/deployments/{deployment_id}/instances/{instance_name}/logs", get(agent_api::instance_logs))
+        .route("/v1/deployments/{deployment_id}/logs", get(agent_api::deployment_logs))
         .route("/v1", any(s3::reserved))
         .route("/v1/{*rest}", any(s3::reserved))
         .fallback(s3::serve)
@@ -194,6 +196,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
             store,
             blobs,
             wakeups: Wakeups::default(),
+            log_feed: LogFeed::default(),
             clock: Clock,
             config: config.clone(),
             started_at_ms: Clock.now_ms(),

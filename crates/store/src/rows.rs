@@ -328,3 +328,13 @@ pub(crate) fn trigger_delivery(row: &AnyRow) -> Result<TriggerDeliveryRow> {
         last_error: row.try_get("last_error")?,
     })
 }
+
+/// A piece of a lifecycle event's log streamed by an agent, joined with the event's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogChunkRow {
+    /// Order of arrival (monotonic per database): the cursor of `cutover deploy logs`.
+    pub seq: i64,
+    pub instance_name: String,
+    pub lifecycle_event: String,
+    pub text: String,
+}

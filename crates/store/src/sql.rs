@@ -1048,6 +1048,84 @@ impl Tx {
     }
 }
 
+/// Streamed hook output: each event's log as contiguous pieces, and a cursor across the deployment's hosts.
+impl Tx {
+    /// Where the stored pieces of an event's log end (its byte length so far).
+    pub async fn log_chunks_end(&mut self, deployment_id: &str, instance_name: &str, position: i64) -> Result<i64> {
+        let (end,): (i64,) = sqlx::query_as(
+            "SELECT COALESCE(MAX(end_offset), 0) FROM log_chunks \
+             WHERE deployment_id = $1 AND instance_name = $2 AND position = $3",
+        )
+        .bind(deployment_id)
+        .bind(instance_name)
+        .bind(position)
+        .fetch_one(self.conn())
+        .await?;
+        Ok(end)
+    }
+
+    /// Appends a piece of an event's log at `offset` (the caller passes [`Tx::log_chunks_end`]); returns its `seq`.
+    pub async fn append_log_chunk(
+        &mut self,
+        deployment_id: &str,
+        instance_name: &str,
+        position: i64,
+        offset: i64,
+        text: &str,
+        now: i64,
+    ) -> Result<i64> {
+        let (seq,): (i64,) =
+            sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM log_chunks").fetch_one(self.conn()).await?;
+        sqlx::query(
+            "INSERT INTO log_chunks (seq, deployment_id, instance_name, position, byte_offset, end_offset, text, \
+             create_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(seq)
+        .bind(deployment_id)
+        .bind(instance_name)
+        .bind(position)
+        .bind(offset)
+        .bind(offset + text.len() as i64)
+        .bind(text)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        Ok(seq)
+    }
+
+    /// A deployment's pieces of log after cursor `after`, of one instance or of all, oldest first.
+    pub async fn log_chunks_after(
+        &mut self,
+        deployment_id: &str,
+        instance_name: Option<&str>,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<LogChunkRow>> {
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT c.seq, c.instance_name, e.name, c.text FROM log_chunks c \
+             JOIN lifecycle_events e ON e.deployment_id = c.deployment_id AND e.instance_name = c.instance_name \
+             AND e.position = c.position \
+             WHERE c.deployment_id = $1 AND c.seq > $2 AND ($3 = '' OR c.instance_name = $3) \
+             ORDER BY c.seq LIMIT $4",
+        )
+        .bind(deployment_id)
+        .bind(after)
+        .bind(instance_name.unwrap_or_default())
+        .bind(limit)
+        .fetch_all(self.conn())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(seq, instance_name, lifecycle_event, text)| LogChunkRow {
+                seq,
+                instance_name,
+                lifecycle_event,
+                text,
+            })
+            .collect())
+    }
+}
+
 /// Diagnostics of a lifecycle event, as stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventDiagnostics {

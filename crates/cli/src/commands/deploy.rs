@@ -27,6 +27,32 @@ const POLL_INTERVAL: Duration = Duration::from_millis(150);
 const UNREACHABLE_GRACE: Duration = Duration::from_secs(30);
 const UNREACHABLE_RETRY: Duration = Duration::from_millis(500);
 
+/// `cutover deploy [FLAGS]` creates a deployment; `cutover deploy SUBCOMMAND` works with deployments.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub(crate) struct DeployCommand {
+    #[command(subcommand)]
+    pub(crate) command: Option<DeploySubcommand>,
+    #[command(flatten)]
+    pub(crate) args: Option<DeployArgs>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum DeploySubcommand {
+    /// Print the hook output of a deployment from every host; with -f, follow it live until the deployment ends.
+    #[command(after_help = super::logs::AFTER_HELP)]
+    Logs(super::logs::LogsArgs),
+}
+
+/// Runs `cutover deploy …`.
+pub(crate) async fn command(api: &Api, command: DeployCommand) -> CliResult<()> {
+    match (command.command, command.args) {
+        (Some(DeploySubcommand::Logs(args)), _) => super::logs::run(api, args).await,
+        (None, Some(args)) => run(api, args).await,
+        (None, None) => Err(CliError::user("cutover deploy needs --application-name and --deployment-group-name")),
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct DeployArgs {
     /// Application to deploy.

@@ -4,6 +4,7 @@ pub(crate) mod appspec;
 pub(crate) mod deploy;
 pub(crate) mod dev;
 pub(crate) mod local;
+pub(crate) mod logs;
 pub(crate) mod manage;
 pub(crate) mod push;
 pub(crate) mod read;
@@ -21,7 +22,7 @@ pub(crate) async fn run(cli: Cli) -> CliResult<()> {
     let api = Api::new(&cli.endpoint);
     match cli.command {
         Command::Push(args) => push::run(&api, args).await,
-        Command::Deploy(args) => deploy::run(&api, args).await,
+        Command::Deploy(command) => deploy::command(&api, command).await,
         Command::CreateApplication(args) => manage::create_application(&api, args).await,
         Command::CreateDeploymentGroup(args) => manage::create_deployment_group(&api, args).await,
         Command::CreateDeploymentConfig(args) => manage::create_deployment_config(&api, args).await,

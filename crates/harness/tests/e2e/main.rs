@@ -16,6 +16,7 @@ mod git;
 mod hostile;
 mod install;
 mod local;
+mod logs;
 mod rollback;
 mod s3;
 mod safety;
