@@ -50,6 +50,22 @@ pub struct Cli {
     /// Prefix for every AppSpec destination and permission object (simulates several hosts on one machine)
     #[arg(long)]
     pub destination_root: Option<PathBuf>,
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9187; port 0 picks one, written to
+    /// ROOT/metrics-listen-addr). Off unless given
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
+    /// Log lines as human-readable text, or as one JSON object per line (with the fields of the enclosing spans,
+    /// e.g. deployment_id and instance)
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// The format of log lines on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 impl Cli {
@@ -66,6 +82,8 @@ impl Cli {
             heartbeat_interval: Duration::from_millis(self.heartbeat_ms),
             max_concurrent_commands: usize::try_from(self.max_concurrent_commands)?,
             destination_root: self.destination_root,
+            metrics_listen: self.metrics_listen,
+            log_format: self.log_format,
             ..AgentConfig::default()
         };
         config.validate()?;
@@ -95,6 +113,9 @@ pub struct AgentConfig {
     pub extract_limits: ExtractLimits,
     /// Prefix for AppSpec destinations and permission objects (`--destination-root`); `None` is `/`.
     pub destination_root: Option<PathBuf>,
+    /// Where to serve `/metrics` (`--metrics-listen`); `None`: nowhere.
+    pub metrics_listen: Option<String>,
+    pub log_format: LogFormat,
 }
 
 impl Default for AgentConfig {
@@ -112,6 +133,8 @@ impl Default for AgentConfig {
             max_concurrent_commands: 16,
             extract_limits: ExtractLimits::default(),
             destination_root: None,
+            metrics_listen: None,
+            log_format: LogFormat::Text,
         }
     }
 }

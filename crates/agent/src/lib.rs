@@ -27,6 +27,7 @@
 //! - `proctree`: the processes a script started (found through `/proc`), killed with it at its timeout, or after an
 //!   agent restart when the script was orphaned by a crash;
 //! - [`layout`]: the on-disk layout under `--root`; [`state`]: stored command results and tracking files;
+//! - [`monitoring`]: Prometheus metrics on `--metrics-listen`;
 //! - [`config`]: flags and configuration; [`error`]: the event error type and its diagnostics mapping;
 //! - `livelog`: streams a running event's log to the server (bounded, batched, exactly once);
 //! - `eventlog`: the per-event log (`scripts.log`, deployments log, what is sent to the server).
@@ -42,24 +43,30 @@ mod install;
 pub mod layout;
 mod livelog;
 pub mod local;
+pub mod monitoring;
 mod proctree;
 pub mod runner;
 mod script;
 pub mod state;
 mod util;
 
-pub use config::{AgentConfig, Cli};
+pub use config::{AgentConfig, Cli, LogFormat};
 pub use error::Error;
 pub use eventlog::LineObserver;
 pub use executor::{EventOutcome, Executor, ExecutorOptions};
 pub use install::InstallSummary;
 pub use runner::run;
 
-/// Sends `tracing` output to stderr, filtered by `RUST_LOG` (default `info`).
-pub fn init_tracing() {
+/// Sends `tracing` output to stderr in `format`, filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        // One object per line; the fields of the enclosing spans (deployment_id, instance) are listed with it.
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).with_span_list(true).try_init(),
+    };
 }
 
 /// Completes at the first SIGTERM or SIGINT.

@@ -135,6 +135,7 @@ impl LiveLog {
             Some(n) if response.accepted && n > 0 && n <= state.pending.len() && state.pending.is_char_boundary(n) => {
                 state.pending.drain(..n);
                 state.acked = response.next_offset;
+                metrics::counter!(crate::monitoring::LOG_CHUNKS).increment(1);
                 Ok(Sent::Piece)
             }
             _ => {

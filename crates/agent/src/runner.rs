@@ -52,6 +52,7 @@ use cutover_client::agent::{AgentClient, AgentClientError, POLL_MARGIN};
 use tokio::sync::watch;
 use tokio::task::{JoinError, JoinSet};
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::bundle::HttpFetch;
 use crate::command::{CommandRunner, Ran};
@@ -59,6 +60,7 @@ use crate::config::AgentConfig;
 use crate::executor::{EventOutcome, Executor, ExecutorOptions};
 use crate::layout::Layout;
 use crate::livelog::LiveLog;
+use crate::monitoring;
 use crate::proctree::{self, Tree};
 use crate::state::{Interrupted, RESTART_FAILURE_MESSAGE, ScriptProcess, StoredCommand};
 use crate::util::Backoff;
@@ -68,6 +70,9 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> any
     config.validate()?;
     std::fs::create_dir_all(&config.root)
         .with_context(|| format!("cannot create the root directory {}", config.root.display()))?;
+    if let Some(listen) = &config.metrics_listen {
+        monitoring::start(listen, &config.root).await?;
+    }
     let client = AgentClient::new(config.server_url.clone())?;
     let layout = Layout::new(&config.root);
     let executor = Executor::new(
@@ -212,12 +217,15 @@ impl<F: Future<Output = ()>> Agent<F> {
                     poll = None;
                     match *polled {
                         Ok(response) => {
+                            metrics::counter!(monitoring::POLLS).increment(1);
+                            monitoring::server_answered();
                             backoff.reset();
                             if let Some(command) = response.command {
                                 self.accept(command);
                             }
                         }
                         Err(error) => {
+                            metrics::counter!(monitoring::POLL_ERRORS).increment(1);
                             tracing::warn!(%error, "poll failed");
                             if !error.is_retryable() {
                                 // The server may have forgotten this instance: register again (idempotent).
@@ -273,10 +281,22 @@ impl<F: Future<Output = ()>> Agent<F> {
         let deployment = self.deployments.entry(deployment_id.clone()).or_default().clone();
         let worker = self.worker.clone();
         let instance_name = self.instance_name.clone();
-        let task = self.tasks.spawn(async move {
-            let _one_event_of_the_deployment_at_a_time = deployment.lock().await;
-            worker.handle(&instance_name, command).await;
-        });
+        // Every line logged for the command carries its deployment, instance and event.
+        let span = tracing::info_span!(
+            "command",
+            deployment_id = %deployment_id,
+            instance = %instance_name,
+            command_id = %command_id,
+            event = %command.lifecycle_event,
+        );
+        metrics::gauge!(monitoring::COMMANDS_RUNNING).increment(1.0);
+        let task = self.tasks.spawn(
+            async move {
+                let _one_event_of_the_deployment_at_a_time = deployment.lock().await;
+                worker.handle(&instance_name, command).await;
+            }
+            .instrument(span),
+        );
         self.running.insert(task.id(), Running { command_id, deployment_id });
     }
 
@@ -287,6 +307,9 @@ impl<F: Future<Output = ()>> Agent<F> {
             Err(error) => error.id(),
         };
         let running = self.running.remove(&id);
+        if running.is_some() {
+            metrics::gauge!(monitoring::COMMANDS_RUNNING).decrement(1.0);
+        }
         if let Err(error) = joined {
             // Its tracking file (if written) is left behind: the next start reports the command failed.
             let command_id = running.as_ref().map(|running| running.command_id.as_str()).unwrap_or_default();
@@ -319,6 +342,7 @@ impl<F: Future<Output = ()>> Agent<F> {
             };
             match result {
                 Ok(response) => {
+                    monitoring::server_answered();
                     if !response.instance_name.is_empty() {
                         self.instance_name = response.instance_name;
                     }
@@ -456,6 +480,11 @@ impl Worker {
                 self.report(instance_name, &stored).await;
             }
             Ran::Now(stored) => {
+                let labels =
+                    [("event", stored.lifecycle_event.clone()), ("status", stored.outcome.status().to_owned())];
+                let seconds = (stored.outcome.end_time_ms - stored.outcome.start_time_ms).max(0) as f64 / 1000.0;
+                metrics::counter!(monitoring::COMMANDS, &labels).increment(1);
+                metrics::histogram!(monitoring::EVENT_DURATION, &labels).record(seconds);
                 // The last lines go before the result, so that the stream is whole in the order it was written.
                 live.flush(&self.client, instance_name, command_id).await;
                 self.report(instance_name, &stored).await;
@@ -470,6 +499,7 @@ impl Worker {
         loop {
             match self.client.complete(&request).await {
                 Ok(response) => {
+                    monitoring::server_answered();
                     if !response.accepted {
                         tracing::warn!(command_id = %stored.command_id, "the server no longer knows the command");
                     }
@@ -561,6 +591,7 @@ async fn heartbeats(client: &AgentClient, instance_name: &str, command_id: &str,
         ticks.tick().await;
         match client.heartbeat(&request).await {
             Ok(response) => {
+                monitoring::server_answered();
                 if failing {
                     tracing::info!(%command_id, "heartbeats reach the server again");
                     failing = false;
@@ -575,10 +606,14 @@ async fn heartbeats(client: &AgentClient, instance_name: &str, command_id: &str,
                 inactive = !response.command_active;
             }
             Err(error) if !failing => {
+                metrics::counter!(monitoring::HEARTBEAT_ERRORS).increment(1);
                 tracing::warn!(%command_id, %error, "heartbeat failed; the server fails the command as lost if this lasts");
                 failing = true;
             }
-            Err(error) => tracing::debug!(%command_id, %error, "heartbeat failed again"),
+            Err(error) => {
+                metrics::counter!(monitoring::HEARTBEAT_ERRORS).increment(1);
+                tracing::debug!(%command_id, %error, "heartbeat failed again");
+            }
         }
     }
 }

@@ -20,7 +20,7 @@ use cutover_domain::lifecycle::LifecycleEvent;
 use cutover_store::{ClaimedEvent, EventDiagnostics, InstanceRow, RecordOutcome, StoreError};
 
 use crate::convert::{self, DeploymentOptions};
-use crate::{AppState, orchestrator};
+use crate::{AppState, monitoring, orchestrator};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -51,6 +51,7 @@ impl IntoResponse for AgentApiError {
 
 type AgentResult<T> = Result<Json<T>, AgentApiError>;
 
+#[tracing::instrument(name = "register", skip_all, fields(instance = %req.instance_name))]
 async fn register(State(state): State<AppState>, Json(req): Json<RegisterRequest>) -> AgentResult<RegisterResponse> {
     if !cutover_domain::ids::is_valid_name(&req.instance_name) {
         return Err(AgentApiError(
@@ -126,6 +127,7 @@ async fn poll(State(state): State<AppState>, Json(req): Json<PollRequest>) -> Ag
         .filter_map(|id| parse_command_id(id).map(|(deployment_id, _, position)| (deployment_id.to_owned(), position)))
         .collect();
     let mut touched = false;
+    let _held = monitoring::PollGuard::new();
     loop {
         // Register interest before looking, so a wake-up between the look and the wait is kept.
         let notified = notify.notified();
@@ -187,6 +189,11 @@ fn parse_command_id(command_id: &str) -> Option<(&str, &str, i64)> {
 /// Longest full log kept per event; the agent caps it too.
 const MAX_EVENT_LOG: usize = 1024 * 1024;
 
+#[tracing::instrument(name = "complete", skip_all, fields(
+    deployment_id = %req.command_id.split('/').next().unwrap_or_default(),
+    instance = %req.instance_name,
+    command_id = %req.command_id,
+))]
 async fn complete(State(state): State<AppState>, Json(req): Json<CompleteRequest>) -> AgentResult<CompleteResponse> {
     let Some((deployment_id, instance_name, position)) = parse_command_id(&req.command_id) else {
         return Err(AgentApiError(
@@ -240,6 +247,9 @@ async fn complete(State(state): State<AppState>, Json(req): Json<CompleteRequest
         .await?;
     match outcome {
         RecordOutcome::Recorded => {
+            let seconds = (req.end_time_ms - req.start_time_ms).max(0) as f64 / 1000.0;
+            metrics::histogram!(monitoring::EVENT_DURATION, "event" => event.name.clone(), "status" => status.to_owned())
+                .record(seconds);
             let options = DeploymentOptions::from_json(&deployment.options);
             let ignorable = event.name.parse::<LifecycleEvent>().is_ok_and(|event| {
                 options.ignore_application_stop_failures
@@ -273,6 +283,7 @@ async fn complete(State(state): State<AppState>, Json(req): Json<CompleteRequest
             }
             tx.commit().await?;
             if appended {
+                metrics::counter!(monitoring::LOG_CHUNKS).increment(1);
                 state.inner.log_feed.bump();
             }
             orchestrator::advance_logged(&state, deployment_id, Some(instance_name)).await;
@@ -342,6 +353,10 @@ pub(crate) async fn instance_logs(
 const MAX_LOG_CHUNK: usize = 256 * 1024;
 
 /// `POST /agent/v1/logs`: appends a piece of a running event's log where the server's copy ends.
+#[tracing::instrument(name = "log_chunk", skip_all, fields(
+    deployment_id = %req.command_id.split('/').next().unwrap_or_default(),
+    instance = %req.instance_name,
+))]
 async fn log_chunk(State(state): State<AppState>, Json(req): Json<LogChunkRequest>) -> AgentResult<LogChunkResponse> {
     let Some((deployment_id, instance_name, position)) = parse_command_id(&req.command_id) else {
         return Err(AgentApiError(
@@ -386,6 +401,7 @@ async fn log_chunk(State(state): State<AppState>, Json(req): Json<LogChunkReques
     let next_offset = if fresh { end + (req.text.len() - skip) as i64 } else { end };
     tx.commit().await?;
     if fresh {
+        metrics::counter!(monitoring::LOG_CHUNKS).increment(1);
         state.inner.log_feed.bump();
     }
     Ok(Json(LogChunkResponse { accepted: true, next_offset: next_offset.max(0) as u64 }))

@@ -14,6 +14,7 @@ mod clock;
 mod convert;
 pub mod error;
 mod git;
+pub mod monitoring;
 pub mod orchestrator;
 mod s3;
 mod triggers;
@@ -63,6 +64,10 @@ pub struct Config {
     /// Instance tag whose value is a host's zone, for zonal deployment configurations.
     #[arg(long, default_value = "zone")]
     pub zone_tag_key: String,
+    /// Log lines as human-readable text, or as one JSON object per line (with the fields of the enclosing spans,
+    /// e.g. deployment_id and instance).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     /// Longest time the server holds an agent's long poll.
     #[arg(long, default_value_t = 60_000)]
     pub poll_max_wait_ms: u64,
@@ -106,6 +111,13 @@ pub struct Config {
     pub git_timeout_secs: u64,
 }
 
+/// The format of log lines on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 /// Shared state of request handlers and background workers.
 #[derive(Clone)]
 pub struct AppState {
@@ -130,15 +142,17 @@ impl AppState {
 }
 
 /// Builds the HTTP application. The protocols share one address and are told apart by the request's form:
-/// `POST /` is CodeDeploy's API (`X-Amz-Target`), `/agent/v1/*` the agent protocol, `/v1/*` and `/healthz` are
-/// Cutover's own, and everything else is the S3 endpoint, path-style (`s3.rs`).
+/// `POST /` is CodeDeploy's API (`X-Amz-Target`), `/agent/v1/*` the agent protocol, `/v1/*`, `/healthz` and
+/// `/metrics` are Cutover's own, and everything else is the S3 endpoint, path-style (`s3.rs`).
 pub fn app(state: AppState) -> Router {
+    monitoring::install();
     let git = Arc::new(git::GitRevisions::new(&state.inner.config));
     let s3 = s3::service(state.clone());
     Router::new()
         // Any other method on `/` is S3's (GET / is ListBuckets).
         .route("/", post(git::api).fallback(s3::serve))
         .route("/healthz", get(|| async { "ok" }).fallback(s3::reserved))
+        .route("/metrics", get(monitoring::serve).fallback(s3::reserved))
         .nest("/agent/v1", agent_api::routes().fallback(s3::reserved))
         .route("/agent", any(s3::reserved))
         .route("/agent/{*rest}", any(s3::reserved))
@@ -152,11 +166,16 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Sets up logging to stderr, filtered by `RUST_LOG` (default `info`).
-pub fn init_tracing() {
+/// Sets up logging to stderr in `format`, filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        // One object per line; the fields of the enclosing spans (deployment_id, instance) are flattened in.
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).with_span_list(true).try_init(),
+    };
 }
 
 /// Resolves when the process receives SIGTERM or SIGINT.
@@ -185,6 +204,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     // Triggers and alarms: configuration errors stop the server before it serves anything.
     let trigger_setup = triggers::TriggerSetup::load(&config)?;
     let alarm_sources = alarms::AlarmSources::load(&config)?;
+    // Before anything is recorded: the facade drops what comes before a recorder.
+    monitoring::install();
     let store = Store::open_sqlite(&config.data_dir.join("cutover.db")).await?;
     let blobs = blobs::BlobStore::open(config.data_dir.join("blobs"))?;
     let listener = tokio::net::TcpListener::bind(&config.listen)
@@ -213,7 +234,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     std::fs::write(&tmp, format!("{addr}\n"))?;
     std::fs::rename(&tmp, &addr_file)?;
     tracing::info!(message = "Listening.", %addr, data_dir = %config.data_dir.display());
-    eprintln!("cutover-server listening on http://{addr}");
+    if config.log_format == LogFormat::Text {
+        eprintln!("cutover-server listening on http://{addr}");
+    }
     axum::serve(listener, app(state.clone())).with_graceful_shutdown(shutdown).await?;
     sweeper.abort();
     trigger_worker.abort();

@@ -1048,6 +1048,52 @@ impl Tx {
     }
 }
 
+/// What the server's `/metrics` shows about the store.
+impl Tx {
+    /// Counts for `/metrics`; instances not heard from since `live_since` (epoch ms) count as lost.
+    pub async fn metrics_snapshot(&mut self, live_since: i64) -> Result<MetricsSnapshot> {
+        let deployments: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, COUNT(*) FROM deployments GROUP BY status ORDER BY status")
+                .fetch_all(self.conn())
+                .await?;
+        let (targets_pending,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM deployment_targets t JOIN deployments d ON d.id = t.deployment_id \
+             WHERE t.status = 'Pending' AND d.status IN ('Created', 'InProgress')",
+        )
+        .fetch_one(self.conn())
+        .await?;
+        let events: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT e.status, COUNT(*) FROM lifecycle_events e JOIN deployment_targets t \
+             ON t.deployment_id = e.deployment_id AND t.instance_name = e.instance_name \
+             WHERE t.status = 'InProgress' AND e.status IN ('Pending', 'InProgress') GROUP BY e.status",
+        )
+        .fetch_all(self.conn())
+        .await?;
+        let count = |status: &str| events.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
+        let (trigger_deliveries_pending,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM trigger_deliveries WHERE delivered_time IS NULL")
+                .fetch_one(self.conn())
+                .await?;
+        let (instances_live, instances_lost): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN last_seen >= $1 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN last_seen >= $1 THEN 0 ELSE 1 END), 0) \
+             FROM instances WHERE deregister_time IS NULL",
+        )
+        .bind(live_since)
+        .fetch_one(self.conn())
+        .await?;
+        Ok(MetricsSnapshot {
+            deployments,
+            targets_pending,
+            events_ready: count("Pending"),
+            events_running: count("InProgress"),
+            trigger_deliveries_pending,
+            instances_live,
+            instances_lost,
+        })
+    }
+}
+
 /// Streamed hook output: each event's log as contiguous pieces, and a cursor across the deployment's hosts.
 impl Tx {
     /// Where the stored pieces of an event's log end (its byte length so far).

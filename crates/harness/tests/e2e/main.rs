@@ -17,6 +17,7 @@ mod hostile;
 mod install;
 mod local;
 mod logs;
+mod metrics;
 mod rollback;
 mod s3;
 mod safety;
