@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{appspec, deploy, dev, local, manage, push, read};
+use crate::commands::{apply, appspec, deploy, dev, local, manage, push, read};
 
 /// Where the CLI looks for the server unless told otherwise.
 pub(crate) const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8700";
@@ -48,6 +48,9 @@ pub(crate) enum Command {
     CreateDeploymentGroup(manage::CreateDeploymentGroupArgs),
     /// Create a deployment configuration (how many hosts must stay healthy).
     CreateDeploymentConfig(manage::CreateDeploymentConfigArgs),
+    /// Create or update deployment configurations, applications and deployment groups from a YAML or TOML file.
+    #[command(after_help = apply::AFTER_HELP)]
+    Apply(apply::ApplyArgs),
     /// Stop a deployment that is in progress.
     StopDeployment(manage::StopDeploymentArgs),
     /// List applications, or show one.

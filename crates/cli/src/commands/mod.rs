@@ -1,5 +1,6 @@
 //! The commands, one module per group, and the API client wrapper they share.
 
+pub(crate) mod apply;
 pub(crate) mod appspec;
 pub(crate) mod deploy;
 pub(crate) mod dev;
@@ -26,6 +27,7 @@ pub(crate) async fn run(cli: Cli) -> CliResult<()> {
         Command::CreateApplication(args) => manage::create_application(&api, args).await,
         Command::CreateDeploymentGroup(args) => manage::create_deployment_group(&api, args).await,
         Command::CreateDeploymentConfig(args) => manage::create_deployment_config(&api, args).await,
+        Command::Apply(args) => apply::run(&api, args).await,
         Command::StopDeployment(args) => manage::stop_deployment(&api, args).await,
         Command::Applications(command) => read::applications(&api, command).await,
         Command::Groups(command) => read::groups(&api, command).await,

@@ -4,6 +4,7 @@
 
 mod agent_features;
 mod alarms;
+mod apply;
 mod autoupdate;
 mod cli;
 mod compat_doc;
