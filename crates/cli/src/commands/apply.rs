@@ -180,7 +180,7 @@ fn list(value: Option<&Value>, path: &str, problems: &mut Vec<String>) -> Vec<Va
 }
 
 fn require_name(value: &Value, field: &str, path: &str, problems: &mut Vec<String>) {
-    if !value[field].as_str().is_some_and(|name| !name.is_empty()) {
+    if value[field].as_str().is_none_or(str::is_empty) {
         problems.push(format!("{path}.{field}: required"));
     }
 }
