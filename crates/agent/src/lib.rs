@@ -17,6 +17,7 @@
 //! - [`command`]: the command path shared by the runner and local runs (skip a command that ran, tracking file,
 //!   executor, stored outcome);
 //! - [`local`]: `cutover local`, a deployment of a bundle on this host without a server, through [`command`];
+//! - [`revision`]: what a revision would install, computed without touching the host (for deployment plans);
 //! - [`executor`]: runs one command ([`executor::Executor::run_event`]), no network; what the tests drive; runs the
 //!   `OnFailure` hook when an event fails;
 //! - [`bundle`]: DownloadBundle (reuse a verified local bundle, prune, fetch, verify, extract, unwrap) and the
@@ -45,6 +46,7 @@ mod livelog;
 pub mod local;
 pub mod monitoring;
 mod proctree;
+pub mod revision;
 pub mod runner;
 mod script;
 pub mod state;

@@ -224,3 +224,88 @@ pub struct LogChunk {
     pub lifecycle_event: String,
     pub text: String,
 }
+
+/// `POST /v1/deployment-plans`: what CreateDeployment would do with these inputs now, without doing it.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct PlanRequest {
+    pub application_name: String,
+    pub deployment_group_name: String,
+    /// The revision to deploy; the group's target revision when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<crate::codedeploy::RevisionLocation>,
+    /// The deployment configuration; the group's when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_config_name: Option<String>,
+    #[serde(default)]
+    pub update_outdated_instances_only: bool,
+}
+
+/// The plan of a deployment: its targets in dispatch order, its batches, each host's last installed revision, and
+/// where an automatic rollback would go.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct DeploymentPlan {
+    pub application_name: String,
+    pub deployment_group_name: String,
+    pub deployment_config_name: String,
+    pub revision: crate::codedeploy::RevisionLocation,
+    /// SHA-256 and type of the bundle agents would download.
+    pub bundle_sha256: String,
+    pub bundle_type: String,
+    /// Hosts that must stay healthy, and how many may be updating (or failed) at once; absent when the deployment
+    /// would fail at once (see `error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_healthy: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_unavailable: Option<u64>,
+    /// Why the deployment would fail as soon as it is created (`NO_INSTANCES`, `HEALTH_CONSTRAINTS_INVALID`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<PlanError>,
+    /// A zonal configuration: hosts go zone by zone (in `targets` order) and `batches` is empty.
+    #[serde(default)]
+    pub zonal: bool,
+    /// The hosts, in the order they are dispatched.
+    pub targets: Vec<PlannedTarget>,
+    /// The hosts started together when every host takes as long as the others (with OneAtATime, and whenever hosts
+    /// finish in order, exactly the order of execution): a host starts as soon as one of the batch before finishes.
+    pub batches: Vec<Vec<String>>,
+    pub rollback: PlannedRollback,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+pub struct PlanError {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct PlannedTarget {
+    pub instance_name: String,
+    /// False when the host's last deployment in the group failed, or it was never deployed to: it goes first.
+    pub healthy: bool,
+    /// `Current`, `Old` or `Unknown`: whether it runs the revision being deployed.
+    pub revision_health: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+    /// The group's last successful Install on this host: where ApplicationStop takes its scripts from, and what
+    /// Install's cleanup removes. Absent when the group never installed anything there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_installed: Option<InstalledRevision>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct InstalledRevision {
+    pub deployment_id: String,
+    pub revision: crate::codedeploy::RevisionLocation,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct PlannedRollback {
+    /// The events that would roll the deployment back (`DEPLOYMENT_FAILURE`, …); empty when automatic rollback is
+    /// off.
+    pub events: Vec<String>,
+    /// The group's last successful deployment, whose revision a rollback redeploys; absent when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<crate::codedeploy::RevisionLocation>,
+}

@@ -84,9 +84,20 @@ impl ApiClient {
     /// `GET {endpoint}{path_and_query}` of one of Cutover's own JSON reads (`/v1/...`). Errors come back as
     /// [`ApiClientError::Api`] with the server's error code.
     pub async fn get_json<O: DeserializeOwned>(&self, path_and_query: &str) -> Result<O, ApiClientError> {
-        let response = self
-            .http
-            .get(format!("{}{path_and_query}", self.endpoint))
+        self.v1(self.http.get(format!("{}{path_and_query}", self.endpoint))).await
+    }
+
+    /// `POST {endpoint}{path}` with a JSON body, to one of Cutover's own endpoints (`/v1/...`).
+    pub async fn post_json<I: Serialize, O: DeserializeOwned>(
+        &self,
+        path: &str,
+        input: &I,
+    ) -> Result<O, ApiClientError> {
+        self.v1(self.http.post(format!("{}{path}", self.endpoint)).json(input)).await
+    }
+
+    async fn v1<O: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<O, ApiClientError> {
+        let response = request
             .send()
             .await
             .map_err(|source| ApiClientError::Transport { endpoint: self.endpoint.clone(), source })?;
@@ -107,6 +118,33 @@ impl ApiClient {
         }
         serde_json::from_slice(&bytes)
             .map_err(|error| ApiClientError::Protocol(format!("{error} in {}", String::from_utf8_lossy(&bytes))))
+    }
+
+    /// Downloads an object of the embedded revision store (`GET /{bucket}/{key}`, a version if given).
+    pub async fn get_object(&self, bucket: &str, key: &str, version: Option<&str>) -> Result<Vec<u8>, ApiClientError> {
+        let mut url = format!("{}/{bucket}/{key}", self.endpoint);
+        if let Some(version) = version {
+            // Version ids are the store's own (hex and dashes): nothing to escape.
+            url.push_str(&format!("?versionId={version}"));
+        }
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|source| ApiClientError::Transport { endpoint: self.endpoint.clone(), source })?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|source| ApiClientError::Transport { endpoint: self.endpoint.clone(), source })?;
+        if !status.is_success() {
+            return Err(ApiClientError::Protocol(format!(
+                "downloading s3://{bucket}/{key} failed with HTTP {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            )));
+        }
+        Ok(bytes.to_vec())
     }
 
     /// Uploads a bundle to the embedded revision store at `bucket/key`; returns its ETag (the sha256, hex).

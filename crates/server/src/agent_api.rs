@@ -34,7 +34,7 @@ pub(crate) fn routes() -> Router<AppState> {
 
 /// Errors of the agent protocol, answered as `AgentError` JSON.
 #[derive(Debug)]
-pub(crate) struct AgentApiError(StatusCode, &'static str, String);
+pub(crate) struct AgentApiError(pub(crate) StatusCode, pub(crate) &'static str, pub(crate) String);
 
 impl From<StoreError> for AgentApiError {
     fn from(error: StoreError) -> Self {

@@ -16,6 +16,7 @@ pub mod error;
 mod git;
 pub mod monitoring;
 pub mod orchestrator;
+mod plan;
 mod s3;
 mod triggers;
 mod wake;
@@ -158,6 +159,7 @@ pub fn app(state: AppState) -> Router {
         .route("/agent/{*rest}", any(s3::reserved))
         .route("/v1/deployments/{deployment_id}/instances/{instance_name}/logs", get(agent_api::instance_logs))
         .route("/v1/deployments/{deployment_id}/logs", get(agent_api::deployment_logs))
+        .route("/v1/deployment-plans", post(plan::plan))
         .route("/v1", any(s3::reserved))
         .route("/v1/{*rest}", any(s3::reserved))
         .fallback(s3::serve)

@@ -531,7 +531,7 @@ async fn start_rollback(
     Ok(Some(id))
 }
 
-fn start_failure_message(code: DeploymentErrorCode, n: u64, rule: &MinimumHealthyHosts) -> String {
+pub(crate) fn start_failure_message(code: DeploymentErrorCode, n: u64, rule: &MinimumHealthyHosts) -> String {
     match code {
         DeploymentErrorCode::NoInstances => {
             "The deployment failed because no instances were found for your deployment \

@@ -1048,6 +1048,24 @@ impl Tx {
     }
 }
 
+/// Plans of deployments.
+impl Tx {
+    /// The group's successful Install events, as (instance, deployment id, revision JSON), oldest deployment first:
+    /// the last one per instance is what that host has installed for the group.
+    pub async fn successful_installs(&mut self, deployment_group_id: &str) -> Result<Vec<(String, String, String)>> {
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT e.instance_name, d.id, d.revision FROM lifecycle_events e \
+             JOIN deployments d ON d.id = e.deployment_id \
+             WHERE d.deployment_group_id = $1 AND e.name = 'Install' AND e.status = 'Succeeded' \
+             ORDER BY d.create_time, d.id",
+        )
+        .bind(deployment_group_id)
+        .fetch_all(self.conn())
+        .await?;
+        Ok(rows)
+    }
+}
+
 /// What the server's `/metrics` shows about the store.
 impl Tx {
     /// Counts for `/metrics`; instances not heard from since `live_since` (epoch ms) count as lost.

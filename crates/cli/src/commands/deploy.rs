@@ -39,6 +39,9 @@ pub(crate) struct DeployCommand {
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum DeploySubcommand {
+    /// Show what a deployment would do now, without starting it: batches, hooks per host, files, rollback target.
+    #[command(after_help = super::plan::AFTER_HELP)]
+    Plan(super::plan::PlanArgs),
     /// Print the hook output of a deployment from every host; with -f, follow it live until the deployment ends.
     #[command(after_help = super::logs::AFTER_HELP)]
     Logs(super::logs::LogsArgs),
@@ -48,6 +51,7 @@ pub(crate) enum DeploySubcommand {
 pub(crate) async fn command(api: &Api, command: DeployCommand) -> CliResult<()> {
     match (command.command, command.args) {
         (Some(DeploySubcommand::Logs(args)), _) => super::logs::run(api, args).await,
+        (Some(DeploySubcommand::Plan(args)), _) => super::plan::run(api, args).await,
         (None, Some(args)) => run(api, args).await,
         (None, None) => Err(CliError::user("cutover deploy needs --application-name and --deployment-group-name")),
     }
@@ -127,17 +131,26 @@ pub(crate) async fn run(api: &Api, args: DeployArgs) -> CliResult<()> {
 
 /// The revision given by `--revision` or `--s3-location`, if any.
 fn revision_arg(args: &DeployArgs) -> CliResult<Option<wire::RevisionLocation>> {
-    if let Some(text) = &args.revision {
+    revision_from(args.revision.as_deref(), args.s3_location.as_deref(), args.bundle_type)
+}
+
+/// A revision from `--revision` (JSON, `@FILE`) or `--s3-location BUCKET/KEY` (with `--bundle-type`), if any.
+pub(crate) fn revision_from(
+    revision: Option<&str>,
+    s3_location: Option<&str>,
+    bundle_type: Option<BundleType>,
+) -> CliResult<Option<wire::RevisionLocation>> {
+    if let Some(text) = revision {
         return parse_revision(text).map(Some);
     }
-    let Some(location) = &args.s3_location else {
+    let Some(location) = s3_location else {
         return Ok(None);
     };
     let path = location.strip_prefix("s3://").unwrap_or(location);
     let Some((bucket, key)) = path.split_once('/').filter(|(bucket, key)| !bucket.is_empty() && !key.is_empty()) else {
         return Err(CliError::user(format!("--s3-location must be BUCKET/KEY, got {location:?}")));
     };
-    let bundle_type = match args.bundle_type.or_else(|| BundleType::from_key(key)) {
+    let bundle_type = match bundle_type.or_else(|| BundleType::from_key(key)) {
         Some(bundle_type) => bundle_type,
         None => {
             return Err(CliError::user(format!("cannot tell the bundle type of {key:?} from its extension"))

@@ -7,6 +7,7 @@ pub(crate) mod dev;
 pub(crate) mod local;
 pub(crate) mod logs;
 pub(crate) mod manage;
+pub(crate) mod plan;
 pub(crate) mod push;
 pub(crate) mod read;
 

@@ -19,6 +19,7 @@ mod install;
 mod local;
 mod logs;
 mod metrics;
+mod plan;
 mod rollback;
 mod s3;
 mod safety;

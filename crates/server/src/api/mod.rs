@@ -6,12 +6,12 @@
 
 mod applications;
 mod configs;
-mod deployments;
-mod groups;
+pub(crate) mod deployments;
+pub(crate) mod groups;
 mod instances;
 mod integrations;
 mod other_types;
-mod revisions;
+pub(crate) mod revisions;
 mod tags;
 
 use std::future::Future;
