@@ -1,6 +1,8 @@
 //! Command-line flags and the agent's configuration.
 //!
-//! The flags are a contract other scripts depend on:
+//! Every flag can also be given as an environment variable, `CUTOVER_AGENT_<FLAG>` (e.g. `CUTOVER_AGENT_SERVER`,
+//! `CUTOVER_AGENT_TAGS`): the packaged systemd unit reads them from `/etc/cutover/agent.env`. A flag wins over its
+//! variable. The flags are a contract other scripts depend on:
 //! `cutover-agent --server URL --name NAME [--tags k=v[,k=v…]] --root DIR [--max-revisions N] [--poll-wait-ms MS]
 //! [--kill-grace-ms MS] [--heartbeat-ms MS] [--max-concurrent-commands N] [--destination-root DIR]`.
 
@@ -19,44 +21,44 @@ pub const MIN_HEARTBEAT_MS: u64 = 100;
 #[command(name = "cutover-agent", version, about)]
 pub struct Cli {
     /// Server URL, e.g. `http://deploy.example.com:8080`
-    #[arg(long)]
+    #[arg(long, env = "CUTOVER_AGENT_SERVER")]
     pub server: String,
     /// Name of this instance (registered as an on-premises instance)
-    #[arg(long)]
+    #[arg(long, env = "CUTOVER_AGENT_NAME")]
     pub name: String,
     /// Tags to set on the instance: k=v[,k=v...]
-    #[arg(long, default_value = "")]
+    #[arg(long, env = "CUTOVER_AGENT_TAGS", default_value = "")]
     pub tags: String,
     /// State directory (CodeDeploy's deployment-root)
-    #[arg(long)]
+    #[arg(long, env = "CUTOVER_AGENT_ROOT")]
     pub root: PathBuf,
     /// Revisions kept per deployment group, besides the current one
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "CUTOVER_AGENT_MAX_REVISIONS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_revisions: u64,
     /// How long the server may hold a poll when there is no work, in milliseconds
-    #[arg(long, default_value_t = 50_000)]
+    #[arg(long, env = "CUTOVER_AGENT_POLL_WAIT_MS", default_value_t = 50_000)]
     pub poll_wait_ms: u64,
     /// Time between SIGTERM and SIGKILL of a timed-out script and the processes it started, in milliseconds
-    #[arg(long, default_value_t = 5_000)]
+    #[arg(long, env = "CUTOVER_AGENT_KILL_GRACE_MS", default_value_t = 5_000)]
     pub kill_grace_ms: u64,
     /// Time between two heartbeats while a command runs, in milliseconds (at least 100). Keep it well below the
     /// server's --agent-lease-secs, or the server fails long-running events as lost
-    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(MIN_HEARTBEAT_MS..))]
+    #[arg(long, env = "CUTOVER_AGENT_HEARTBEAT_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(MIN_HEARTBEAT_MS..))]
     pub heartbeat_ms: u64,
     /// Most commands (lifecycle events of different deployments) run at once; at the cap, the agent stops polling
     /// until one of them ends
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "CUTOVER_AGENT_MAX_CONCURRENT_COMMANDS", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_concurrent_commands: u64,
     /// Prefix for every AppSpec destination and permission object (simulates several hosts on one machine)
-    #[arg(long)]
+    #[arg(long, env = "CUTOVER_AGENT_DESTINATION_ROOT")]
     pub destination_root: Option<PathBuf>,
     /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9187; port 0 picks one, written to
     /// ROOT/metrics-listen-addr). Off unless given
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, env = "CUTOVER_AGENT_METRICS_LISTEN", value_name = "ADDR")]
     pub metrics_listen: Option<String>,
     /// Log lines as human-readable text, or as one JSON object per line (with the fields of the enclosing spans,
     /// e.g. deployment_id and instance)
-    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    #[arg(long, env = "CUTOVER_AGENT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 }
 

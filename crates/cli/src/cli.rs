@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{apply, appspec, deploy, dev, local, manage, push, read};
+use crate::commands::{apply, appspec, completions, deploy, dev, local, manage, push, read};
 
 /// Where the CLI looks for the server unless told otherwise.
 pub(crate) const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8700";
@@ -70,6 +70,9 @@ pub(crate) enum Command {
     /// Run a local server and agents, and deploy a sample revision to them (the quickstart).
     #[command(after_help = dev::AFTER_HELP)]
     Dev(dev::DevArgs),
+    /// Print a shell completion script.
+    #[command(after_help = completions::AFTER_HELP)]
+    Completions(completions::CompletionsArgs),
 }
 
 /// `--json`, shared by the commands that print API output.

@@ -2,6 +2,7 @@
 
 pub(crate) mod apply;
 pub(crate) mod appspec;
+pub(crate) mod completions;
 pub(crate) mod deploy;
 pub(crate) mod dev;
 pub(crate) mod local;
@@ -37,6 +38,7 @@ pub(crate) async fn run(cli: Cli) -> CliResult<()> {
         Command::Appspec(command) => appspec::run(command),
         Command::Local(args) => local::run(args).await,
         Command::Dev(args) => dev::run(args).await,
+        Command::Completions(args) => completions::run(args),
     }
 }
 

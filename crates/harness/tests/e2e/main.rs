@@ -19,6 +19,7 @@ mod install;
 mod local;
 mod logs;
 mod metrics;
+mod packaging;
 mod plan;
 mod rollback;
 mod s3;
