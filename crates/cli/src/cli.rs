@@ -86,6 +86,7 @@ pub(crate) struct JsonFlag {
 
 /// The CLI reference (`docs/guide/cli-reference.md`): the full `--help` of every command, generated from the
 /// command definitions, so the document cannot drift from the binary (a test compares them).
+#[cfg(test)]
 pub(crate) fn reference() -> String {
     use clap::CommandFactory;
 
