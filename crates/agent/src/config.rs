@@ -1,6 +1,8 @@
 //! Command-line flags and the agent's configuration.
 //!
-//! The flags are a contract other scripts depend on:
+//! Every flag can also be given as an environment variable, `CUTOVER_AGENT_<FLAG>` (e.g. `CUTOVER_AGENT_SERVER`,
+//! `CUTOVER_AGENT_TAGS`): the packaged systemd unit reads them from `/etc/cutover/agent.env`. A flag wins over its
+//! variable. The flags are a contract other scripts depend on:
 //! `cutover-agent --server URL --name NAME [--tags k=v[,k=v…]] --root DIR [--max-revisions N] [--poll-wait-ms MS]
 //! [--kill-grace-ms MS] [--heartbeat-ms MS] [--max-concurrent-commands N] [--destination-root DIR]
 //! [--enrollment-token-file PATH] [--ca-file PEM] [--allow-setuid] [--hook-pass-env NAME[,NAME…]]`.
@@ -20,52 +22,68 @@ pub const MIN_HEARTBEAT_MS: u64 = 100;
 #[command(name = "cutover-agent", version, about)]
 pub struct Cli {
     /// Server URL, e.g. `http://deploy.example.com:8080`
-    #[arg(long)]
+    #[arg(long, env = "CUTOVER_AGENT_SERVER")]
     pub server: String,
     /// Name of this instance (registered as an on-premises instance)
-    #[arg(long)]
+    #[arg(long, env = "CUTOVER_AGENT_NAME")]
     pub name: String,
     /// Tags to set on the instance: k=v[,k=v...]
-    #[arg(long, default_value = "")]
+    #[arg(long, env = "CUTOVER_AGENT_TAGS", default_value = "")]
     pub tags: String,
     /// State directory (CodeDeploy's deployment-root)
-    #[arg(long)]
+    #[arg(long, env = "CUTOVER_AGENT_ROOT")]
     pub root: PathBuf,
     /// Revisions kept per deployment group, besides the current one
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "CUTOVER_AGENT_MAX_REVISIONS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_revisions: u64,
     /// How long the server may hold a poll when there is no work, in milliseconds
-    #[arg(long, default_value_t = 50_000)]
+    #[arg(long, env = "CUTOVER_AGENT_POLL_WAIT_MS", default_value_t = 50_000)]
     pub poll_wait_ms: u64,
     /// Time between SIGTERM and SIGKILL of a timed-out script and the processes it started, in milliseconds
-    #[arg(long, default_value_t = 5_000)]
+    #[arg(long, env = "CUTOVER_AGENT_KILL_GRACE_MS", default_value_t = 5_000)]
     pub kill_grace_ms: u64,
     /// Time between two heartbeats while a command runs, in milliseconds (at least 100). Keep it well below the
     /// server's --agent-lease-secs, or the server fails long-running events as lost
-    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(MIN_HEARTBEAT_MS..))]
+    #[arg(long, env = "CUTOVER_AGENT_HEARTBEAT_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(MIN_HEARTBEAT_MS..))]
     pub heartbeat_ms: u64,
     /// Most commands (lifecycle events of different deployments) run at once; at the cap, the agent stops polling
     /// until one of them ends
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "CUTOVER_AGENT_MAX_CONCURRENT_COMMANDS", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_concurrent_commands: u64,
     /// Prefix for every AppSpec destination and permission object (simulates several hosts on one machine)
-    #[arg(long)]
+    #[arg(long, env = "CUTOVER_AGENT_DESTINATION_ROOT")]
     pub destination_root: Option<PathBuf>,
     /// File holding a join token (the server writes one to DATA_DIR/enrollment-token). Needed on first start only:
     /// the agent enrols with it and then signs with its own key, kept in ROOT/credentials.json
-    #[arg(long)]
+    #[arg(long, env = "CUTOVER_AGENT_ENROLLMENT_TOKEN_FILE")]
     pub enrollment_token_file: Option<PathBuf>,
     /// CA certificates (PEM) to trust for an https server, e.g. the server's generated DATA_DIR/tls/ca.pem
-    #[arg(long)]
+    #[arg(long, env = "CUTOVER_AGENT_CA_FILE")]
     pub ca_file: Option<PathBuf>,
     /// Accept files with the set-user-ID or set-group-ID bit, in bundles and in AppSpec permissions (refused by
     /// default)
-    #[arg(long)]
+    #[arg(long, env = "CUTOVER_AGENT_ALLOW_SETUID")]
     pub allow_setuid: bool,
     /// Variables of the agent's own environment that hook scripts get too: NAME[,NAME...] (e.g. http_proxy).
     /// Hooks see only the documented variables otherwise (docs/security.md)
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, env = "CUTOVER_AGENT_HOOK_PASS_ENV", value_delimiter = ',')]
     pub hook_pass_env: Vec<String>,
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9187; port 0 picks one, written to
+    /// ROOT/metrics-listen-addr). Off unless given
+    #[arg(long, env = "CUTOVER_AGENT_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
+    /// Log lines as human-readable text, or as one JSON object per line (with the fields of the enclosing spans,
+    /// e.g. deployment_id and instance)
+    #[arg(long, env = "CUTOVER_AGENT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// The format of log lines on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 impl Cli {
@@ -86,6 +104,8 @@ impl Cli {
             ca_file: self.ca_file,
             extract_limits: ExtractLimits { allow_setuid: self.allow_setuid, ..ExtractLimits::default() },
             hook_env: pass_env(&self.hook_pass_env)?,
+            metrics_listen: self.metrics_listen,
+            log_format: self.log_format,
             ..AgentConfig::default()
         };
         config.validate()?;
@@ -121,6 +141,9 @@ pub struct AgentConfig {
     pub ca_file: Option<PathBuf>,
     /// Variables every hook gets besides the documented ones (`--hook-pass-env`, resolved at start).
     pub hook_env: Vec<(String, String)>,
+    /// Where to serve `/metrics` (`--metrics-listen`); `None`: nowhere.
+    pub metrics_listen: Option<String>,
+    pub log_format: LogFormat,
 }
 
 impl Default for AgentConfig {
@@ -141,6 +164,8 @@ impl Default for AgentConfig {
             enrollment_token_file: None,
             ca_file: None,
             hook_env: Vec::new(),
+            metrics_listen: None,
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -162,7 +187,7 @@ impl AgentConfig {
 }
 
 /// The agent's own values of the variables named by `--hook-pass-env` (unset ones are left out).
-fn pass_env(names: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+pub fn pass_env(names: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     let mut env = Vec::new();
     for name in names.iter().map(|name| name.trim()).filter(|name| !name.is_empty()) {
         anyhow::ensure!(!name.contains('='), "--hook-pass-env takes variable names, got {name:?}");

@@ -12,13 +12,13 @@
 //! line, under the agent's root like the bundle itself), so later events of the deployment, and an agent restarted
 //! in between, redact them too. What was logged before the mask was added stays as it was.
 //!
+//! A [`LineObserver`] given to [`EventLog::new`] sees every line as it is logged (formatted as in memory), in order:
+//! the runner streams them to the server while the event runs, `cutover local` prints them.
+//!
 //! Commands of different deployments run at once, and all of them write the deployments log: each line is written
 //! whole, with one `write` to a file opened in append mode, under a process-wide lock, so lines of concurrent events
 //! never interleave or overwrite each other. `scripts.log` is per deployment, and a deployment runs one event at a
 //! time.
-//!
-//! While the event runs, its lines are also queued in a [`LogStream`], which the command's heartbeats send to the
-//! server so the log can be watched live (the full log sent with the result replaces what was streamed).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -26,9 +26,6 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
-
-use cutover_api_types::agent::LogPiece;
-use tokio::sync::Notify;
 
 use crate::util::{tail_str, utc_millis, utc_seconds};
 
@@ -40,10 +37,15 @@ pub(crate) const LOG_TAIL: usize = 4096;
 /// What a masked secret is replaced with.
 const REDACTED: &str = "***";
 
+/// Sees each line of an event's log as it is written (`YYYY-MM-DD HH:MM:SS <message>\n`). Called with the log's lock
+/// held, so lines arrive in order: it must be quick and must not log to the same event.
+pub type LineObserver = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Held while a line is appended to the deployments log, which every running command writes.
 static DEPLOYMENTS_LOG: Mutex<()> = Mutex::new(());
 
-const HEAD_CAP: usize = MAX_EVENT_LOG / 2;
+/// The head of the log kept whole: the first lines of an event, up to this many bytes, are its log's exact prefix.
+pub(crate) const HEAD_CAP: usize = MAX_EVENT_LOG / 2;
 const TAIL_CAP: usize = MAX_EVENT_LOG / 2 - 128;
 
 /// The log of one event; cheap to clone (shared).
@@ -52,7 +54,6 @@ pub(crate) struct EventLog {
     inner: Arc<Mutex<Inner>>,
 }
 
-#[derive(Debug)]
 struct Inner {
     deployment_id: String,
     /// Opened on the first line, so that an event that logs nothing creates no `scripts.log`.
@@ -63,16 +64,22 @@ struct Inner {
     tail: String,
     omitted: u64,
     warned: bool,
-    stream: Option<LogStream>,
     /// Secrets to redact, longest first (so that a secret containing another is hidden whole).
     masks: Vec<String>,
     /// Where the deployment's masks are kept (`<deployment dir>/masks`).
     masks_file: Option<PathBuf>,
+    observer: Option<LineObserver>,
 }
 
 impl EventLog {
-    /// A log for `deployment_id`, writing to `deployments_log` and, when given, to `scripts_log`.
-    pub(crate) fn new(deployment_id: &str, deployments_log: &Path, scripts_log: Option<PathBuf>) -> Self {
+    /// A log for `deployment_id`, writing to `deployments_log` and, when given, to `scripts_log`; `observer` sees
+    /// every line.
+    pub(crate) fn new(
+        deployment_id: &str,
+        deployments_log: &Path,
+        scripts_log: Option<PathBuf>,
+        observer: Option<LineObserver>,
+    ) -> Self {
         let inner = Inner {
             deployment_id: deployment_id.to_owned(),
             scripts_log_path: scripts_log,
@@ -82,17 +89,11 @@ impl EventLog {
             tail: String::new(),
             omitted: 0,
             warned: false,
-            stream: None,
             masks: Vec::new(),
             masks_file: None,
+            observer,
         };
         Self { inner: Arc::new(Mutex::new(inner)) }
-    }
-
-    /// Also queues every line in `stream`, for the server's live view.
-    pub(crate) fn streaming_to(self, stream: Option<&LogStream>) -> Self {
-        self.lock().stream = stream.cloned();
-        self
     }
 
     /// Redacts the masks recorded in `masks_file` (the deployment's), and records the ones added later there.
@@ -156,8 +157,8 @@ impl EventLog {
             tracing::warn!("cannot write to the deployment logs");
         }
         inner.push(&formatted);
-        if let Some(stream) = &inner.stream {
-            stream.push(&formatted);
+        if let Some(observer) = &inner.observer {
+            observer(&formatted);
         }
     }
 
@@ -184,77 +185,9 @@ impl EventLog {
     }
 }
 
-/// The lines of a running event the server has not acknowledged yet, sent with the command's heartbeats.
-///
-/// Offsets count the bytes streamed so far, so a piece sent again after a lost acknowledgement is recognised by the
-/// server. At most [`MAX_EVENT_LOG`] bytes are streamed per event: past that one line says the rest comes with the
-/// result.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct LogStream {
-    inner: Arc<Mutex<StreamInner>>,
-    output: Arc<Notify>,
-}
-
-#[derive(Debug, Default)]
-struct StreamInner {
-    acknowledged: u64,
-    pending: String,
-    full: bool,
-}
-
-const STREAM_FULL: &str = "[agent] the live log stops here; the whole log arrives when the event ends\n";
-
-impl LogStream {
-    fn push(&self, text: &str) {
-        let mut inner = self.lock();
-        if inner.full {
-            return;
-        }
-        if inner.acknowledged as usize + inner.pending.len() + text.len() + STREAM_FULL.len() > MAX_EVENT_LOG {
-            inner.full = true;
-            inner.pending.push_str(STREAM_FULL);
-        } else {
-            inner.pending.push_str(text);
-        }
-        drop(inner);
-        self.output.notify_one();
-    }
-
-    /// The next piece to send (at most `max` bytes), or None when the server has everything.
-    pub(crate) fn next_piece(&self, max: usize) -> Option<LogPiece> {
-        let inner = self.lock();
-        if inner.pending.is_empty() {
-            return None;
-        }
-        let mut end = inner.pending.len().min(max.max(4));
-        while !inner.pending.is_char_boundary(end) {
-            end -= 1;
-        }
-        Some(LogPiece { offset: inner.acknowledged, text: inner.pending[..end].to_owned() })
-    }
-
-    /// Drops a piece the server acknowledged; wakes [`LogStream::output`] again if more is queued.
-    pub(crate) fn acknowledge(&self, piece: &LogPiece) {
-        let mut inner = self.lock();
-        if piece.offset != inner.acknowledged || !inner.pending.starts_with(&piece.text) {
-            return;
-        }
-        inner.pending.drain(..piece.text.len());
-        inner.acknowledged += piece.text.len() as u64;
-        let more = !inner.pending.is_empty();
-        drop(inner);
-        if more {
-            self.output.notify_one();
-        }
-    }
-
-    /// Resolves when lines were queued since the last call.
-    pub(crate) async fn output(&self) {
-        self.output.notified().await;
-    }
-
-    fn lock(&self) -> MutexGuard<'_, StreamInner> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventLog").field("deployment_id", &self.deployment_id).finish_non_exhaustive()
     }
 }
 
@@ -307,7 +240,7 @@ mod tests {
     #[test]
     fn long_logs_keep_head_and_tail() {
         let dir = tempfile::tempdir().unwrap();
-        let log = EventLog::new("d-1", &dir.path().join("deployments.log"), Some(dir.path().join("scripts.log")));
+        let log = EventLog::new("d-1", &dir.path().join("deployments.log"), Some(dir.path().join("scripts.log")), None);
         let line = "x".repeat(1000);
         for _ in 0..3000 {
             log.line(&line);
@@ -325,40 +258,11 @@ mod tests {
     }
 
     #[test]
-    fn streamed_pieces_are_dropped_only_when_acknowledged() {
-        let dir = tempfile::tempdir().unwrap();
-        let stream = LogStream::default();
-        let log = EventLog::new("d-1", &dir.path().join("deployments.log"), None).streaming_to(Some(&stream));
-        assert_eq!(stream.next_piece(1024), None);
-        log.line("first");
-        log.line("second");
-        let piece = stream.next_piece(1024).unwrap();
-        assert_eq!(piece.offset, 0);
-        assert!(piece.text.contains(" first\n") && piece.text.ends_with(" second\n"), "{piece:?}");
-        // Not acknowledged (the heartbeat failed): the same piece, plus what came since, is sent again.
-        log.line("third");
-        let again = stream.next_piece(1024).unwrap();
-        assert_eq!(again.offset, 0);
-        assert!(again.text.starts_with(&piece.text) && again.text.ends_with(" third\n"));
-        stream.acknowledge(&again);
-        assert_eq!(stream.next_piece(1024), None);
-        log.line("fourth");
-        let next = stream.next_piece(1024).unwrap();
-        assert_eq!(next.offset, again.text.len() as u64);
-        // Pieces are capped, on a char boundary, and what is left stays queued.
-        let small = stream.next_piece(10).unwrap();
-        assert_eq!(small.text.len(), 10);
-        stream.acknowledge(&small);
-        assert_eq!(stream.next_piece(1024).unwrap().offset, next.offset + 10);
-        assert_eq!(log.contents().len() as u64, next.offset + next.text.len() as u64);
-    }
-
-    #[test]
     fn masks_redact_later_lines_everywhere_and_persist_for_the_deployment() {
         let dir = tempfile::tempdir().unwrap();
         let (deployments, scripts, masks) =
             (dir.path().join("deployments.log"), dir.path().join("scripts.log"), dir.path().join("d/masks"));
-        let log = EventLog::new("d-1", &deployments, Some(scripts.clone())).with_masks(masks.clone());
+        let log = EventLog::new("d-1", &deployments, Some(scripts.clone()), None).with_masks(masks.clone());
         log.line("before: hunter2");
         log.add_mask("hunter2");
         log.add_mask("hunter2-long");
@@ -372,7 +276,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(fs::metadata(&masks).unwrap().permissions().mode() & 0o777, 0o600);
         // A later event of the same deployment redacts them from its first line.
-        let next = EventLog::new("d-1", &deployments, Some(scripts.clone())).with_masks(masks);
+        let next = EventLog::new("d-1", &deployments, Some(scripts.clone()), None).with_masks(masks);
         next.line("again hunter2-long");
         assert!(next.contents().ends_with(" again ***\n"), "{}", next.contents());
         assert!(fs::read_to_string(&scripts).unwrap().ends_with(" again ***\n"));
@@ -388,7 +292,7 @@ mod tests {
             for deployment in 0..4 {
                 let (shared, line) = (&shared, &line);
                 scope.spawn(move || {
-                    let log = EventLog::new(&format!("d-{deployment}"), shared, None);
+                    let log = EventLog::new(&format!("d-{deployment}"), shared, None, None);
                     for _ in 0..100 {
                         log.line(line);
                     }

@@ -43,7 +43,7 @@ use serde::{Deserialize, Serialize};
 use crate::archive::ExtractLimits;
 use crate::bundle::{self, Fetch};
 use crate::error::{Error, SUCCESS};
-use crate::eventlog::{EventLog, LogStream};
+use crate::eventlog::{EventLog, LineObserver};
 use crate::install;
 use crate::layout::Layout;
 use crate::script::{self, ScriptRun};
@@ -158,25 +158,29 @@ impl Executor {
     /// Runs one command to completion and returns its outcome. Never panics on bad input; every failure becomes
     /// a failed outcome with CodeDeploy diagnostics.
     pub async fn run_event(&self, command: &HostCommand) -> EventOutcome {
-        self.run_event_tracked(command, None, None).await
+        self.run_event_tracked(command, None).await
     }
 
     /// [`Executor::run_event`], naming each hook script in `tracking` (the command's tracking record) while it runs,
-    /// so that an agent restarted after a crash can kill it, and queuing every log line in `stream` (live log).
-    pub(crate) async fn run_event_tracked(
+    /// so that an agent restarted after a crash can kill it.
+    pub async fn run_event_tracked(&self, command: &HostCommand, tracking: Option<&TrackingRecord>) -> EventOutcome {
+        self.run_event_observed(command, tracking, None).await
+    }
+
+    /// [`Executor::run_event_tracked`], with `observer` seeing every line of the event's log as it is written.
+    pub async fn run_event_observed(
         &self,
         command: &HostCommand,
         tracking: Option<&TrackingRecord>,
-        stream: Option<&LogStream>,
+        observer: Option<LineObserver>,
     ) -> EventOutcome {
         let start_time_ms = now_ms();
         let deployment = &command.deployment;
         let event = command.lifecycle_event.parse::<LifecycleEvent>().ok();
         let deployment_dir = self.layout.deployment_dir(&deployment.deployment_group_id, &deployment.deployment_id);
         let scripts_log = event.filter(|e| e.accepts_scripts()).map(|_| Layout::scripts_log(&deployment_dir));
-        let log = EventLog::new(&deployment.deployment_id, &self.layout.deployments_log(), scripts_log)
-            .with_masks(Layout::masks_file(&deployment_dir))
-            .streaming_to(stream);
+        let log = EventLog::new(&deployment.deployment_id, &self.layout.deployments_log(), scripts_log, observer)
+            .with_masks(Layout::masks_file(&deployment_dir));
         tracing::info!(command_id = %command.command_id, event = %command.lifecycle_event, "running command");
 
         let result = match event {

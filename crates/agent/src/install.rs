@@ -168,6 +168,44 @@ pub(crate) fn install(
     Ok(summary)
 }
 
+/// The files and symlinks an Install of the revision in `archive` creates, planned by this module's own planner
+/// against `empty_root` (an empty directory standing for the host's `/`): (path on the host, source in the revision,
+/// the mode a `permissions` entry sets, if any). Used by deployment plans; nothing is written.
+pub(crate) fn planned_files(
+    archive: &Path,
+    appspec: &AppSpec,
+    empty_root: &Path,
+) -> Result<Vec<(PathBuf, PathBuf, Option<u32>)>, Error> {
+    // Plans never refuse setuid modes: they only report what an install would do.
+    let options = InstallOptions { destination_root: Some(empty_root), allow_setuid: true };
+    let mut planner = Planner::new(archive.to_path_buf(), FileExistsBehavior::Overwrite, &options);
+    for mapping in &appspec.files {
+        planner.add_mapping(&mapping.source, &mapping.destination)?;
+    }
+    for permission in &appspec.permissions {
+        planner.add_permission(permission)?;
+    }
+    let on_host = |path: &Path| Path::new("/").join(path.strip_prefix(empty_root).unwrap_or(path));
+    let mut modes: HashMap<PathBuf, u32> = HashMap::new();
+    for instruction in &planner.instructions {
+        if let Instruction::Chmod { mode, file } = instruction
+            && let Ok(mode) = u32::from_str_radix(mode, 8)
+        {
+            modes.insert(file.clone(), mode);
+        }
+    }
+    Ok(planner
+        .instructions
+        .iter()
+        .filter_map(|instruction| match instruction {
+            Instruction::Copy { source, destination } => {
+                Some((on_host(destination), source.clone(), modes.get(destination).copied()))
+            }
+            _ => None,
+        })
+        .collect())
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Cleanup
 

@@ -15,6 +15,10 @@
 //! Module map:
 //! - [`runner`] (re-exported as [`run`]): register, crash recovery, the poll loop that runs each command in its own
 //!   task (concurrency cap, running commands named in every poll), report, heartbeats, shutdown;
+//! - [`command`]: the command path shared by the runner and local runs (skip a command that ran, tracking file,
+//!   executor, stored outcome);
+//! - [`local`]: `cutover local`, a deployment of a bundle on this host without a server, through [`command`];
+//! - [`revision`]: what a revision would install, computed without touching the host (for deployment plans);
 //! - [`executor`]: runs one command ([`executor::Executor::run_event`]), no network; what the tests drive; runs the
 //!   `OnFailure` hook when an event fails;
 //! - [`bundle`]: DownloadBundle (reuse a verified local bundle, prune, fetch, verify, extract, unwrap) and the
@@ -26,11 +30,14 @@
 //!   agent restart when the script was orphaned by a crash;
 //! - [`layout`]: the on-disk layout under `--root`; [`state`]: stored command results and tracking files;
 //! - [`identity`]: the agent's own credential (enrolment with a join token, then signed requests);
+//! - [`monitoring`]: Prometheus metrics on `--metrics-listen`;
 //! - [`config`]: flags and configuration; [`error`]: the event error type and its diagnostics mapping;
+//! - `livelog`: streams a running event's log to the server (bounded, batched, exactly once);
 //! - `eventlog`: the per-event log (`scripts.log`, deployments log, what is sent to the server).
 
 pub mod archive;
 pub mod bundle;
+pub mod command;
 pub mod config;
 pub mod error;
 mod eventlog;
@@ -38,23 +45,33 @@ pub mod executor;
 pub mod identity;
 mod install;
 pub mod layout;
+mod livelog;
+pub mod local;
+pub mod monitoring;
 mod proctree;
+pub mod revision;
 pub mod runner;
 mod script;
 pub mod state;
 mod util;
 
-pub use config::{AgentConfig, Cli};
+pub use config::{AgentConfig, Cli, LogFormat};
 pub use error::Error;
+pub use eventlog::LineObserver;
 pub use executor::{EventOutcome, Executor, ExecutorOptions};
 pub use install::InstallSummary;
 pub use runner::run;
 
-/// Sends `tracing` output to stderr, filtered by `RUST_LOG` (default `info`).
-pub fn init_tracing() {
+/// Sends `tracing` output to stderr in `format`, filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        // One object per line; the fields of the enclosing spans (deployment_id, instance) are listed with it.
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).with_span_list(true).try_init(),
+    };
 }
 
 /// Completes at the first SIGTERM or SIGINT.

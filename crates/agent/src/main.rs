@@ -6,8 +6,9 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    cutover_agent::init_tracing();
-    let config = match cutover_agent::Cli::parse().into_config() {
+    let cli = cutover_agent::Cli::parse();
+    cutover_agent::init_tracing(cli.log_format);
+    let config = match cli.into_config() {
         Ok(config) => config,
         Err(error) => {
             eprintln!("cutover-agent: {error:#}");

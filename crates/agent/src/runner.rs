@@ -27,6 +27,7 @@
 //!   Besides their deployment's files, commands share the deployments log (each line appended whole, see `eventlog`),
 //!   the command store (one file per command) and the destination tree, which Install events change one at a time
 //!   (see [`crate::executor`]); the files of `deployment-instructions` are per deployment group.
+//! - **Stream** the event's log while it runs (see [`crate::livelog`]), flushing what is left before the report.
 //! - **Heartbeat** every `--heartbeat-ms` for each running command (any event, DownloadBundle and Install included),
 //!   from the command's task: the server fails an event whose agent it has not heard from for its agent lease. A
 //!   failed heartbeat is only logged. `command_active: false` (the deployment was stopped, or the server already
@@ -52,15 +53,18 @@ use cutover_client::agent::{AgentClient, AgentClientError, POLL_MARGIN};
 use tokio::sync::watch;
 use tokio::task::{JoinError, JoinSet};
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::bundle::HttpFetch;
+use crate::command::{CommandRunner, Ran};
 use crate::config::AgentConfig;
-use crate::eventlog::LogStream;
 use crate::executor::{EventOutcome, Executor, ExecutorOptions};
 use crate::identity::Identity;
 use crate::layout::Layout;
+use crate::livelog::LiveLog;
+use crate::monitoring;
 use crate::proctree::{self, Tree};
-use crate::state::{CommandStore, Interrupted, RESTART_FAILURE_MESSAGE, ScriptProcess, StoredCommand, Tracking};
+use crate::state::{Interrupted, RESTART_FAILURE_MESSAGE, ScriptProcess, StoredCommand};
 use crate::util::Backoff;
 
 /// Runs the agent until `shutdown` completes (or registration is refused).
@@ -68,6 +72,9 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> any
     config.validate()?;
     std::fs::create_dir_all(&config.root)
         .with_context(|| format!("cannot create the root directory {}", config.root.display()))?;
+    if let Some(listen) = &config.metrics_listen {
+        monitoring::start(listen, &config.root).await?;
+    }
     let identity = Identity::load_or_create(&config.root, &config.name)?;
     let mut client = AgentClient::new(config.server_url.clone())?.with_credentials(identity.credentials());
     if let Some(path) = &config.ca_file {
@@ -90,9 +97,7 @@ pub async fn run(config: AgentConfig, shutdown: impl Future<Output = ()>) -> any
     let (stop, stopped) = watch::channel(false);
     let worker = Arc::new(Worker {
         client: client.clone(),
-        executor,
-        store: CommandStore::new(&layout),
-        tracking: Tracking::new(&layout),
+        commands: CommandRunner::new(executor),
         heartbeat_interval: config.heartbeat_interval,
         stopped,
     });
@@ -140,9 +145,7 @@ struct Running {
 /// What one running command's task needs; shared by all of them.
 struct Worker {
     client: AgentClient,
-    executor: Executor,
-    store: CommandStore,
-    tracking: Tracking,
+    commands: CommandRunner,
     heartbeat_interval: Duration,
     /// True once the agent stops.
     stopped: watch::Receiver<bool>,
@@ -186,7 +189,7 @@ impl<F: Future<Output = ()>> Agent<F> {
             return Ok(());
         }
         self.report_unreported().await;
-        if let Err(error) = self.worker.store.prune() {
+        if let Err(error) = self.worker.commands.store().prune() {
             tracing::warn!(%error, "cannot prune stored command results");
         }
         self.commands_since_prune = 0;
@@ -224,12 +227,15 @@ impl<F: Future<Output = ()>> Agent<F> {
                     poll = None;
                     match *polled {
                         Ok(response) => {
+                            metrics::counter!(monitoring::POLLS).increment(1);
+                            monitoring::server_answered();
                             backoff.reset();
                             if let Some(command) = response.command {
                                 self.accept(command);
                             }
                         }
                         Err(error) => {
+                            metrics::counter!(monitoring::POLL_ERRORS).increment(1);
                             tracing::warn!(%error, "poll failed");
                             if !error.is_retryable() {
                                 // The server may have forgotten this instance: register again (idempotent).
@@ -285,10 +291,22 @@ impl<F: Future<Output = ()>> Agent<F> {
         let deployment = self.deployments.entry(deployment_id.clone()).or_default().clone();
         let worker = self.worker.clone();
         let instance_name = self.instance_name.clone();
-        let task = self.tasks.spawn(async move {
-            let _one_event_of_the_deployment_at_a_time = deployment.lock().await;
-            worker.handle(&instance_name, command).await;
-        });
+        // Every line logged for the command carries its deployment, instance and event.
+        let span = tracing::info_span!(
+            "command",
+            deployment_id = %deployment_id,
+            instance = %instance_name,
+            command_id = %command_id,
+            event = %command.lifecycle_event,
+        );
+        metrics::gauge!(monitoring::COMMANDS_RUNNING).increment(1.0);
+        let task = self.tasks.spawn(
+            async move {
+                let _one_event_of_the_deployment_at_a_time = deployment.lock().await;
+                worker.handle(&instance_name, command).await;
+            }
+            .instrument(span),
+        );
         self.running.insert(task.id(), Running { command_id, deployment_id });
     }
 
@@ -299,6 +317,9 @@ impl<F: Future<Output = ()>> Agent<F> {
             Err(error) => error.id(),
         };
         let running = self.running.remove(&id);
+        if running.is_some() {
+            metrics::gauge!(monitoring::COMMANDS_RUNNING).decrement(1.0);
+        }
         if let Err(error) = joined {
             // Its tracking file (if written) is left behind: the next start reports the command failed.
             let command_id = running.as_ref().map(|running| running.command_id.as_str()).unwrap_or_default();
@@ -309,7 +330,7 @@ impl<F: Future<Output = ()>> Agent<F> {
         self.commands_since_prune += 1;
         if self.commands_since_prune >= PRUNE_EVERY {
             self.commands_since_prune = 0;
-            if let Err(error) = self.worker.store.prune() {
+            if let Err(error) = self.worker.commands.store().prune() {
                 tracing::warn!(%error, "cannot prune stored command results");
             }
         }
@@ -354,6 +375,7 @@ impl<F: Future<Output = ()>> Agent<F> {
                         self.identity.mark_enrolled()?;
                         tracing::info!(instance = %self.config.name, "enrolled with the server; requests are signed from now on");
                     }
+                    monitoring::server_answered();
                     if !response.instance_name.is_empty() {
                         self.instance_name = response.instance_name;
                     }
@@ -374,7 +396,7 @@ impl<F: Future<Output = ()>> Agent<F> {
     /// Deals with the commands a previous run left unfinished: kills the hook script each was running (with what it
     /// started; all of them at once), then stores each as failed (to be reported once registered).
     async fn recover_interrupted(&mut self) {
-        let interrupted = match self.worker.tracking.interrupted() {
+        let interrupted = match self.worker.commands.tracking().interrupted() {
             Ok(interrupted) => interrupted,
             Err(error) => {
                 tracing::error!(%error, "cannot read the ongoing-deployment directory");
@@ -390,7 +412,7 @@ impl<F: Future<Output = ()>> Agent<F> {
             }
         }
         while kills.join_next().await.is_some() {}
-        let (store, tracking) = (&self.worker.store, &self.worker.tracking);
+        let (store, tracking) = (self.worker.commands.store(), self.worker.commands.tracking());
         for command in interrupted {
             if command.stale {
                 tracing::info!(command_id = %command.command_id, "forgetting a tracking file older than 24 hours");
@@ -426,7 +448,7 @@ impl<F: Future<Output = ()>> Agent<F> {
 
     /// Reports the stored outcomes the server has not acknowledged.
     async fn report_unreported(&mut self) {
-        let unreported = match self.worker.store.unreported() {
+        let unreported = match self.worker.commands.store().unreported() {
             Ok(unreported) => unreported,
             Err(error) => {
                 tracing::error!(%error, "cannot read stored command results");
@@ -475,51 +497,32 @@ impl Worker {
     /// Runs one command received from the server (in its own task) and reports its outcome; a command that ran
     /// before has its stored outcome re-reported instead.
     async fn handle(&self, instance_name: &str, command: HostCommand) {
-        match self.store.get(&command.command_id) {
-            Ok(Some(stored)) => {
-                tracing::info!(command_id = %command.command_id, "command already ran; reporting its stored result");
-                self.report(instance_name, &stored).await;
-                return;
-            }
-            Ok(None) => {}
-            Err(error) => tracing::error!(%error, "cannot read stored command results"),
-        }
-        let tracking = match self.tracking.begin(&command.deployment.deployment_id, &command.command_id) {
-            Ok(record) => Some(record),
-            Err(error) => {
-                tracing::error!(%error, "cannot write the tracking file");
-                None
-            }
-        };
-        let outcome = {
-            let stream = LogStream::default();
-            let event = std::pin::pin!(self.executor.run_event_tracked(&command, tracking.as_ref(), Some(&stream)));
-            let beats = std::pin::pin!(heartbeats(
-                &self.client,
-                instance_name,
-                &command.command_id,
-                self.heartbeat_interval,
-                &stream
-            ));
+        let command_id = command.command_id.as_str();
+        let live = LiveLog::new();
+        let alongside = async {
+            let beats = heartbeats(&self.client, instance_name, command_id, self.heartbeat_interval);
+            let streaming = live.stream(&self.client, instance_name, command_id);
             tokio::select! {
-                outcome = event => outcome,
-                never = beats => match never {},
+                never = beats => never,
+                never = streaming => never,
             }
         };
-        let stored = StoredCommand {
-            command_id: command.command_id.clone(),
-            deployment_id: command.deployment.deployment_id.clone(),
-            lifecycle_event: command.lifecycle_event.clone(),
-            outcome,
-            reported: false,
-        };
-        if let Err(error) = self.store.put(&stored) {
-            tracing::error!(%error, "cannot store the command result");
+        match self.commands.run(&command, Some(live.observer()), alongside).await {
+            Ran::Before(stored) => {
+                tracing::info!(%command_id, "command already ran; reporting its stored result");
+                self.report(instance_name, &stored).await;
+            }
+            Ran::Now(stored) => {
+                let labels =
+                    [("event", stored.lifecycle_event.clone()), ("status", stored.outcome.status().to_owned())];
+                let seconds = (stored.outcome.end_time_ms - stored.outcome.start_time_ms).max(0) as f64 / 1000.0;
+                metrics::counter!(monitoring::COMMANDS, &labels).increment(1);
+                metrics::histogram!(monitoring::EVENT_DURATION, &labels).record(seconds);
+                // The last lines go before the result, so that the stream is whole in the order it was written.
+                live.flush(&self.client, instance_name, command_id).await;
+                self.report(instance_name, &stored).await;
+            }
         }
-        if let Some(record) = &tracking {
-            self.tracking.end(record);
-        }
-        self.report(instance_name, &stored).await;
     }
 
     /// Sends a command's outcome until the server answers (or the agent stops, after at least one attempt).
@@ -529,6 +532,7 @@ impl Worker {
         loop {
             match self.client.complete(&request).await {
                 Ok(response) => {
+                    monitoring::server_answered();
                     if !response.accepted {
                         tracing::warn!(command_id = %stored.command_id, "the server no longer knows the command");
                     }
@@ -549,7 +553,7 @@ impl Worker {
         }
         let mut reported = stored.clone();
         reported.reported = true;
-        if let Err(error) = self.store.put(&reported) {
+        if let Err(error) = self.commands.store().put(&reported) {
             tracing::warn!(%error, "cannot mark the command result as reported");
         }
     }
@@ -606,21 +610,10 @@ async fn kill_orphaned_script(command: &Interrupted, script: &ScriptProcess, gra
     }
 }
 
-/// Output gathered into one heartbeat: a script printing line by line costs a few requests a second, not one a line.
-const LOG_BATCH: Duration = Duration::from_millis(200);
-/// Largest piece of live log one heartbeat carries; more is sent by the next beats, at once.
-const LOG_PIECE: usize = 64 * 1024;
-
-/// Sends a heartbeat for `command_id` every `interval`, and soon after the command logs something (with the new
-/// output, see [`LogStream`]), until the caller drops the future (when the command ends). Failures and
+/// Sends a heartbeat for `command_id` every `interval`, until the caller drops the future (when the command ends); the
+/// live log goes separately (`livelog.rs`). Failures and
 /// `command_active: false` are logged once per streak, not at every beat.
-async fn heartbeats(
-    client: &AgentClient,
-    instance_name: &str,
-    command_id: &str,
-    interval: Duration,
-    stream: &LogStream,
-) -> Infallible {
+async fn heartbeats(client: &AgentClient, instance_name: &str, command_id: &str, interval: Duration) -> Infallible {
     // The poll that handed out the command has just renewed the lease: the first beat is due one interval later.
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
     // After a slow heartbeat (up to HEARTBEAT_TIMEOUT), send the next one at once rather than a burst of them.
@@ -628,21 +621,12 @@ async fn heartbeats(
     let mut failing = false;
     let mut inactive = false;
     loop {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            () = stream.output() => tokio::time::sleep(LOG_BATCH).await,
-        }
-        let piece = stream.next_piece(LOG_PIECE);
-        let request = HeartbeatRequest {
-            instance_name: instance_name.to_owned(),
-            command_id: Some(command_id.to_owned()),
-            log: piece.clone(),
-        };
+        ticks.tick().await;
+        let request =
+            HeartbeatRequest { instance_name: instance_name.to_owned(), command_id: Some(command_id.to_owned()) };
         match client.heartbeat(&request).await {
             Ok(response) => {
-                if let Some(piece) = &piece {
-                    stream.acknowledge(piece);
-                }
+                monitoring::server_answered();
                 if failing {
                     tracing::info!(%command_id, "heartbeats reach the server again");
                     failing = false;
@@ -657,10 +641,14 @@ async fn heartbeats(
                 inactive = !response.command_active;
             }
             Err(error) if !failing => {
+                metrics::counter!(monitoring::HEARTBEAT_ERRORS).increment(1);
                 tracing::warn!(%command_id, %error, "heartbeat failed; the server fails the command as lost if this lasts");
                 failing = true;
             }
-            Err(error) => tracing::debug!(%command_id, %error, "heartbeat failed again"),
+            Err(error) => {
+                metrics::counter!(monitoring::HEARTBEAT_ERRORS).increment(1);
+                tracing::debug!(%command_id, %error, "heartbeat failed again");
+            }
         }
     }
 }

@@ -27,7 +27,7 @@ impl Fetch for CountingFetch {
 async fn unsigned_or_wrongly_signed_bundles_are_refused_before_any_fetch() {
     let dir = tempfile::tempdir().unwrap();
     let fetch = Arc::new(CountingFetch::default());
-    let executor = Executor::new(Layout::new(&dir.path().join("root")), fetch.clone(), ExecutorOptions::default());
+    let executor = Executor::new(Layout::new(dir.path().join("root")), fetch.clone(), ExecutorOptions::default());
     let bytes = Bundle::new().file("appspec.yml", "version: 0.0\nos: linux\n", 0o644).tgz();
     let deployment = Deployment::new(&executor, dir.path(), "d-SIGNED0001", &bytes, "tgz");
     let (trusted_secret, trusted) = cutover_auth::signature::keypair_from_seed([1; 32]);

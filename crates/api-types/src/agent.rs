@@ -187,17 +187,6 @@ pub struct HeartbeatRequest {
     /// The command being run, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command_id: Option<String>,
-    /// Output the command logged since the last acknowledged heartbeat, so its log can be watched live; the full
-    /// log still arrives with the result and replaces what was streamed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub log: Option<LogPiece>,
-}
-
-/// A piece of a running command's log: `text` starts at byte `offset` of everything streamed for the command.
-#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
-pub struct LogPiece {
-    pub offset: u64,
-    pub text: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -219,4 +208,134 @@ pub struct InstanceLogs {
 pub struct EventLog {
     pub lifecycle_event: String,
     pub log: String,
+}
+
+/// `POST /agent/v1/logs`: the next piece of a running command's log, streamed while the event runs.
+///
+/// `offset` is the byte offset of `text` in the event's log. The server appends `text` only where its copy ends
+/// (an overlap from a retried request is dropped) and answers with its new end, so a chunk is never stored twice. A
+/// chunk for a command that is no longer running is refused (`accepted: false`): the complete log arrives with the
+/// command's result, and the server then stores whatever part of it was not streamed.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct LogChunkRequest {
+    pub instance_name: String,
+    pub command_id: String,
+    pub offset: u64,
+    /// Whole lines of the event's log (`scripts.log` format).
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct LogChunkResponse {
+    pub accepted: bool,
+    /// Where the server's copy of the event's log ends now.
+    #[serde(default)]
+    pub next_offset: u64,
+}
+
+/// `GET /v1/deployments/{deploymentId}/logs?after=N[&instance=NAME][&wait_ms=MS]`: the hook output of a deployment
+/// from every host, in the order the server received it, starting after cursor `after` (0 for the beginning). With
+/// `wait_ms`, the server holds the request until there is something new or the deployment has ended.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct DeploymentLogs {
+    pub deployment_id: String,
+    pub chunks: Vec<LogChunk>,
+    /// The cursor to pass as `after` next time.
+    pub next: u64,
+    /// The deployment has ended and every chunk up to `next` was returned: nothing more will come.
+    pub complete: bool,
+}
+
+/// A piece of one lifecycle event's log on one host: whole lines.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+pub struct LogChunk {
+    pub seq: u64,
+    pub instance_name: String,
+    pub lifecycle_event: String,
+    pub text: String,
+}
+
+/// `POST /v1/deployment-plans`: what CreateDeployment would do with these inputs now, without doing it.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct PlanRequest {
+    pub application_name: String,
+    pub deployment_group_name: String,
+    /// The revision to deploy; the group's target revision when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<crate::codedeploy::RevisionLocation>,
+    /// The deployment configuration; the group's when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_config_name: Option<String>,
+    #[serde(default)]
+    pub update_outdated_instances_only: bool,
+}
+
+/// The plan of a deployment: its targets in dispatch order, its batches, each host's last installed revision, and
+/// where an automatic rollback would go.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct DeploymentPlan {
+    pub application_name: String,
+    pub deployment_group_name: String,
+    pub deployment_config_name: String,
+    pub revision: crate::codedeploy::RevisionLocation,
+    /// SHA-256 and type of the bundle agents would download.
+    pub bundle_sha256: String,
+    pub bundle_type: String,
+    /// Hosts that must stay healthy, and how many may be updating (or failed) at once; absent when the deployment
+    /// would fail at once (see `error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_healthy: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_unavailable: Option<u64>,
+    /// Why the deployment would fail as soon as it is created (`NO_INSTANCES`, `HEALTH_CONSTRAINTS_INVALID`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<PlanError>,
+    /// A zonal configuration: hosts go zone by zone (in `targets` order) and `batches` is empty.
+    #[serde(default)]
+    pub zonal: bool,
+    /// The hosts, in the order they are dispatched.
+    pub targets: Vec<PlannedTarget>,
+    /// The hosts started together when every host takes as long as the others (with OneAtATime, and whenever hosts
+    /// finish in order, exactly the order of execution): a host starts as soon as one of the batch before finishes.
+    pub batches: Vec<Vec<String>>,
+    pub rollback: PlannedRollback,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+pub struct PlanError {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct PlannedTarget {
+    pub instance_name: String,
+    /// False when the host's last deployment in the group failed, or it was never deployed to: it goes first.
+    pub healthy: bool,
+    /// `Current`, `Old` or `Unknown`: whether it runs the revision being deployed.
+    pub revision_health: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+    /// The group's last successful Install on this host: where ApplicationStop takes its scripts from, and what
+    /// Install's cleanup removes. Absent when the group never installed anything there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_installed: Option<InstalledRevision>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct InstalledRevision {
+    pub deployment_id: String,
+    pub revision: crate::codedeploy::RevisionLocation,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct PlannedRollback {
+    /// The events that would roll the deployment back (`DEPLOYMENT_FAILURE`, …); empty when automatic rollback is
+    /// off.
+    pub events: Vec<String>,
+    /// The group's last successful deployment, whose revision a rollback redeploys; absent when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<crate::codedeploy::RevisionLocation>,
 }

@@ -45,3 +45,39 @@ fn a_missing_file_is_an_error() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).starts_with("Error: cannot read /nonexistent/appspec.yml"), "{}", stderr(&output));
 }
+
+/// The bad-AppSpec corpus: each `tests/appspec_corpus/NAME.yml` must be refused with exit code 1 and print exactly
+/// `NAME.out`. `CUTOVER_BLESS=1` rewrites the `.out` files from the current output (review the diff).
+#[test]
+fn the_bad_appspec_corpus_prints_exact_messages() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/appspec_corpus");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("corpus")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "yml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 20, "the corpus is there");
+    let bless = std::env::var_os("CUTOVER_BLESS").is_some();
+    let mut stale = Vec::new();
+    for file in files {
+        let name = file.file_name().expect("name").to_str().expect("utf-8").to_owned();
+        // Run from the corpus directory so that the file names in the output are the bare names.
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+            .args(["appspec", "validate", &name])
+            .current_dir(&dir)
+            .output()
+            .expect("run cutover");
+        assert_eq!(output.status.code(), Some(1), "{name} is refused with exit code 1");
+        let err = stderr(&output);
+        assert!(err.starts_with(&format!("Error: {name} is not a valid AppSpec (")), "{name}: {err}");
+        let expected_path = file.with_extension("out");
+        let got = stdout(&output);
+        if bless {
+            std::fs::write(&expected_path, &got).expect("bless");
+        } else if std::fs::read_to_string(&expected_path).unwrap_or_default() != got {
+            stale.push(format!("{name}: expected {}, got:\n{got}", expected_path.display()));
+        }
+    }
+    assert!(stale.is_empty(), "run with CUTOVER_BLESS=1 to accept:\n{}", stale.join("\n"));
+}

@@ -17,8 +17,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use cutover_api_types::agent::{
-    AgentError, CompleteRequest, CompleteResponse, HeartbeatRequest, HeartbeatResponse, PREFIX, PollRequest,
-    PollResponse, RegisterRequest, RegisterResponse, SIGNING_REGION, SIGNING_SERVICE,
+    AgentError, CompleteRequest, CompleteResponse, HeartbeatRequest, HeartbeatResponse, LogChunkRequest,
+    LogChunkResponse, PREFIX, PollRequest, PollResponse, RegisterRequest, RegisterResponse, SIGNING_REGION,
+    SIGNING_SERVICE,
 };
 use cutover_auth::Credentials;
 use serde::Serialize;
@@ -34,6 +35,10 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// Timeout of a heartbeat. Shorter than [`CALL_TIMEOUT`]: a heartbeat stuck for long would let the server's agent
 /// lease (45 s by default) run out while the agent waits, instead of trying again with a fresh request.
 pub const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Timeout of sending a piece of a running event's log: short, so that a slow server delays the event's report
+/// (which waits for a last piece) by little; what does not get through arrives with the report.
+pub const LOG_CHUNK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Timeout of establishing a TCP connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -192,6 +197,11 @@ impl AgentClient {
     /// says whether the server still expects that command's result. Times out after [`HEARTBEAT_TIMEOUT`].
     pub async fn heartbeat(&self, request: &HeartbeatRequest) -> Result<HeartbeatResponse, AgentClientError> {
         self.post_json("heartbeat", request, HEARTBEAT_TIMEOUT).await
+    }
+
+    /// `POST /agent/v1/logs`: streams a piece of a running command's log. Times out after [`LOG_CHUNK_TIMEOUT`].
+    pub async fn log_chunk(&self, request: &LogChunkRequest) -> Result<LogChunkResponse, AgentClientError> {
+        self.post_json("logs", request, LOG_CHUNK_TIMEOUT).await
     }
 
     /// Downloads `url_or_path` (an absolute URL, or a path starting with `/` on this server) into `dest`, calling

@@ -183,6 +183,72 @@ impl ApiClient {
             .map_err(|error| ApiClientError::Protocol(format!("{error} in {}", String::from_utf8_lossy(&bytes))))
     }
 
+    /// `GET {endpoint}{path_and_query}` of one of Cutover's own JSON reads (`/v1/...`). Errors come back as
+    /// [`ApiClientError::Api`] with the server's error code.
+    pub async fn get_json<O: DeserializeOwned>(&self, path_and_query: &str) -> Result<O, ApiClientError> {
+        let url = format!("{}{path_and_query}", self.endpoint);
+        let empty = sigv4::payload_hash(b"");
+        self.v1(self.send(reqwest::Method::GET, &url, Vec::new(), Vec::new(), &empty, "codedeploy").await?).await
+    }
+
+    /// `POST {endpoint}{path}` with a JSON body, to one of Cutover's own endpoints (`/v1/...`).
+    pub async fn post_json<I: Serialize, O: DeserializeOwned>(
+        &self,
+        path: &str,
+        input: &I,
+    ) -> Result<O, ApiClientError> {
+        let url = format!("{}{path}", self.endpoint);
+        let body = serde_json::to_vec(input).map_err(|error| ApiClientError::Protocol(error.to_string()))?;
+        let hash = sigv4::payload_hash(&body);
+        let extra = vec![("content-type".to_owned(), "application/json".to_owned())];
+        self.v1(self.send(reqwest::Method::POST, &url, extra, body, &hash, "codedeploy").await?).await
+    }
+
+    async fn v1<O: DeserializeOwned>(&self, response: reqwest::Response) -> Result<O, ApiClientError> {
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|source| ApiClientError::Transport { endpoint: self.endpoint.clone(), source })?;
+        if !status.is_success() {
+            // Cutover's own endpoints answer `{"code": …, "message": …}`; authentication errors come in CodeDeploy's
+            // form (`__type`).
+            let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            let code = body["code"].as_str().or(body["__type"].as_str());
+            return Err(match (code, body["message"].as_str()) {
+                (Some(code), Some(message)) => {
+                    ApiClientError::Api { status: status.as_u16(), type_: code.to_owned(), message: message.to_owned() }
+                }
+                _ => ApiClientError::Protocol(format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes))),
+            });
+        }
+        serde_json::from_slice(&bytes)
+            .map_err(|error| ApiClientError::Protocol(format!("{error} in {}", String::from_utf8_lossy(&bytes))))
+    }
+
+    /// Downloads an object of the embedded revision store (`GET /{bucket}/{key}`, a version if given).
+    pub async fn get_object(&self, bucket: &str, key: &str, version: Option<&str>) -> Result<Vec<u8>, ApiClientError> {
+        let mut url = format!("{}/{bucket}/{key}", self.endpoint);
+        if let Some(version) = version {
+            // Version ids are the store's own (hex and dashes): nothing to escape.
+            url.push_str(&format!("?versionId={version}"));
+        }
+        let empty = sigv4::payload_hash(b"");
+        let response = self.send(reqwest::Method::GET, &url, Vec::new(), Vec::new(), &empty, "s3").await?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|source| ApiClientError::Transport { endpoint: self.endpoint.clone(), source })?;
+        if !status.is_success() {
+            return Err(ApiClientError::Protocol(format!(
+                "downloading s3://{bucket}/{key} failed with HTTP {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            )));
+        }
+        Ok(bytes.to_vec())
+    }
+
     /// Uploads a bundle to the embedded revision store at `bucket/key`; returns its ETag (the sha256, hex).
     pub async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<String, ApiClientError> {
         // `x-cutover-upload` asks for Cutover's own upload semantics (bucket created on demand, SHA-256 ETag) rather

@@ -32,7 +32,19 @@ struct Rule {
 pub struct Seen {
     pub method: String,
     pub path: String,
+    /// The request line and headers, as sent.
+    pub head: String,
     pub body: Vec<u8>,
+}
+
+impl Seen {
+    /// A header's value (name case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
 }
 
 #[derive(Default)]
@@ -157,7 +169,12 @@ async fn serve(client: TcpStream, upstream_addr: &str, shared: Arc<Mutex<Shared>
         let is_head = method == "HEAD";
         let (fault, previous) = {
             let mut shared = shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            shared.seen.push(Seen { method: method.clone(), path: path.clone(), body: request.body.clone() });
+            shared.seen.push(Seen {
+                method: method.clone(),
+                path: path.clone(),
+                head: request.head.clone(),
+                body: request.body.clone(),
+            });
             let previous = shared.last_by_path.iter().rev().find(|(p, _)| *p == path).map(|(_, bytes)| bytes.clone());
             shared.last_by_path.push((path.clone(), request.bytes()));
             let mut fault = None;

@@ -7,21 +7,22 @@
 use std::time::Duration;
 
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use cutover_api_types::agent::{
-    AgentError, BundleSpec, CompleteRequest, CompleteResponse, DeploymentSpec, EventLog, HeartbeatRequest,
-    HeartbeatResponse, HostCommand, InstanceLogs, PollRequest, PollResponse, RegisterRequest, RegisterResponse,
+    AgentError, BundleSpec, CompleteRequest, CompleteResponse, DeploymentLogs, DeploymentSpec, EventLog,
+    HeartbeatRequest, HeartbeatResponse, HostCommand, InstanceLogs, LogChunk, LogChunkRequest, LogChunkResponse,
+    PollRequest, PollResponse, RegisterRequest, RegisterResponse,
 };
 use cutover_domain::lifecycle::LifecycleEvent;
 use cutover_store::{ClaimedEvent, EventDiagnostics, InstanceRow, RecordOutcome, StoreError};
 
 use crate::auth::{self, AgentIdentity};
 use crate::convert::{self, DeploymentOptions};
-use crate::{AppState, orchestrator};
+use crate::{AppState, monitoring, orchestrator};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -29,12 +30,13 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/poll", post(poll))
         .route("/complete", post(complete))
         .route("/heartbeat", post(heartbeat))
+        .route("/logs", post(log_chunk))
         .route("/bundles/{sha256}", get(bundle))
 }
 
 /// Errors of the agent protocol, answered as `AgentError` JSON.
 #[derive(Debug)]
-pub(crate) struct AgentApiError(StatusCode, &'static str, String);
+pub(crate) struct AgentApiError(pub(crate) StatusCode, pub(crate) &'static str, pub(crate) String);
 
 impl From<StoreError> for AgentApiError {
     fn from(error: StoreError) -> Self {
@@ -64,6 +66,7 @@ fn check_identity(identity: &AgentIdentity, instance_name: &str) -> Result<(), A
     }
 }
 
+#[tracing::instrument(name = "register", skip_all, fields(instance = %req.instance_name))]
 async fn register(
     State(state): State<AppState>,
     identity: Option<Extension<AgentIdentity>>,
@@ -232,6 +235,7 @@ async fn poll(
         .filter_map(|id| parse_command_id(id).map(|(deployment_id, _, position)| (deployment_id.to_owned(), position)))
         .collect();
     let mut touched = false;
+    let _held = monitoring::PollGuard::new();
     loop {
         // Register interest before looking, so a wake-up between the look and the wait is kept.
         let notified = notify.notified();
@@ -293,6 +297,11 @@ fn parse_command_id(command_id: &str) -> Option<(&str, &str, i64)> {
 /// Longest full log kept per event; the agent caps it too.
 const MAX_EVENT_LOG: usize = 1024 * 1024;
 
+#[tracing::instrument(name = "complete", skip_all, fields(
+    deployment_id = %req.command_id.split('/').next().unwrap_or_default(),
+    instance = %req.instance_name,
+    command_id = %req.command_id,
+))]
 async fn complete(
     State(state): State<AppState>,
     Extension(identity): Extension<AgentIdentity>,
@@ -351,6 +360,9 @@ async fn complete(
         .await?;
     match outcome {
         RecordOutcome::Recorded => {
+            let seconds = (req.end_time_ms - req.start_time_ms).max(0) as f64 / 1000.0;
+            metrics::histogram!(monitoring::EVENT_DURATION, "event" => event.name.clone(), "status" => status.to_owned())
+                .record(seconds);
             let options = DeploymentOptions::from_json(&deployment.options);
             let ignorable = event.name.parse::<LifecycleEvent>().is_ok_and(|event| {
                 options.ignore_application_stop_failures
@@ -365,6 +377,7 @@ async fn complete(
                 tx.skip_pending_events(deployment_id, instance_name).await?;
             }
             let mut log = req.log;
+            let whole = log.len() <= MAX_EVENT_LOG;
             if log.len() > MAX_EVENT_LOG {
                 let mut cut = log.len() - MAX_EVENT_LOG;
                 while !log.is_char_boundary(cut) {
@@ -373,7 +386,19 @@ async fn complete(
                 log = log[cut..].to_owned();
             }
             tx.put_event_log(deployment_id, instance_name, position, &log).await?;
+            // The streamed pieces are an exact prefix of the log (the agent streams only the head it keeps whole):
+            // what was not streamed is appended, so the stream holds every event's whole log.
+            let end = tx.log_chunks_end(deployment_id, instance_name, position).await?;
+            let streamed = usize::try_from(end).unwrap_or(usize::MAX);
+            let appended = whole && streamed < log.len() && log.is_char_boundary(streamed);
+            if appended {
+                tx.append_log_chunk(deployment_id, instance_name, position, end, &log[streamed..], now).await?;
+            }
             tx.commit().await?;
+            if appended {
+                metrics::counter!(monitoring::LOG_CHUNKS).increment(1);
+                state.inner.log_feed.bump();
+            }
             orchestrator::advance_logged(&state, deployment_id, Some(instance_name)).await;
             Ok(Json(CompleteResponse { accepted: true }))
         }
@@ -434,11 +459,6 @@ async fn heartbeat(
             .await?
             .iter()
             .any(|event| event.position == position && event.status == "InProgress");
-        // Live output, for the console; only while the event runs, so a late beat never touches the final log.
-        if let Some(piece) = req.log.as_ref().filter(|_| command_active) {
-            tx.append_event_log(deployment_id, instance_name, position, piece.offset, &piece.text, MAX_EVENT_LOG)
-                .await?;
-        }
     }
     tx.commit().await?;
     Ok(Json(HeartbeatResponse { command_active }))
@@ -467,4 +487,135 @@ pub(crate) async fn instance_logs(
         })
         .collect();
     Ok(Json(InstanceLogs { deployment_id, instance_name, events }))
+}
+
+/// Largest piece of log accepted in one request; the agent sends at most 64 KiB.
+const MAX_LOG_CHUNK: usize = 256 * 1024;
+
+/// `POST /agent/v1/logs`: appends a piece of a running event's log where the server's copy ends.
+#[tracing::instrument(name = "log_chunk", skip_all, fields(
+    deployment_id = %req.command_id.split('/').next().unwrap_or_default(),
+    instance = %req.instance_name,
+))]
+async fn log_chunk(
+    State(state): State<AppState>,
+    Extension(identity): Extension<AgentIdentity>,
+    Json(req): Json<LogChunkRequest>,
+) -> AgentResult<LogChunkResponse> {
+    check_identity(&identity, &req.instance_name)?;
+    let Some((deployment_id, instance_name, position)) = parse_command_id(&req.command_id) else {
+        return Err(AgentApiError(
+            StatusCode::BAD_REQUEST,
+            "InvalidCommandId",
+            format!("bad command id {:?}", req.command_id),
+        ));
+    };
+    if instance_name != req.instance_name {
+        return Err(AgentApiError(
+            StatusCode::FORBIDDEN,
+            "WrongInstance",
+            format!("command {} belongs to another instance", req.command_id),
+        ));
+    }
+    if req.text.len() > MAX_LOG_CHUNK {
+        return Err(AgentApiError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "LogChunkTooLarge",
+            format!("a log chunk may have at most {MAX_LOG_CHUNK} bytes"),
+        ));
+    }
+    let now = state.inner.clock.now_ms();
+    let mut tx = state.store().begin().await?;
+    let running = tx
+        .target_events(deployment_id, instance_name)
+        .await?
+        .iter()
+        .any(|event| event.position == position && event.status == "InProgress");
+    if !running {
+        return Ok(Json(LogChunkResponse { accepted: false, next_offset: 0 }));
+    }
+    let end = tx.log_chunks_end(deployment_id, instance_name, position).await?;
+    let offset = i64::try_from(req.offset).unwrap_or(i64::MAX);
+    // A retried piece overlaps what is stored: only its new part is kept. A gap (a lost piece) is never filled
+    // from here: the agent stops streaming that event, and its result carries the rest.
+    let skip = usize::try_from(end.saturating_sub(offset)).unwrap_or(usize::MAX);
+    let fresh = offset <= end && skip < req.text.len() && req.text.is_char_boundary(skip);
+    if fresh {
+        tx.append_log_chunk(deployment_id, instance_name, position, end, &req.text[skip..], now).await?;
+        // The console's live view reads the event's log itself: it grows with the same pieces while the event runs
+        // (the result's full log replaces it).
+        tx.append_event_log(deployment_id, instance_name, position, end as u64, &req.text[skip..], MAX_EVENT_LOG)
+            .await?;
+    }
+    let next_offset = if fresh { end + (req.text.len() - skip) as i64 } else { end };
+    tx.commit().await?;
+    if fresh {
+        metrics::counter!(monitoring::LOG_CHUNKS).increment(1);
+        state.inner.log_feed.bump();
+    }
+    Ok(Json(LogChunkResponse { accepted: true, next_offset: next_offset.max(0) as u64 }))
+}
+
+/// Query of `GET /v1/deployments/{id}/logs`.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct LogsQuery {
+    #[serde(default)]
+    after: u64,
+    instance: Option<String>,
+    #[serde(default)]
+    wait_ms: u64,
+}
+
+/// Longest time a logs request is held, and the most pieces it returns.
+const LOGS_MAX_WAIT_MS: u64 = 25_000;
+const LOGS_PAGE: i64 = 500;
+/// Followers look at the store at least this often, for a deployment that ends without new output.
+const LOGS_RECHECK: Duration = Duration::from_secs(1);
+
+/// `GET /v1/deployments/{id}/logs?after=N[&instance=NAME][&wait_ms=MS]`: a deployment's hook output from every host
+/// (or one), in arrival order after cursor `after`; with `wait_ms`, held until there is some or the deployment ended.
+pub(crate) async fn deployment_logs(
+    State(state): State<AppState>,
+    Path(deployment_id): Path<String>,
+    Query(query): Query<LogsQuery>,
+) -> AgentResult<DeploymentLogs> {
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(query.wait_ms.min(LOGS_MAX_WAIT_MS));
+    let after = i64::try_from(query.after).unwrap_or(i64::MAX);
+    let instance = query.instance.as_deref().filter(|name| !name.is_empty());
+    let mut appended = state.inner.log_feed.subscribe();
+    loop {
+        appended.borrow_and_update();
+        let mut tx = state.store().begin().await?;
+        let Some(deployment) = tx.deployment(&deployment_id).await? else {
+            return Err(AgentApiError(
+                StatusCode::NOT_FOUND,
+                "DeploymentDoesNotExistException",
+                format!("The deployment {deployment_id} does not exist."),
+            ));
+        };
+        let chunks = tx.log_chunks_after(&deployment_id, instance, after, LOGS_PAGE).await?;
+        tx.commit().await?;
+        let ended = matches!(deployment.status.as_str(), "Succeeded" | "Failed" | "Stopped");
+        let now = tokio::time::Instant::now();
+        if !chunks.is_empty() || ended || now >= deadline {
+            let next = chunks.last().map_or(query.after, |chunk| chunk.seq.max(0) as u64);
+            // Complete only when this answer holds everything: a full page may have more behind it.
+            let complete = ended && (chunks.len() as i64) < LOGS_PAGE;
+            let chunks = chunks
+                .into_iter()
+                .map(|chunk| LogChunk {
+                    seq: chunk.seq.max(0) as u64,
+                    instance_name: chunk.instance_name,
+                    lifecycle_event: chunk.lifecycle_event,
+                    text: chunk.text,
+                })
+                .collect();
+            return Ok(Json(DeploymentLogs { deployment_id, chunks, next, complete }));
+        }
+        let wait_until = deadline.min(now + LOGS_RECHECK);
+        tokio::select! {
+            _ = appended.changed() => {}
+            () = tokio::time::sleep_until(wait_until) => {}
+        }
+    }
 }

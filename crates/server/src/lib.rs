@@ -16,7 +16,9 @@ mod console;
 mod convert;
 pub mod error;
 mod git;
+pub mod monitoring;
 pub mod orchestrator;
+mod plan;
 mod s3;
 mod tls;
 mod triggers;
@@ -33,7 +35,7 @@ use axum::{Extension, Router};
 use cutover_store::Store;
 
 pub use crate::clock::Clock;
-use crate::wake::Wakeups;
+use crate::wake::{LogFeed, Wakeups};
 
 /// Command-line configuration of `cutover-server`.
 #[derive(Debug, Clone, clap::Parser)]
@@ -66,6 +68,10 @@ pub struct Config {
     /// Instance tag whose value is a host's zone, for zonal deployment configurations.
     #[arg(long, default_value = "zone")]
     pub zone_tag_key: String,
+    /// Log lines as human-readable text, or as one JSON object per line (with the fields of the enclosing spans,
+    /// e.g. deployment_id and instance).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     /// Longest time the server holds an agent's long poll.
     #[arg(long, default_value_t = 60_000)]
     pub poll_max_wait_ms: u64,
@@ -132,6 +138,13 @@ pub struct Config {
     pub git_timeout_secs: u64,
 }
 
+/// The format of log lines on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 /// Shared state of request handlers and background workers.
 #[derive(Clone)]
 pub struct AppState {
@@ -142,6 +155,7 @@ pub(crate) struct Inner {
     pub(crate) store: Store,
     pub(crate) blobs: blobs::BlobStore,
     pub(crate) wakeups: Wakeups,
+    pub(crate) log_feed: LogFeed,
     pub(crate) clock: Clock,
     pub(crate) config: Config,
     pub(crate) keyring: auth::Keyring,
@@ -158,9 +172,10 @@ impl AppState {
 }
 
 /// Builds the HTTP application. The protocols share one address and are told apart by the request's form:
-/// `POST /` is CodeDeploy's API (`X-Amz-Target`), `/agent/v1/*` the agent protocol, `/v1/*` and `/healthz` are
-/// Cutover's own, and everything else is the S3 endpoint, path-style (`s3.rs`).
+/// `POST /` is CodeDeploy's API (`X-Amz-Target`), `/agent/v1/*` the agent protocol, `/v1/*`, `/healthz` and
+/// `/metrics` are Cutover's own, and everything else is the S3 endpoint, path-style (`s3.rs`).
 pub fn app(state: AppState) -> Router {
+    monitoring::install();
     let git = Arc::new(git::GitRevisions::new(&state.inner.config));
     let s3 = s3::service(state.clone());
     let api_auth = axum::middleware::from_fn_with_state(state.clone(), auth::api_layer);
@@ -169,13 +184,16 @@ pub fn app(state: AppState) -> Router {
         // Any other method on `/` is S3's (GET / is ListBuckets).
         .route("/", post(git::api).route_layer(api_auth.clone()).fallback(s3::serve))
         .route("/healthz", get(|| async { "ok" }).fallback(s3::reserved))
+        .route("/metrics", get(monitoring::serve).fallback(s3::reserved))
         .nest("/agent/v1", agent_api::routes().route_layer(agent_auth).fallback(s3::reserved))
         .route("/agent", any(s3::reserved))
         .route("/agent/{*rest}", any(s3::reserved))
         .route(
             "/v1/deployments/{deployment_id}/instances/{instance_name}/logs",
-            get(agent_api::instance_logs).route_layer(api_auth),
+            get(agent_api::instance_logs).route_layer(api_auth.clone()),
         )
+        .route("/v1/deployments/{deployment_id}/logs", get(agent_api::deployment_logs).route_layer(api_auth.clone()))
+        .route("/v1/deployment-plans", post(plan::plan).route_layer(api_auth))
         .route("/v1", any(s3::reserved))
         .route("/v1/{*rest}", any(s3::reserved))
         .nest("/console", console::routes(&state))
@@ -191,11 +209,16 @@ fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// Sets up logging to stderr, filtered by `RUST_LOG` (default `info`).
-pub fn init_tracing() {
+/// Sets up logging to stderr in `format`, filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        // One object per line; the fields of the enclosing spans (deployment_id, instance) are flattened in.
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).with_span_list(true).try_init(),
+    };
 }
 
 /// Resolves when the process receives SIGTERM or SIGINT.
@@ -224,6 +247,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     // Triggers and alarms: configuration errors stop the server before it serves anything.
     let trigger_setup = triggers::TriggerSetup::load(&config)?;
     let alarm_sources = alarms::AlarmSources::load(&config)?;
+    // Before anything is recorded: the facade drops what comes before a recorder.
+    monitoring::install();
     let store = Store::open_sqlite(&config.data_dir.join("cutover.db")).await?;
     let blobs = blobs::BlobStore::open(config.data_dir.join("blobs"))?;
     let keyring = auth::Keyring::load_or_create(
@@ -239,6 +264,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
             store,
             blobs,
             wakeups: Wakeups::default(),
+            log_feed: LogFeed::default(),
             clock: Clock,
             config: config.clone(),
             keyring,
@@ -259,7 +285,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     write_atomically(&config.data_dir.join("endpoint"), &format!("{scheme}://{addr}\n"))?;
     write_atomically(&config.data_dir.join("listen-addr"), &format!("{addr}\n"))?;
     tracing::info!(message = "Listening.", %addr, scheme, data_dir = %config.data_dir.display());
-    eprintln!("cutover-server listening on {scheme}://{addr}");
+    if config.log_format == LogFormat::Text {
+        eprintln!("cutover-server listening on {scheme}://{addr}");
+    }
     let service = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     match tls {
         None => axum::serve(listener, service).with_graceful_shutdown(shutdown).await?,

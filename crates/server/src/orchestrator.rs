@@ -32,6 +32,7 @@ pub(crate) async fn advance_logged(state: &AppState, deployment_id: &str, change
 /// `None` re-derives every running target (after a restart, a sweep or a stop). Work per call is proportional to
 /// the number of running targets, not to the size of the deployment: the planner is fed status counts plus the
 /// pending targets it may start, so a deployment to ten thousand hosts does not reread them all per report.
+#[tracing::instrument(name = "advance", skip_all, fields(deployment_id = %deployment_id))]
 pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str>) -> Result<(), StoreError> {
     let now = state.inner.clock.now_ms();
     let mut tx = state.store().begin().await?;
@@ -408,6 +409,7 @@ async fn finish(
     let succeeded_revision = (status == DeploymentStatus::Succeeded).then_some(deployment.revision.as_str());
     tx.release_group(&deployment.deployment_group_id, &deployment.id, succeeded_revision).await?;
     tracing::info!(message = "Deployment finished.", deployment_id = %deployment.id, status = %status.as_str());
+    metrics::counter!(crate::monitoring::DEPLOYMENTS_FINISHED, "status" => status.as_str()).increment(1);
     let code = error.as_ref().map(|(code, _)| *code);
     start_rollback(state, tx, deployment, status, code, now).await
 }
@@ -529,7 +531,7 @@ async fn start_rollback(
     Ok(Some(id))
 }
 
-fn start_failure_message(code: DeploymentErrorCode, n: u64, rule: &MinimumHealthyHosts) -> String {
+pub(crate) fn start_failure_message(code: DeploymentErrorCode, n: u64, rule: &MinimumHealthyHosts) -> String {
     match code {
         DeploymentErrorCode::NoInstances => {
             "The deployment failed because no instances were found for your deployment \

@@ -23,3 +23,26 @@ impl Wakeups {
         self.get(instance_name).notify_one();
     }
 }
+
+/// Tells `cutover deploy logs -f` followers (long-polling `GET /v1/deployments/{id}/logs`) that hook output arrived.
+/// A counter bumped on every append: a follower re-reads the store when it changes. Like [`Wakeups`], only a
+/// latency optimisation; followers also look again every second.
+pub(crate) struct LogFeed {
+    appended: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for LogFeed {
+    fn default() -> Self {
+        Self { appended: tokio::sync::watch::Sender::new(0) }
+    }
+}
+
+impl LogFeed {
+    pub(crate) fn bump(&self) {
+        self.appended.send_modify(|count| *count = count.wrapping_add(1));
+    }
+
+    pub(crate) fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.appended.subscribe()
+    }
+}

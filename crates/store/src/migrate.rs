@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_zones.sql")),
     (5, include_str!("../migrations/0005_s3_and_git.sql")),
     (6, include_str!("../migrations/0006_security.sql")),
+    (7, include_str!("../migrations/0007_log_chunks.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool) -> Result<()> {

@@ -328,3 +328,31 @@ pub(crate) fn trigger_delivery(row: &AnyRow) -> Result<TriggerDeliveryRow> {
         last_error: row.try_get("last_error")?,
     })
 }
+
+/// A piece of a lifecycle event's log streamed by an agent, joined with the event's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogChunkRow {
+    /// Order of arrival (monotonic per database): the cursor of `cutover deploy logs`.
+    pub seq: i64,
+    pub instance_name: String,
+    pub lifecycle_event: String,
+    pub text: String,
+}
+
+/// Counts read for the server's `/metrics`, at scrape time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetricsSnapshot {
+    /// Deployments per status.
+    pub deployments: Vec<(String, i64)>,
+    /// Targets of active deployments not dispatched yet.
+    pub targets_pending: i64,
+    /// Pending lifecycle events of dispatched targets: work waiting for an agent's poll.
+    pub events_ready: i64,
+    /// Lifecycle events an agent runs now.
+    pub events_running: i64,
+    /// Trigger deliveries not delivered yet.
+    pub trigger_deliveries_pending: i64,
+    /// Registered instances heard from since the cutoff, and the others.
+    pub instances_live: i64,
+    pub instances_lost: i64,
+}

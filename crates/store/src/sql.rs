@@ -1095,6 +1095,148 @@ impl Tx {
     }
 }
 
+/// Plans of deployments.
+impl Tx {
+    /// The group's successful Install events, as (instance, deployment id, revision JSON), oldest deployment first:
+    /// the last one per instance is what that host has installed for the group.
+    pub async fn successful_installs(&mut self, deployment_group_id: &str) -> Result<Vec<(String, String, String)>> {
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT e.instance_name, d.id, d.revision FROM lifecycle_events e \
+             JOIN deployments d ON d.id = e.deployment_id \
+             WHERE d.deployment_group_id = $1 AND e.name = 'Install' AND e.status = 'Succeeded' \
+             ORDER BY d.create_time, d.id",
+        )
+        .bind(deployment_group_id)
+        .fetch_all(self.conn())
+        .await?;
+        Ok(rows)
+    }
+}
+
+/// What the server's `/metrics` shows about the store.
+impl Tx {
+    /// Counts for `/metrics`; instances not heard from since `live_since` (epoch ms) count as lost.
+    pub async fn metrics_snapshot(&mut self, live_since: i64) -> Result<MetricsSnapshot> {
+        let deployments: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, COUNT(*) FROM deployments GROUP BY status ORDER BY status")
+                .fetch_all(self.conn())
+                .await?;
+        let (targets_pending,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM deployment_targets t JOIN deployments d ON d.id = t.deployment_id \
+             WHERE t.status = 'Pending' AND d.status IN ('Created', 'InProgress')",
+        )
+        .fetch_one(self.conn())
+        .await?;
+        let events: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT e.status, COUNT(*) FROM lifecycle_events e JOIN deployment_targets t \
+             ON t.deployment_id = e.deployment_id AND t.instance_name = e.instance_name \
+             WHERE t.status = 'InProgress' AND e.status IN ('Pending', 'InProgress') GROUP BY e.status",
+        )
+        .fetch_all(self.conn())
+        .await?;
+        let count = |status: &str| events.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
+        let (trigger_deliveries_pending,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM trigger_deliveries WHERE delivered_time IS NULL")
+                .fetch_one(self.conn())
+                .await?;
+        let (instances_live, instances_lost): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN last_seen >= $1 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN last_seen >= $1 THEN 0 ELSE 1 END), 0) \
+             FROM instances WHERE deregister_time IS NULL",
+        )
+        .bind(live_since)
+        .fetch_one(self.conn())
+        .await?;
+        Ok(MetricsSnapshot {
+            deployments,
+            targets_pending,
+            events_ready: count("Pending"),
+            events_running: count("InProgress"),
+            trigger_deliveries_pending,
+            instances_live,
+            instances_lost,
+        })
+    }
+}
+
+/// Streamed hook output: each event's log as contiguous pieces, and a cursor across the deployment's hosts.
+impl Tx {
+    /// Where the stored pieces of an event's log end (its byte length so far).
+    pub async fn log_chunks_end(&mut self, deployment_id: &str, instance_name: &str, position: i64) -> Result<i64> {
+        let (end,): (i64,) = sqlx::query_as(
+            "SELECT COALESCE(MAX(end_offset), 0) FROM log_chunks \
+             WHERE deployment_id = $1 AND instance_name = $2 AND position = $3",
+        )
+        .bind(deployment_id)
+        .bind(instance_name)
+        .bind(position)
+        .fetch_one(self.conn())
+        .await?;
+        Ok(end)
+    }
+
+    /// Appends a piece of an event's log at `offset` (the caller passes [`Tx::log_chunks_end`]); returns its `seq`.
+    pub async fn append_log_chunk(
+        &mut self,
+        deployment_id: &str,
+        instance_name: &str,
+        position: i64,
+        offset: i64,
+        text: &str,
+        now: i64,
+    ) -> Result<i64> {
+        let (seq,): (i64,) =
+            sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM log_chunks").fetch_one(self.conn()).await?;
+        sqlx::query(
+            "INSERT INTO log_chunks (seq, deployment_id, instance_name, position, byte_offset, end_offset, text, \
+             create_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(seq)
+        .bind(deployment_id)
+        .bind(instance_name)
+        .bind(position)
+        .bind(offset)
+        .bind(offset + text.len() as i64)
+        .bind(text)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        Ok(seq)
+    }
+
+    /// A deployment's pieces of log after cursor `after`, of one instance or of all, oldest first.
+    pub async fn log_chunks_after(
+        &mut self,
+        deployment_id: &str,
+        instance_name: Option<&str>,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<LogChunkRow>> {
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT c.seq, c.instance_name, e.name, c.text FROM log_chunks c \
+             JOIN lifecycle_events e ON e.deployment_id = c.deployment_id AND e.instance_name = c.instance_name \
+             AND e.position = c.position \
+             WHERE c.deployment_id = $1 AND c.seq > $2 AND ($3 = '' OR c.instance_name = $3) \
+             ORDER BY c.seq LIMIT $4",
+        )
+        .bind(deployment_id)
+        .bind(after)
+        .bind(instance_name.unwrap_or_default())
+        .bind(limit)
+        .fetch_all(self.conn())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(seq, instance_name, lifecycle_event, text)| LogChunkRow {
+                seq,
+                instance_name,
+                lifecycle_event,
+                text,
+            })
+            .collect())
+    }
+}
+
 /// Diagnostics of a lifecycle event, as stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventDiagnostics {

@@ -27,6 +27,36 @@ const POLL_INTERVAL: Duration = Duration::from_millis(150);
 const UNREACHABLE_GRACE: Duration = Duration::from_secs(30);
 const UNREACHABLE_RETRY: Duration = Duration::from_millis(500);
 
+/// `cutover deploy [FLAGS]` creates a deployment; `cutover deploy SUBCOMMAND` works with deployments.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub(crate) struct DeployCommand {
+    #[command(subcommand)]
+    pub(crate) command: Option<DeploySubcommand>,
+    #[command(flatten)]
+    pub(crate) args: Option<DeployArgs>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum DeploySubcommand {
+    /// Show what a deployment would do now, without starting it: batches, hooks per host, files, rollback target.
+    #[command(after_help = super::plan::AFTER_HELP)]
+    Plan(super::plan::PlanArgs),
+    /// Print the hook output of a deployment from every host; with -f, follow it live until the deployment ends.
+    #[command(after_help = super::logs::AFTER_HELP)]
+    Logs(super::logs::LogsArgs),
+}
+
+/// Runs `cutover deploy …`.
+pub(crate) async fn command(api: &Api, command: DeployCommand) -> CliResult<()> {
+    match (command.command, command.args) {
+        (Some(DeploySubcommand::Logs(args)), _) => super::logs::run(api, args).await,
+        (Some(DeploySubcommand::Plan(args)), _) => super::plan::run(api, args).await,
+        (None, Some(args)) => run(api, args).await,
+        (None, None) => Err(CliError::user("cutover deploy needs --application-name and --deployment-group-name")),
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct DeployArgs {
     /// Application to deploy.
@@ -101,17 +131,26 @@ pub(crate) async fn run(api: &Api, args: DeployArgs) -> CliResult<()> {
 
 /// The revision given by `--revision` or `--s3-location`, if any.
 fn revision_arg(args: &DeployArgs) -> CliResult<Option<wire::RevisionLocation>> {
-    if let Some(text) = &args.revision {
+    revision_from(args.revision.as_deref(), args.s3_location.as_deref(), args.bundle_type)
+}
+
+/// A revision from `--revision` (JSON, `@FILE`) or `--s3-location BUCKET/KEY` (with `--bundle-type`), if any.
+pub(crate) fn revision_from(
+    revision: Option<&str>,
+    s3_location: Option<&str>,
+    bundle_type: Option<BundleType>,
+) -> CliResult<Option<wire::RevisionLocation>> {
+    if let Some(text) = revision {
         return parse_revision(text).map(Some);
     }
-    let Some(location) = &args.s3_location else {
+    let Some(location) = s3_location else {
         return Ok(None);
     };
     let path = location.strip_prefix("s3://").unwrap_or(location);
     let Some((bucket, key)) = path.split_once('/').filter(|(bucket, key)| !bucket.is_empty() && !key.is_empty()) else {
         return Err(CliError::user(format!("--s3-location must be BUCKET/KEY, got {location:?}")));
     };
-    let bundle_type = match args.bundle_type.or_else(|| BundleType::from_key(key)) {
+    let bundle_type = match bundle_type.or_else(|| BundleType::from_key(key)) {
         Some(bundle_type) => bundle_type,
         None => {
             return Err(CliError::user(format!("cannot tell the bundle type of {key:?} from its extension"))

@@ -1,9 +1,14 @@
 //! The commands, one module per group, and the API client wrapper they share.
 
+pub(crate) mod apply;
 pub(crate) mod appspec;
+pub(crate) mod completions;
 pub(crate) mod deploy;
 pub(crate) mod dev;
+pub(crate) mod local;
+pub(crate) mod logs;
 pub(crate) mod manage;
+pub(crate) mod plan;
 pub(crate) mod push;
 pub(crate) mod read;
 pub(crate) mod security;
@@ -26,10 +31,11 @@ pub(crate) async fn run(cli: Cli) -> CliResult<()> {
     }
     match cli.command {
         Command::Push(args) => push::run(&api, args).await,
-        Command::Deploy(args) => deploy::run(&api, args).await,
+        Command::Deploy(command) => deploy::command(&api, command).await,
         Command::CreateApplication(args) => manage::create_application(&api, args).await,
         Command::CreateDeploymentGroup(args) => manage::create_deployment_group(&api, args).await,
         Command::CreateDeploymentConfig(args) => manage::create_deployment_config(&api, args).await,
+        Command::Apply(args) => apply::run(&api, args).await,
         Command::StopDeployment(args) => manage::stop_deployment(&api, args).await,
         Command::Applications(command) => read::applications(&api, command).await,
         Command::Groups(command) => read::groups(&api, command).await,
@@ -40,7 +46,9 @@ pub(crate) async fn run(cli: Cli) -> CliResult<()> {
         Command::EnrollmentToken(command) => security::enrollment_token(&api, command).await,
         Command::Audit(args) => security::audit(&api, args).await,
         Command::Signing(command) => security::signing(&api, command).await,
+        Command::Local(args) => local::run(args).await,
         Command::Dev(args) => dev::run(args).await,
+        Command::Completions(args) => completions::run(args),
     }
 }
 

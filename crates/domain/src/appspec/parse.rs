@@ -206,6 +206,10 @@ fn build_tree(text: &str) -> Result<Tree, Vec<Diagnostic>> {
     Ok(Tree { root: builder.root, diagnostics: builder.diagnostics })
 }
 
+/// The fix of most YAML syntax errors in an AppSpec.
+const SYNTAX_HINT: &str = "check the indentation of this line and the one before (keys of one mapping line up, list \
+     items start with \"- \"), and quote values that contain \": \" or start with *, & or [";
+
 fn syntax_error(error: &ScanError) -> Diagnostic {
     let marker = error.marker();
     if matches!(error.kind(), ErrorKind::RecursionLimitExceeded) {
@@ -217,7 +221,7 @@ fn syntax_error(error: &ScanError) -> Diagnostic {
         column: Some(marker.col() + 1),
         field: String::new(),
         message: format!("invalid YAML: {}", error.info()),
-        hint: None,
+        hint: Some(SYNTAX_HINT.to_owned()),
     }
 }
 
@@ -454,7 +458,12 @@ impl Checker {
 
     fn document(&mut self, root: Option<&Node>) -> Option<AppSpec> {
         let Some(root) = root.filter(|root| !root.is_null()) else {
-            self.diagnostics.push(document_error(None, "application specification file was empty".to_owned(), None));
+            let hint = "start it with \"version: 0.0\" and \"os: linux\"".to_owned();
+            self.diagnostics.push(document_error(
+                None,
+                "application specification file was empty".to_owned(),
+                Some(hint),
+            ));
             return None;
         };
         let Value::Map(entries) = &*root.value else {
@@ -462,7 +471,7 @@ impl Checker {
                 root.pos,
                 "",
                 format!("the AppSpec must be a mapping with version, os, files and hooks, got {}", root.describe()),
-                None,
+                Some("start it with \"version: 0.0\" and \"os: linux\", one key per line".to_owned()),
             );
             return None;
         };
@@ -500,13 +509,15 @@ impl Checker {
                 Value::Scalar(scalar) => scalar.text.as_str(),
                 _ => {
                     let message = format!("keys must be strings, got {}", entry.key.describe());
-                    self.report(entry.key.pos, path, message, None);
+                    let hint = "use a plain name as the key".to_owned();
+                    self.report(entry.key.pos, path, message, Some(hint));
                     continue;
                 }
             };
             if let Some(line) = first_line.get(key) {
                 let message = format!("duplicate key {}, first given on line {line}", quote(key));
-                self.report(entry.key.pos, &join(path, key), message, None);
+                let hint = format!("remove one of the two, or merge them into the one on line {line}");
+                self.report(entry.key.pos, &join(path, key), message, Some(hint));
                 continue;
             }
             first_line.insert(key, entry.key.pos.line);
@@ -530,7 +541,8 @@ impl Checker {
         match &*node.value {
             Value::Scalar(scalar) => Some(scalar.text.clone()),
             _ => {
-                self.report(node.pos, path, format!("{name} must be a string, got {}", node.describe()), None);
+                let hint = format!("write one value, e.g. {name}: \"text\"");
+                self.report(node.pos, path, format!("{name} must be a string, got {}", node.describe()), Some(hint));
                 None
             }
         }
@@ -540,7 +552,8 @@ impl Checker {
     fn nonempty_string(&mut self, node: &Node, path: &str, name: &str) -> Option<String> {
         let text = self.string(node, path, name)?;
         if text.trim().is_empty() {
-            self.report(node.pos, path, format!("{name} must not be empty"), None);
+            let hint = format!("give {name} a value, or leave it out where it is optional");
+            self.report(node.pos, path, format!("{name} must not be empty"), Some(hint));
             return None;
         }
         Some(text)
@@ -574,12 +587,14 @@ impl Checker {
         for (index, item) in items.iter().enumerate() {
             let item_path = format!("{path}[{index}]");
             if item.is_null() {
-                self.report(item.pos, &item_path, format!("{name} entries must not be empty"), None);
+                let hint = "remove the empty \"-\" line".to_owned();
+                self.report(item.pos, &item_path, format!("{name} entries must not be empty"), Some(hint));
                 continue;
             }
             let Value::Scalar(_) = &*item.value else {
                 let message = format!("{name} entries must be strings, got {}", item.describe());
-                self.report(item.pos, &item_path, message, None);
+                let hint = format!("write the entries as a list of strings, e.g. {name}: [a, b]");
+                self.report(item.pos, &item_path, message, Some(hint));
                 continue;
             };
             if let Some(text) = self.nonempty_string(item, &item_path, &format!("{name} entries")) {
@@ -594,7 +609,8 @@ impl Checker {
         if node.text() == Some("0.0") {
             return Some("0.0".to_owned());
         }
-        self.report(node.pos, "version", format!("version must be 0.0, got {}", node.describe()), None);
+        let hint = "write \"version: 0.0\", the only AppSpec version".to_owned();
+        self.report(node.pos, "version", format!("version must be 0.0, got {}", node.describe()), Some(hint));
         None
     }
 
@@ -604,7 +620,10 @@ impl Checker {
             Some("linux") => Some(Os::Linux),
             Some("windows") => Some(Os::Windows),
             text => {
-                let hint = text.and_then(|text| suggest(text, ["linux", "windows"])).map(did_you_mean);
+                let hint = text
+                    .and_then(|text| suggest(text, ["linux", "windows"]))
+                    .map(did_you_mean)
+                    .or_else(|| Some("write \"os: linux\"; Cutover's agent runs on Linux".to_owned()));
                 self.report(node.pos, "os", format!("os must be linux or windows, got {}", node.describe()), hint);
                 None
             }
@@ -618,7 +637,7 @@ impl Checker {
         let Value::Seq(items) = &*node.value else {
             let message =
                 format!("files must be a list of mappings with source and destination, got {}", node.describe());
-            self.report(node.pos, "files", message, None);
+            self.report(node.pos, "files", message, Some("write each mapping as \"- source: <path in the revision>\" with \"destination: <absolute path>\" below it".to_owned()));
             return Vec::new();
         };
         let mut files = Vec::with_capacity(items.len());
@@ -627,16 +646,23 @@ impl Checker {
             let Value::Map(entries) = &*item.value else {
                 let message =
                     format!("files entries must be mappings with source and destination, got {}", item.describe());
-                self.report(item.pos, &path, message, None);
+                self.report(item.pos, &path, message, Some("write each mapping as \"- source: <path in the revision>\" with \"destination: <absolute path>\" below it".to_owned()));
                 continue;
             };
             let fields = self.fields(item.pos, entries, &path, FILE_KEYS);
             // An empty source is allowed: on Windows it means the whole bundle.
-            let source = self.required(&fields, "source", &path, None).and_then(|node| {
-                let field = join(&path, "source");
-                self.string(node, &field, "source")
-                    .filter(|source| self.inside_revision(node, &field, "source", source))
-            });
+            let source = self
+                .required(
+                    &fields,
+                    "source",
+                    &path,
+                    Some("add source: a file or directory of the revision, / for all of it"),
+                )
+                .and_then(|node| {
+                    let field = join(&path, "source");
+                    self.string(node, &field, "source")
+                        .filter(|source| self.inside_revision(node, &field, "source", source))
+                });
             let destination = self.destination(&fields, &path);
             if let (Some(source), Some(destination)) = (source, destination) {
                 files.push(FileMapping { source, destination });
@@ -646,7 +672,8 @@ impl Checker {
     }
 
     fn destination(&mut self, fields: &Fields<'_>, path: &str) -> Option<String> {
-        let node = self.required(fields, "destination", path, None)?;
+        let node =
+            self.required(fields, "destination", path, Some("add destination: an absolute directory on the host"))?;
         let field = join(path, "destination");
         let destination = self.nonempty_string(node, &field, "destination")?;
         if is_absolute(&destination, self.os) {
@@ -676,7 +703,11 @@ impl Checker {
         if let Some(behavior) = node.text().and_then(FileExistsBehavior::parse) {
             return Some(behavior);
         }
-        let hint = node.text().and_then(|text| suggest(text, ["DISALLOW", "OVERWRITE", "RETAIN"])).map(did_you_mean);
+        let hint = node
+            .text()
+            .and_then(|text| suggest(text, ["DISALLOW", "OVERWRITE", "RETAIN"]))
+            .map(did_you_mean)
+            .or_else(|| Some("write one of DISALLOW, OVERWRITE or RETAIN, in capitals".to_owned()));
         let message = format!("file_exists_behavior must be DISALLOW, OVERWRITE or RETAIN, got {}", node.describe());
         self.report(node.pos, "file_exists_behavior", message, hint);
         None
@@ -688,7 +719,12 @@ impl Checker {
         };
         let Value::Seq(items) = &*node.value else {
             let message = format!("permissions must be a list of mappings with an object, got {}", node.describe());
-            self.report(node.pos, "permissions", message, None);
+            self.report(
+                node.pos,
+                "permissions",
+                message,
+                Some("write each entry as \"- object: <absolute path>\" with its settings below it".to_owned()),
+            );
             return Vec::new();
         };
         if self.os == Some(Os::Windows) && !items.is_empty() {
@@ -711,12 +747,17 @@ impl Checker {
     fn permission(&mut self, item: &Node, path: &str) -> Option<Permission> {
         let Value::Map(entries) = &*item.value else {
             let message = format!("permissions entries must be mappings with an object, got {}", item.describe());
-            self.report(item.pos, path, message, None);
+            self.report(
+                item.pos,
+                path,
+                message,
+                Some("write each entry as \"- object: <absolute path>\" with its settings below it".to_owned()),
+            );
             return None;
         };
         let fields = self.fields(item.pos, entries, path, PERMISSION_KEYS);
         let object = self
-            .required(&fields, "object", path, None)
+            .required(&fields, "object", path, Some("add object: the absolute path the settings apply to"))
             .and_then(|node| self.nonempty_string(node, &join(path, "object"), "object"));
         let pattern = match fields.get("pattern") {
             Some(node) => self.nonempty_string(node, &join(path, "pattern"), "pattern"),
@@ -755,14 +796,16 @@ impl Checker {
             return Some(mode);
         }
         let message = format!("mode must be 1 to 4 octal digits (0-7), got {}", node.describe());
-        self.report(node.pos, path, message, None);
+        let hint = "write the mode as octal digits, e.g. mode: 644 or mode: \"0755\"".to_owned();
+        self.report(node.pos, path, message, Some(hint));
         None
     }
 
     fn context(&mut self, node: &Node, path: &str) -> Option<SeContext> {
         let Value::Map(entries) = &*node.value else {
             let message = format!("context must be a mapping with name, type and range, got {}", node.describe());
-            self.report(node.pos, path, message, None);
+            let hint = "write context: {type: httpd_sys_content_t} (name and range are optional)".to_owned();
+            self.report(node.pos, path, message, Some(hint));
             return None;
         };
         let fields = self.fields(node.pos, entries, path, CONTEXT_KEYS);
@@ -776,7 +819,7 @@ impl Checker {
         }
         let name = self.optional_nonempty_string(&fields, "name", path);
         let type_ = self
-            .required(&fields, "type", path, None)
+            .required(&fields, "type", path, Some("add type: the SELinux type, e.g. httpd_sys_content_t"))
             .and_then(|node| self.nonempty_string(node, &join(path, "type"), "type"));
         let range = self.optional_nonempty_string(&fields, "range", path);
         Some(SeContext { name, type_: type_?, range })
@@ -798,7 +841,10 @@ impl Checker {
                 Some("file") => types.push(ObjectType::File),
                 Some("directory") => types.push(ObjectType::Directory),
                 text => {
-                    let hint = text.and_then(|text| suggest(text, ["file", "directory"])).map(did_you_mean);
+                    let hint = text
+                        .and_then(|text| suggest(text, ["file", "directory"]))
+                        .map(did_you_mean)
+                        .or_else(|| Some("list file, directory or both".to_owned()));
                     let message = format!("type must be file or directory, got {}", item.describe());
                     self.report(item.pos, &format!("{path}[{index}]"), message, hint);
                 }
@@ -816,7 +862,8 @@ impl Checker {
                 "hooks must be a mapping of lifecycle event names to lists of scripts, got {}",
                 node.describe()
             );
-            self.report(node.pos, "hooks", message, None);
+            let hint = "write each event on its own line under hooks, e.g. \"  BeforeInstall:\"".to_owned();
+            self.report(node.pos, "hooks", message, Some(hint));
             return Vec::new();
         };
         let mut hooks = Vec::new();
@@ -872,11 +919,13 @@ impl Checker {
                 continue;
             };
             let fields = self.fields(item.pos, entries, &path, SCRIPT_KEYS);
-            let location = self.required(&fields, "location", &path, None).and_then(|node| {
-                let field = join(&path, "location");
-                self.nonempty_string(node, &field, "location")
-                    .filter(|location| self.inside_revision(node, &field, "location", location))
-            });
+            let location = self
+                .required(&fields, "location", &path, Some("add location: the script's path in the revision"))
+                .and_then(|node| {
+                    let field = join(&path, "location");
+                    self.nonempty_string(node, &field, "location")
+                        .filter(|location| self.inside_revision(node, &field, "location", location))
+                });
             let timeout_secs = match fields.get("timeout") {
                 Some(node) => {
                     let timeout = self.timeout(node, &join(&path, "timeout"));
@@ -933,7 +982,8 @@ impl Checker {
             }
         }
         let message = format!("timeout must be a positive whole number of seconds, got {}", node.describe());
-        self.report(node.pos, path, message, None);
+        let hint = format!("write a number of seconds up to {MAX_EVENT_SECS}, e.g. timeout: 300");
+        self.report(node.pos, path, message, Some(hint));
         None
     }
 
@@ -943,7 +993,13 @@ impl Checker {
             Some("true" | "yes" | "on") => Some(true),
             Some("false" | "no" | "off") => Some(false),
             _ => {
-                self.report(node.pos, path, format!("{name} must be true or false, got {}", node.describe()), None);
+                let hint = format!("write {name}: true or {name}: false");
+                self.report(
+                    node.pos,
+                    path,
+                    format!("{name} must be true or false, got {}", node.describe()),
+                    Some(hint),
+                );
                 None
             }
         }

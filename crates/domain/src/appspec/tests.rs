@@ -311,10 +311,28 @@ fn invalid_documents_report_exact_diagnostics() {
             "version:\nos: linux\n",
             &["line 1: version: version is required (hint: add \"version: 0.0\")"],
         ),
-        ("wrong version", "version: 1.0\nos: linux\n", &["line 1: version: version must be 0.0, got \"1.0\""]),
-        ("integer version", "version: 0\nos: linux\n", &["line 1: version: version must be 0.0, got \"0\""]),
+        (
+            "wrong version",
+            "version: 1.0\nos: linux\n",
+            &[
+                "line 1: version: version must be 0.0, got \"1.0\" (hint: write \"version: 0.0\", the only AppSpec version)",
+            ],
+        ),
+        (
+            "integer version",
+            "version: 0\nos: linux\n",
+            &[
+                "line 1: version: version must be 0.0, got \"0\" (hint: write \"version: 0.0\", the only AppSpec version)",
+            ],
+        ),
         ("missing os", "version: 0.0\n", &["line 1: os: os is required (hint: add \"os: linux\" or \"os: windows\")"]),
-        ("bad os", "version: 0.0\nos: ubuntu\n", &["line 2: os: os must be linux or windows, got \"ubuntu\""]),
+        (
+            "bad os",
+            "version: 0.0\nos: ubuntu\n",
+            &[
+                "line 2: os: os must be linux or windows, got \"ubuntu\" (hint: write \"os: linux\"; Cutover's agent runs on Linux)",
+            ],
+        ),
         (
             "capitalised os",
             "version: 0.0\nos: Linux\n",
@@ -328,12 +346,16 @@ fn invalid_documents_report_exact_diagnostics() {
         (
             "file without destination",
             "version: 0.0\nos: linux\nfiles:\n  - source: app\n",
-            &["line 4: files[0].destination: destination is required"],
+            &[
+                "line 4: files[0].destination: destination is required (hint: add destination: an absolute directory on the host)",
+            ],
         ),
         (
             "file without source",
             "version: 0.0\nos: linux\nfiles:\n  - destination: /opt/app\n",
-            &["line 4: files[0].source: source is required"],
+            &[
+                "line 4: files[0].source: source is required (hint: add source: a file or directory of the revision, / for all of it)",
+            ],
         ),
         (
             "relative destination",
@@ -363,7 +385,9 @@ fn invalid_documents_report_exact_diagnostics() {
         (
             "files is not a list",
             "version: 0.0\nos: linux\nfiles:\n  source: app\n  destination: /opt/app\n",
-            &["line 4: files: files must be a list of mappings with source and destination, got a mapping"],
+            &[
+                "line 4: files: files must be a list of mappings with source and destination, got a mapping (hint: write each mapping as \"- source: <path in the revision>\" with \"destination: <absolute path>\" below it)",
+            ],
         ),
         (
             "unknown key in a file entry",
@@ -417,7 +441,9 @@ fn invalid_documents_report_exact_diagnostics() {
         (
             "missing location",
             "version: 0.0\nos: linux\nhooks:\n  AfterInstall:\n    - timeout: 30\n",
-            &["line 5: hooks.AfterInstall[0].location: location is required"],
+            &[
+                "line 5: hooks.AfterInstall[0].location: location is required (hint: add location: the script's path in the revision)",
+            ],
         ),
         (
             "location climbing out of the revision",
@@ -435,30 +461,36 @@ fn invalid_documents_report_exact_diagnostics() {
         (
             "empty location",
             "version: 0.0\nos: linux\nhooks:\n  AfterInstall:\n    - location: \"\"\n",
-            &["line 5: hooks.AfterInstall[0].location: location must not be empty"],
+            &[
+                "line 5: hooks.AfterInstall[0].location: location must not be empty (hint: give location a value, or leave it out where it is optional)",
+            ],
         ),
         (
             "timeout 0",
             "version: 0.0\nos: linux\nhooks:\n  BeforeInstall:\n    - location: a.sh\n      timeout: 0\n",
-            &["line 6: hooks.BeforeInstall[0].timeout: timeout must be a positive whole number of seconds, got \"0\""],
+            &[
+                "line 6: hooks.BeforeInstall[0].timeout: timeout must be a positive whole number of seconds, got \"0\" (hint: write a number of seconds up to 3600, e.g. timeout: 300)",
+            ],
         ),
         (
             "negative timeout",
             "version: 0.0\nos: linux\nhooks:\n  BeforeInstall:\n    - location: a.sh\n      timeout: -5\n",
-            &["line 6: hooks.BeforeInstall[0].timeout: timeout must be a positive whole number of seconds, got \"-5\""],
+            &[
+                "line 6: hooks.BeforeInstall[0].timeout: timeout must be a positive whole number of seconds, got \"-5\" (hint: write a number of seconds up to 3600, e.g. timeout: 300)",
+            ],
         ),
         (
             "word timeout",
             "version: 0.0\nos: linux\nhooks:\n  BeforeInstall:\n    - location: a.sh\n      timeout: abc\n",
             &[
-                "line 6: hooks.BeforeInstall[0].timeout: timeout must be a positive whole number of seconds, got \"abc\"",
+                "line 6: hooks.BeforeInstall[0].timeout: timeout must be a positive whole number of seconds, got \"abc\" (hint: write a number of seconds up to 3600, e.g. timeout: 300)",
             ],
         ),
         (
             "fractional timeout",
             "version: 0.0\nos: linux\nhooks:\n  BeforeInstall:\n    - location: a.sh\n      timeout: 1.5\n",
             &[
-                "line 6: hooks.BeforeInstall[0].timeout: timeout must be a positive whole number of seconds, got \"1.5\"",
+                "line 6: hooks.BeforeInstall[0].timeout: timeout must be a positive whole number of seconds, got \"1.5\" (hint: write a number of seconds up to 3600, e.g. timeout: 300)",
             ],
         ),
         (
@@ -479,7 +511,9 @@ fn invalid_documents_report_exact_diagnostics() {
         (
             "bad sudo",
             "version: 0.0\nos: linux\nhooks:\n  BeforeInstall:\n    - location: a.sh\n      sudo: maybe\n",
-            &["line 6: hooks.BeforeInstall[0].sudo: sudo must be true or false, got \"maybe\""],
+            &[
+                "line 6: hooks.BeforeInstall[0].sudo: sudo must be true or false, got \"maybe\" (hint: write sudo: true or sudo: false)",
+            ],
         ),
         (
             "script given as a bare string",
@@ -501,17 +535,23 @@ fn invalid_documents_report_exact_diagnostics() {
         (
             "bad mode",
             "version: 0.0\nos: linux\npermissions:\n  - object: /opt/app\n    mode: \"0789\"\n",
-            &["line 5: permissions[0].mode: mode must be 1 to 4 octal digits (0-7), got \"0789\""],
+            &[
+                "line 5: permissions[0].mode: mode must be 1 to 4 octal digits (0-7), got \"0789\" (hint: write the mode as octal digits, e.g. mode: 644 or mode: \"0755\")",
+            ],
         ),
         (
             "mode too long",
             "version: 0.0\nos: linux\npermissions:\n  - object: /opt/app\n    mode: 07550\n",
-            &["line 5: permissions[0].mode: mode must be 1 to 4 octal digits (0-7), got \"07550\""],
+            &[
+                "line 5: permissions[0].mode: mode must be 1 to 4 octal digits (0-7), got \"07550\" (hint: write the mode as octal digits, e.g. mode: 644 or mode: \"0755\")",
+            ],
         ),
         (
             "permission type socket",
             "version: 0.0\nos: linux\npermissions:\n  - object: /opt/app\n    type:\n      - file\n      - socket\n",
-            &["line 7: permissions[0].type[1]: type must be file or directory, got \"socket\""],
+            &[
+                "line 7: permissions[0].type[1]: type must be file or directory, got \"socket\" (hint: list file, directory or both)",
+            ],
         ),
         (
             "permission type not a list",
@@ -528,12 +568,16 @@ fn invalid_documents_report_exact_diagnostics() {
         (
             "context without type",
             "version: 0.0\nos: linux\npermissions:\n  - object: /opt/app\n    context:\n      name: user_u\n",
-            &["line 6: permissions[0].context.type: type is required"],
+            &[
+                "line 6: permissions[0].context.type: type is required (hint: add type: the SELinux type, e.g. httpd_sys_content_t)",
+            ],
         ),
         (
             "permission without object",
             "version: 0.0\nos: linux\npermissions:\n  - owner: app\n",
-            &["line 4: permissions[0].object: object is required"],
+            &[
+                "line 4: permissions[0].object: object is required (hint: add object: the absolute path the settings apply to)",
+            ],
         ),
         (
             "except not a list",
@@ -576,22 +620,44 @@ fn invalid_documents_report_exact_diagnostics() {
         (
             "duplicate key",
             "version: 0.0\nos: linux\nos: windows\n",
-            &["line 3: os: duplicate key \"os\", first given on line 2"],
+            &[
+                "line 3: os: duplicate key \"os\", first given on line 2 (hint: remove one of the two, or merge them into the one on line 2)",
+            ],
         ),
         (
             "duplicate hook",
             "version: 0.0\nos: linux\nhooks:\n  BeforeInstall:\n    - location: a.sh\n  BeforeInstall:\n    \
              - location: b.sh\n",
-            &["line 6: hooks.BeforeInstall: duplicate key \"BeforeInstall\", first given on line 4"],
+            &[
+                "line 6: hooks.BeforeInstall: duplicate key \"BeforeInstall\", first given on line 4 (hint: remove one of the two, or merge them into the one on line 4)",
+            ],
         ),
-        ("empty file", "", &["application specification file was empty"]),
-        ("blank file", "  \n\n", &["application specification file was empty"]),
-        ("comments only", "# nothing yet\n", &["application specification file was empty"]),
-        ("empty document", "---\n", &["application specification file was empty"]),
+        (
+            "empty file",
+            "",
+            &["application specification file was empty (hint: start it with \"version: 0.0\" and \"os: linux\")"],
+        ),
+        (
+            "blank file",
+            "  \n\n",
+            &["application specification file was empty (hint: start it with \"version: 0.0\" and \"os: linux\")"],
+        ),
+        (
+            "comments only",
+            "# nothing yet\n",
+            &["application specification file was empty (hint: start it with \"version: 0.0\" and \"os: linux\")"],
+        ),
+        (
+            "empty document",
+            "---\n",
+            &["application specification file was empty (hint: start it with \"version: 0.0\" and \"os: linux\")"],
+        ),
         (
             "not a mapping",
             "- version: 0.0\n",
-            &["line 1: the AppSpec must be a mapping with version, os, files and hooks, got a list"],
+            &[
+                "line 1: the AppSpec must be a mapping with version, os, files and hooks, got a list (hint: start it with \"version: 0.0\" and \"os: linux\", one key per line)",
+            ],
         ),
         (
             "two documents",
@@ -612,6 +678,8 @@ fn invalid_documents_report_exact_diagnostics() {
 
 #[test]
 fn yaml_syntax_errors_carry_the_parser_position() {
+    const SYNTAX_HINT: &str = "check the indentation of this line and the one before (keys of one mapping line up, \
+         list items start with \"- \"), and quote values that contain \": \" or start with *, & or [";
     let cases: &[(&str, &str, Diagnostic)] = &[
         (
             "mapping value in a plain scalar",
@@ -621,7 +689,7 @@ fn yaml_syntax_errors_carry_the_parser_position() {
                 column: Some(19),
                 field: String::new(),
                 message: "invalid YAML: mapping values are not allowed in this context".to_owned(),
-                hint: None,
+                hint: Some(SYNTAX_HINT.to_owned()),
             },
         ),
         (
@@ -632,7 +700,7 @@ fn yaml_syntax_errors_carry_the_parser_position() {
                 column: Some(8),
                 field: String::new(),
                 message: "invalid YAML: unclosed bracket '['".to_owned(),
-                hint: None,
+                hint: Some(SYNTAX_HINT.to_owned()),
             },
         ),
         (
@@ -643,7 +711,7 @@ fn yaml_syntax_errors_carry_the_parser_position() {
                 column: Some(5),
                 field: String::new(),
                 message: "invalid YAML: while parsing node, found unknown anchor".to_owned(),
-                hint: None,
+                hint: Some(SYNTAX_HINT.to_owned()),
             },
         ),
     ];
@@ -674,14 +742,19 @@ colour: blue
 ";
     let expected = [
         "line 1: os: os is required (hint: add \"os: linux\" or \"os: windows\")",
-        "line 4: hooks.BeforeInstall[0].timeout: timeout must be a positive whole number of seconds, got \"abc\"",
+        "line 4: hooks.BeforeInstall[0].timeout: timeout must be a positive whole number of seconds, got \"abc\" \
+         (hint: write a number of seconds up to 3600, e.g. timeout: 300)",
         "line 5: hooks.Install: Install cannot have scripts (hint: the agent performs DownloadBundle and Install \
          itself; put scripts in BeforeInstall or AfterInstall)",
-        "line 8: hooks.AfterInstall[0].location: location is required",
-        "line 10: files[0].destination: destination is required",
-        "line 13: permissions[0].mode: mode must be 1 to 4 octal digits (0-7), got \"999\"",
-        "line 14: permissions[0].type[0]: type must be file or directory, got \"socket\"",
-        "line 15: version: version must be 0.0, got \"2\"",
+        "line 8: hooks.AfterInstall[0].location: location is required (hint: add location: the script's path in the \
+         revision)",
+        "line 10: files[0].destination: destination is required (hint: add destination: an absolute directory on the \
+         host)",
+        "line 13: permissions[0].mode: mode must be 1 to 4 octal digits (0-7), got \"999\" (hint: write the mode as \
+         octal digits, e.g. mode: 644 or mode: \"0755\")",
+        "line 14: permissions[0].type[0]: type must be file or directory, got \"socket\" (hint: list file, directory \
+         or both)",
+        "line 15: version: version must be 0.0, got \"2\" (hint: write \"version: 0.0\", the only AppSpec version)",
         "line 16: colour: unknown key \"colour\" (hint: the keys allowed here are version, os, files, \
          file_exists_behavior, permissions and hooks)",
     ];
@@ -753,6 +826,10 @@ fn hostile_shapes_are_refused() {
     let long_value = format!("version: 0.0\nos: {}\n", "x".repeat(1000));
     assert_eq!(
         rejected("long value", &long_value),
-        [format!("line 2: os: os must be linux or windows, got \"{}...\"", "x".repeat(60))]
+        [format!(
+            "line 2: os: os must be linux or windows, got \"{}...\" (hint: write \"os: linux\"; Cutover's agent runs on \
+             Linux)",
+            "x".repeat(60)
+        )]
     );
 }

@@ -4,6 +4,7 @@
 
 mod agent_features;
 mod alarms;
+mod apply;
 mod autoupdate;
 mod cli;
 mod compat_doc;
@@ -17,6 +18,11 @@ mod git;
 mod hook_isolation;
 mod hostile;
 mod install;
+mod local;
+mod logs;
+mod metrics;
+mod packaging;
+mod plan;
 mod rollback;
 mod s3;
 mod safety;

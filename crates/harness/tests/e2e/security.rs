@@ -283,7 +283,7 @@ async fn agents_speak_only_for_their_own_instance_and_deregistration_locks_them_
         code(host1.poll(&poll, Duration::from_secs(10)).await.expect_err("poll")),
         (403, "WrongInstance".into())
     );
-    let beat = HeartbeatRequest { instance_name: "host-2".into(), command_id: None, log: None };
+    let beat = HeartbeatRequest { instance_name: "host-2".into(), command_id: None };
     assert_eq!(code(host1.heartbeat(&beat).await.expect_err("heartbeat")), (403, "WrongInstance".into()));
     let report = |instance: &str| CompleteRequest {
         instance_name: instance.into(),
@@ -319,7 +319,7 @@ async fn agents_speak_only_for_their_own_instance_and_deregistration_locks_them_
         .call(Operation::DeregisterOnPremisesInstance, &json!({"instanceName": "host-1"}))
         .await
         .expect("deregister");
-    let beat = HeartbeatRequest { instance_name: "host-1".into(), command_id: None, log: None };
+    let beat = HeartbeatRequest { instance_name: "host-1".into(), command_id: None };
     assert_eq!(
         code(host1.heartbeat(&beat).await.expect_err("locked out")),
         (401, "UnrecognizedClientException".into())

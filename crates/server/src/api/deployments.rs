@@ -107,26 +107,9 @@ pub(crate) async fn create(
     };
     let settings: wire::DeploymentGroupInfo = serde_json::from_str(&group_row.spec)?;
     let revision_key = convert::revision_key(&revision);
-    let mut targets = select_targets(
-        &mut tx,
-        &group_row.id,
-        &settings,
-        &revision_key,
-        input.update_outdated_instances_only.unwrap_or(false),
-    )
-    .await?;
-    // Zonal: zone by zone (sorted by name, hosts without a zone last), keeping the health order within a zone.
-    let mut zones: Vec<(String, Option<String>)> = Vec::new();
-    if zonal {
-        for name in &targets {
-            let tags = tx.instance(name).await?.map(|row| convert::tags_from_json(&row.tags)).unwrap_or_default();
-            let zone =
-                tags.into_iter().find(|(key, _)| *key == state.inner.config.zone_tag_key).map(|(_, value)| value);
-            zones.push((name.clone(), zone));
-        }
-        zones.sort_by(|a, b| (a.1.is_none(), &a.1).cmp(&(b.1.is_none(), &b.1)));
-        targets = zones.iter().map(|(name, _)| name.clone()).collect();
-    }
+    let outdated_only = input.update_outdated_instances_only.unwrap_or(false);
+    let (targets, zones) =
+        ordered_targets(&state, &mut tx, &group_row.id, &settings, &revision_key, outdated_only, zonal).await?;
 
     let id = state.inner.clock.deployment_id();
     if !tx.claim_group_for_deployment(&group_row.id, &id).await? {
@@ -202,7 +185,7 @@ pub(crate) async fn create(
 /// Maps a revision location to the bundle agents download: an object of the embedded S3 endpoint (its current
 /// version, or the `version` named), or the tar bundle built from a GitHub revision's commit, which `git::api` fetched
 /// before this transaction began.
-async fn resolve_bundle(tx: &mut Tx, revision: &wire::RevisionLocation) -> ApiResult<BundleSpec> {
+pub(crate) async fn resolve_bundle(tx: &mut Tx, revision: &wire::RevisionLocation) -> ApiResult<BundleSpec> {
     if revision.revision_type.as_deref() == Some("GitHub") {
         let github = revision
             .git_hub_location
@@ -278,6 +261,33 @@ async fn resolve_bundle(tx: &mut Tx, revision: &wire::RevisionLocation) -> ApiRe
         etag: Some(etag.map_or_else(|| object.s3_etag().to_owned(), str::to_owned)),
         commit_id: None,
     })
+}
+
+/// The targets of a new deployment in dispatch order, and for a zonal one each target's zone (empty otherwise).
+/// CreateDeployment and deployment plans (`crate::plan`) share it, so a plan shows the order a deployment takes.
+pub(crate) async fn ordered_targets(
+    state: &AppState,
+    tx: &mut Tx,
+    group_id: &str,
+    settings: &wire::DeploymentGroupInfo,
+    revision_key: &str,
+    outdated_only: bool,
+    zonal: bool,
+) -> ApiResult<(Vec<String>, Vec<(String, Option<String>)>)> {
+    let mut targets = select_targets(tx, group_id, settings, revision_key, outdated_only).await?;
+    // Zonal: zone by zone (sorted by name, hosts without a zone last), keeping the health order within a zone.
+    let mut zones: Vec<(String, Option<String>)> = Vec::new();
+    if zonal {
+        for name in &targets {
+            let tags = tx.instance(name).await?.map(|row| convert::tags_from_json(&row.tags)).unwrap_or_default();
+            let zone =
+                tags.into_iter().find(|(key, _)| *key == state.inner.config.zone_tag_key).map(|(_, value)| value);
+            zones.push((name.clone(), zone));
+        }
+        zones.sort_by(|a, b| (a.1.is_none(), &a.1).cmp(&(b.1.is_none(), &b.1)));
+        targets = zones.iter().map(|(name, _)| name.clone()).collect();
+    }
+    Ok((targets, zones))
 }
 
 /// Registered instances the group's tags select, in CodeDeploy's order (unhealthy first, then by revision).

@@ -7,11 +7,11 @@
 mod applications;
 mod configs;
 pub(crate) mod deployments;
-mod groups;
+pub(crate) mod groups;
 mod instances;
 mod integrations;
 mod other_types;
-mod revisions;
+pub(crate) mod revisions;
 mod security;
 mod tags;
 
