@@ -29,9 +29,10 @@ pub(crate) async fn advance_logged(state: &AppState, deployment_id: &str, change
 /// Moves a deployment as far as it can go right now.
 ///
 /// `changed` names the one target whose events changed (an agent's report), so only its status is re-derived;
-/// `None` re-derives every running target (after a restart, a sweep or a stop). Work per call is proportional to
-/// the number of running targets, not to the size of the deployment: the planner is fed status counts plus the
-/// pending targets it may start, so a deployment to ten thousand hosts does not reread them all per report.
+/// `None` re-derives every running target (after a restart, a sweep or a stop), as does any call once a stop was
+/// requested. Work per call is proportional to the number of running targets, not to the size of the deployment:
+/// the planner is fed status counts plus the pending targets it may start, so a deployment to ten thousand hosts
+/// does not reread them all per report.
 #[tracing::instrument(name = "advance", skip_all, fields(deployment_id = %deployment_id))]
 pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str>) -> Result<(), StoreError> {
     let now = state.inner.clock.now_ms();
@@ -76,8 +77,17 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
         (_, Some(min_healthy)) => min_healthy as u64,
     };
 
+    if deployment.stop_requested {
+        // No new host starts; running events finish (scripts are never killed) and the rest is skipped. Skipped
+        // before the targets are derived: a host stopped between two events, or before its first, has none running
+        // and no report will come for it, so it must end now or the deployment never does. The skip touched every
+        // running target, so all of them are derived again, not only the one that reported.
+        tx.skip_pending_targets(deployment_id, now).await?;
+        tx.skip_all_pending_events(deployment_id).await?;
+    }
+
     // Derive the status of running targets from their events.
-    let running_events = match changed {
+    let running_events = match changed.filter(|_| !deployment.stop_requested) {
         Some(instance_name) => match tx.target(deployment_id, instance_name).await? {
             Some(target) if target.status == "InProgress" => tx.target_events(deployment_id, instance_name).await?,
             _ => Vec::new(),
@@ -102,9 +112,6 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
     let mut succeeded = false;
     let mut finished = false;
     if deployment.stop_requested {
-        // No new host starts; running events finish (scripts are never killed) and the rest is skipped.
-        tx.skip_pending_targets(deployment_id, now).await?;
-        tx.skip_all_pending_events(deployment_id).await?;
         if count("InProgress") == 0 {
             let error = match &options.stopped_by_alarm {
                 Some(reason) => {

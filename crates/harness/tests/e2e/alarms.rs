@@ -363,6 +363,48 @@ async fn http_probes_overrides_and_poll_failures() {
     );
 }
 
+/// An alarm that fires while the host runs no event (between two events, or before its first) ends the deployment at
+/// once: no report will come to finish it. No agent runs on the host, so it never leaves that state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alarm_stops_a_deployment_whose_host_runs_no_event() {
+    let health = HttpStub::start(|_| (503, "text/plain", b"down".to_vec())).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alarm_config = dir.path().join("alarms.json");
+    std::fs::write(
+        &alarm_config,
+        serde_json::json!({"alarms": [{"name": "health", "http": {"url": health.url("/")}}]}).to_string(),
+    )
+    .expect("alarms.json");
+    let server_args = vec![
+        "--alarm-config".to_owned(),
+        alarm_config.display().to_string(),
+        "--alarm-poll-ms".to_owned(),
+        "100".to_owned(),
+    ];
+    let cluster = Cluster::start(ClusterOptions { agents: 0, server_args, ..Default::default() }).await;
+    crate::register_without_agent(&cluster, "host-1").await;
+    create_group(
+        &cluster,
+        serde_json::json!({"alarmConfiguration": {"enabled": true, "alarms": [{"name": "health"}]}}),
+    )
+    .await;
+    let revision = cluster.push_bundle("app", plain().tgz(), "tgz").await;
+    let id = cluster.deploy("app", "g", &revision, serde_json::json!({})).await;
+    let info = cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
+    assert_eq!(info.status.as_deref(), Some("Stopped"), "{info:?}\n{}", cluster.logs());
+    assert_eq!(info.error_information.as_ref().and_then(|e| e.code.as_deref()), Some("ALARM_ACTIVE"));
+    assert!(error_message(&info).contains("503"), "{}", error_message(&info));
+    let statuses: Vec<String> = cluster
+        .target(&id, "host-1")
+        .await
+        .lifecycle_events
+        .into_iter()
+        .flatten()
+        .map(|event| event.status.unwrap_or_default())
+        .collect();
+    assert_eq!(statuses, ["Skipped"; 7]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_alarm_configurations_are_rejected() {
     let cluster = Cluster::start(ClusterOptions { agents: 0, ..Default::default() }).await;

@@ -357,3 +357,33 @@ async fn deployments_of_two_applications_to_the_same_hosts_run_together_without_
         }
     }
 }
+
+/// A stop ends at once a host that runs no event at that moment (dispatched but not polled yet, or between two of
+/// its events): no report will come for it, so nothing else would ever end it. Here no agent runs on the host, so
+/// the host is dispatched and stays between events for as long as the test needs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_ends_at_once_a_host_that_runs_no_event() {
+    let cluster = Cluster::start(ClusterOptions { agents: 0, ..Default::default() }).await;
+    crate::register_without_agent(&cluster, "host-1").await;
+    cluster.create_app_and_group("idle", "g", "CodeDeployDefault.AllAtOnce").await;
+    let bundle = Bundle::new().file("appspec.yml", "version: 0.0\nos: linux\n", 0o644);
+    let revision = cluster.push_bundle("idle", bundle.tgz(), "tgz").await;
+    let id = cluster.deploy("idle", "g", &revision, serde_json::json!({})).await;
+    let target = cluster.target(&id, "host-1").await;
+    assert_eq!(target.status.as_deref(), Some("InProgress"), "the host was dispatched");
+
+    let out: wire::StopDeploymentOutput =
+        cluster.client.call(Operation::StopDeployment, &serde_json::json!({"deploymentId": id})).await.expect("stop");
+    assert_eq!(out.status.as_deref(), Some("Succeeded"), "nothing runs, so the stop completes in the request");
+    let out: wire::GetDeploymentOutput =
+        cluster.client.call(Operation::GetDeployment, &serde_json::json!({"deploymentId": id})).await.expect("get");
+    let info = out.deployment_info.expect("deploymentInfo");
+    assert_eq!(info.status.as_deref(), Some("Stopped"), "{info:?}");
+    assert_eq!(info.error_information.as_ref().and_then(|e| e.code.as_deref()), Some("MANUAL_STOP"));
+    let target = cluster.target(&id, "host-1").await;
+    // A stopped host counts as a failure, as when it is stopped while an event runs.
+    assert_eq!(target.status.as_deref(), Some("Failed"));
+    let statuses: Vec<&str> =
+        target.lifecycle_events.iter().flatten().map(|e| e.status.as_deref().unwrap_or("")).collect();
+    assert_eq!(statuses, ["Skipped"; 7]);
+}

@@ -55,3 +55,23 @@ pub(crate) fn appspec_all_hooks(files: &str, extra: &str) -> String {
 pub(crate) fn hook_lines(agent: &cutover_harness::AgentProc) -> Vec<String> {
     std::fs::read_to_string(agent.host_dir.join("hooks.log")).unwrap_or_default().lines().map(str::to_owned).collect()
 }
+
+/// Registers an on-premises instance tagged `env=test` through the API, with no agent behind it: a deployment
+/// dispatches it and it never picks anything up, so it is a host that runs no event, for as long as a test needs.
+pub(crate) async fn register_without_agent(cluster: &cutover_harness::Cluster, name: &str) {
+    use cutover_api_types::codedeploy::Operation;
+    let arn = format!("arn:aws:sts::123456789012:assumed-role/codedeploy/{name}");
+    let _: serde_json::Value = cluster
+        .client
+        .call(Operation::RegisterOnPremisesInstance, &serde_json::json!({"instanceName": name, "iamSessionArn": arn}))
+        .await
+        .expect("RegisterOnPremisesInstance");
+    let _: serde_json::Value = cluster
+        .client
+        .call(
+            Operation::AddTagsToOnPremisesInstances,
+            &serde_json::json!({"instanceNames": [name], "tags": [{"Key": "env", "Value": "test"}]}),
+        )
+        .await
+        .expect("AddTagsToOnPremisesInstances");
+}
