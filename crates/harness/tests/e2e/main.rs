@@ -16,6 +16,7 @@ mod faults;
 mod git;
 mod hostile;
 mod install;
+mod replicas;
 mod rollback;
 mod s3;
 mod safety;
