@@ -19,6 +19,7 @@ mod git;
 pub mod orchestrator;
 mod replicas;
 mod s3;
+pub mod settings;
 mod tls;
 mod triggers;
 mod wake;
@@ -44,6 +45,9 @@ use crate::wake::Wakeups;
     about = "Cutover control plane: CodeDeploy-compatible API and agent protocol"
 )]
 pub struct Config {
+    /// TOML file of settings (same names as the flags, with `_` or `-`); flags and `CUTOVER_*` variables win.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// Address to listen on; port 0 picks a free port (the bound address is written to DATA_DIR/listen-addr).
     #[arg(long, default_value = "127.0.0.1:8700")]
     pub listen: String,
