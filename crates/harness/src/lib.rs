@@ -8,6 +8,7 @@
 //!
 //! Waiting is always "poll a condition until a deadline", never a fixed sleep.
 
+pub mod balancer;
 pub mod netns;
 pub mod proxy;
 
@@ -54,6 +55,8 @@ pub struct ServerProc {
     pub data_dir: PathBuf,
     pub addr: String,
     pub log: PathBuf,
+    /// Its extra flags.
+    pub args: Vec<String>,
 }
 
 /// A running agent process and its directories.
@@ -97,6 +100,10 @@ pub struct Cluster {
     pub endpoint: String,
     /// Extra server flags, kept so a restart uses the same ones.
     server_args: Vec<String>,
+    /// More replicas of the server on the same database ([`Cluster::start_replicated`]); `server` is the first.
+    pub replicas: Vec<ServerProc>,
+    /// The load balancer in front of the replicas; `endpoint` is its address when there is one.
+    pub balancer: Option<balancer::Balancer>,
 }
 
 /// Options of [`Cluster::start`].
@@ -143,7 +150,7 @@ fn start_server(data_dir: &Path, listen: &str, extra: &[String], log: &Path) -> 
         .stderr(log_file)
         .spawn()
         .expect("spawn cutover-server");
-    ServerProc { child, data_dir: data_dir.to_owned(), addr: String::new(), log: log.to_owned() }
+    ServerProc { child, data_dir: data_dir.to_owned(), addr: String::new(), log: log.to_owned(), args: extra.to_vec() }
 }
 
 async fn wait_listening(server: &mut ServerProc) {
@@ -217,7 +224,16 @@ impl Cluster {
             agent_args.push("--ca-file".to_owned());
             agent_args.push(ca.display().to_string());
         }
-        let mut cluster = Cluster { dir, server, agents: Vec::new(), client, endpoint, server_args };
+        let mut cluster = Cluster {
+            dir,
+            server,
+            agents: Vec::new(),
+            client,
+            endpoint,
+            server_args,
+            replicas: Vec::new(),
+            balancer: None,
+        };
         for idx in 1..=options.agents {
             let name = format!("host-{idx}");
             let mut tags = options.tags.clone();
@@ -227,6 +243,68 @@ impl Cluster {
         let expected: Vec<String> = cluster.agents.iter().map(|agent| agent.name.clone()).collect();
         cluster.wait_registered(&expected).await;
         cluster
+    }
+
+    /// Starts `replicas` servers on one PostgreSQL database (`--replica-id replica-N`, a shared master key and blob
+    /// directory), a load
+    /// balancer in front of them that agents and the API client use, and `options.agents` agents.
+    pub async fn start_replicated(options: ClusterOptions, replicas: usize, database_url: &str) -> Cluster {
+        let dir = tempfile::Builder::new().prefix("cutover-e2e-").tempdir().expect("tempdir");
+        let mut servers = Vec::new();
+        for n in 1..=replicas {
+            let data_dir = dir.path().join(format!("server-{n}"));
+            std::fs::create_dir_all(&data_dir).expect("data dir");
+            let mut args = options.server_args.clone();
+            args.extend([
+                "--database-url".to_owned(),
+                database_url.to_owned(),
+                "--replica-id".to_owned(),
+                format!("replica-{n}"),
+                "--master-key-file".to_owned(),
+                dir.path().join("master-key").display().to_string(),
+                "--blobs-dir".to_owned(),
+                dir.path().join("blobs").display().to_string(),
+            ]);
+            // One after the other: the first creates the schema, the admin key and the master key.
+            let mut server =
+                start_server(&data_dir, &options.listen, &args, &dir.path().join(format!("server-{n}.log")));
+            server.args = args;
+            wait_listening(&mut server).await;
+            servers.push(server);
+        }
+        let backends: Vec<String> = servers.iter().map(|server| server.addr.clone()).collect();
+        let balancer = balancer::Balancer::start(backends).await;
+        let endpoint = format!("http://{}", balancer.addr);
+        let server = servers.remove(0);
+        let client = ApiClient::new(&endpoint).with_credentials(admin_credentials(&server.data_dir));
+        let mut cluster = Cluster {
+            dir,
+            server,
+            agents: Vec::new(),
+            client,
+            endpoint,
+            server_args: options.server_args.clone(),
+            replicas: servers,
+            balancer: Some(balancer),
+        };
+        for idx in 1..=options.agents {
+            let name = format!("host-{idx}");
+            let mut tags = options.tags.clone();
+            tags.push(("host".to_owned(), name.clone()));
+            cluster.add_agent(&name, &tags, &options.agent_args);
+        }
+        let expected: Vec<String> = cluster.agents.iter().map(|agent| agent.name.clone()).collect();
+        cluster.wait_registered(&expected).await;
+        cluster
+    }
+
+    /// The replica started with `--replica-id <id>` (see [`Cluster::start_replicated`]).
+    pub fn replica(&mut self, id: &str) -> &mut ServerProc {
+        let flag = |server: &ServerProc| server.args.windows(2).any(|pair| pair[0] == "--replica-id" && pair[1] == id);
+        if flag(&self.server) {
+            return &mut self.server;
+        }
+        self.replicas.iter_mut().find(|server| flag(server)).unwrap_or_else(|| panic!("no replica {id}"))
     }
 
     /// Starts one more agent talking to the server directly.
@@ -419,7 +497,14 @@ impl Cluster {
 
     /// Server and agent logs, for assertion messages.
     pub fn logs(&self) -> String {
-        let mut res = format!("--- server ---\n{}\n", std::fs::read_to_string(&self.server.log).unwrap_or_default());
+        let mut res = String::new();
+        for server in std::iter::once(&self.server).chain(&self.replicas) {
+            res.push_str(&format!(
+                "--- server {} ---\n{}\n",
+                server.data_dir.display(),
+                std::fs::read_to_string(&server.log).unwrap_or_default()
+            ));
+        }
         for agent in &self.agents {
             res.push_str(&format!(
                 "--- {} ---\n{}\n",
@@ -483,9 +568,30 @@ impl Drop for Cluster {
                 let _ = child.wait();
             }
         }
-        let _ = self.server.child.kill();
-        let _ = self.server.child.wait();
+        for server in std::iter::once(&mut self.server).chain(self.replicas.iter_mut()) {
+            let _ = server.child.kill();
+            let _ = server.child.wait();
+        }
     }
+}
+
+/// A PostgreSQL database of its own for one test, created on the server `CUTOVER_TEST_PG_URL` names (with Debian's
+/// `psql`); None when the variable is not set.
+pub fn scratch_postgres_database() -> Option<String> {
+    let admin = std::env::var("CUTOVER_TEST_PG_URL").ok()?;
+    let name = format!("e2e_{}", unique());
+    psql(&admin, &format!("CREATE DATABASE {name}"));
+    let (base, _) = admin.rsplit_once('/').expect("CUTOVER_TEST_PG_URL names a database");
+    Some(format!("{base}/{name}"))
+}
+
+/// Runs one SQL statement with `psql` and returns its unaligned, tuples-only output (for assertions on the
+/// database a PostgreSQL-backed server uses).
+pub fn psql(url: &str, sql: &str) -> String {
+    let out = Command::new("psql").arg(url).arg("-XAtq").arg("-v").arg("ON_ERROR_STOP=1").arg("-c").arg(sql).output();
+    let out = out.expect("run psql (Debian package postgresql-client)");
+    assert!(out.status.success(), "psql {sql:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
 /// A bundle under construction: files with modes, symlinks, and raw hostile entries.

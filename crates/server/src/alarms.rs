@@ -396,6 +396,10 @@ pub(crate) async fn run(state: AppState, sources: AlarmSources) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        // One replica polls the alarms (a source is asked once per round, not once per replica).
+        if !crate::replicas::holds_worker(&state, "alarms").await {
+            continue;
+        }
         if let Err(error) = poll(&state, &sources).await {
             tracing::warn!(message = "Polling alarms failed.", %error);
         }

@@ -19,7 +19,9 @@ mod git;
 pub mod monitoring;
 pub mod orchestrator;
 mod plan;
+mod replicas;
 mod s3;
+pub mod settings;
 mod tls;
 mod triggers;
 mod wake;
@@ -45,12 +47,34 @@ use crate::wake::{LogFeed, Wakeups};
     about = "Cutover control plane: CodeDeploy-compatible API and agent protocol"
 )]
 pub struct Config {
+    /// TOML file of settings (same names as the flags, with `_` or `-`); flags and `CUTOVER_*` variables win.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// Address to listen on; port 0 picks a free port (the bound address is written to DATA_DIR/listen-addr).
     #[arg(long, default_value = "127.0.0.1:8700")]
     pub listen: String,
-    /// Directory holding the SQLite database and the revision blobs.
+    /// Directory holding the SQLite database, the revision blobs and the server's generated files.
     #[arg(long, default_value = "cutover-data")]
     pub data_dir: PathBuf,
+    /// The database: `postgres://USER:PASSWORD@HOST:PORT/DB` for PostgreSQL (required for several replicas), or
+    /// `sqlite://PATH`. Default: SQLite in DATA_DIR/cutover.db.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Directory of the revision blobs (content-addressed bundles). Replicas must share it (e.g. one NFS mount).
+    /// Default: DATA_DIR/blobs.
+    #[arg(long)]
+    pub blobs_dir: Option<PathBuf>,
+    /// Most connections this server opens to PostgreSQL.
+    #[arg(long, default_value_t = 10)]
+    pub database_max_connections: u32,
+    /// This replica's name in deployment leases; must differ between replicas. Default: `local` on SQLite (one
+    /// server, which then resumes its leases at once after a restart), otherwise HOSTNAME-PID-RANDOM.
+    #[arg(long)]
+    pub replica_id: Option<String>,
+    /// A replica holds the lease of each deployment it drives for this long and renews it every third of it; when
+    /// the replica dies another one takes its deployments over after at most this plus a third.
+    #[arg(long, default_value_t = 10)]
+    pub deployment_lease_secs: u64,
     /// A lifecycle event that no agent picks up within this many seconds fails its instance (dead agent).
     #[arg(long, default_value_t = 300)]
     pub event_start_timeout_secs: u64,
@@ -163,6 +187,8 @@ pub(crate) struct Inner {
     pub(crate) tls: bool,
     /// When this process started: agents get a full lease after a server restart before being judged lost.
     pub(crate) started_at_ms: i64,
+    /// This replica's name in leases (see `replicas.rs`).
+    pub(crate) replica_id: String,
 }
 
 impl AppState {
@@ -249,8 +275,24 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     let alarm_sources = alarms::AlarmSources::load(&config)?;
     // Before anything is recorded: the facade drops what comes before a recorder.
     monitoring::install();
-    let store = Store::open_sqlite(&config.data_dir.join("cutover.db")).await?;
-    let blobs = blobs::BlobStore::open(config.data_dir.join("blobs"))?;
+    let store = match &config.database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Store::open_postgres(url, config.database_max_connections).await
+        }
+        Some(url) => Store::open(url).await,
+        None => Store::open_sqlite(&config.data_dir.join("cutover.db")).await,
+    }
+    .map_err(|error| anyhow::anyhow!("cannot open the database: {error}"))?;
+    let replica_id = match (&config.replica_id, store.dialect()) {
+        (Some(id), _) => id.clone(),
+        (None, cutover_store::Dialect::Sqlite) => "local".to_owned(),
+        (None, cutover_store::Dialect::Postgres) => {
+            let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+            let random = uuid::Uuid::new_v4().simple().to_string();
+            format!("{}-{}-{}", host.trim(), std::process::id(), &random[..8])
+        }
+    };
+    let blobs = blobs::BlobStore::open(config.blobs_dir.clone().unwrap_or_else(|| config.data_dir.join("blobs")))?;
     let keyring = auth::Keyring::load_or_create(
         &config.master_key_file.clone().unwrap_or_else(|| config.data_dir.join("master-key")),
     )?;
@@ -270,12 +312,17 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
             keyring,
             tls: tls.is_some(),
             started_at_ms: Clock.now_ms(),
+            replica_id,
         }),
     };
+    tracing::info!(message = "Store opened.", dialect = ?state.store().dialect(), replica_id = %state.inner.replica_id);
     auth::bootstrap_admin(&state).await?;
     auth::ensure_enrollment_token_file(&state).await?;
     orchestrator::recover(&state).await?;
     let sweeper = tokio::spawn(orchestrator::sweep_forever(state.clone(), Duration::from_millis(500)));
+    // Replicas: deployment leases, takeovers, and the notifications between replicas (see replicas.rs).
+    let lease_keeper = tokio::spawn(replicas::maintain_forever(state.clone()));
+    let notifications = tokio::spawn(replicas::listen(state.clone()));
     // Triggers and alarms run apart from requests, so a slow webhook or alarm source never holds up a deployment.
     let trigger_worker = tokio::spawn(triggers::run(state.clone(), trigger_setup));
     let alarm_worker = tokio::spawn(alarms::run(state.clone(), alarm_sources));
@@ -308,6 +355,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
         }
     }
     sweeper.abort();
+    lease_keeper.abort();
+    notifications.abort();
     trigger_worker.abort();
     alarm_worker.abort();
     state.store().close().await;

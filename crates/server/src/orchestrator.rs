@@ -16,8 +16,8 @@ use cutover_domain::planner::{self, Progress, Step};
 use cutover_domain::status::{DeploymentErrorCode, DeploymentStatus};
 use cutover_store::{DeploymentRow, EventDiagnostics, EventRow, GroupInstanceRow, StoreError, Tx};
 
-use crate::AppState;
 use crate::convert::DeploymentOptions;
+use crate::{AppState, replicas};
 
 /// Advances a deployment, logging (not returning) failures: callers are request handlers whose own work is done.
 pub(crate) async fn advance_logged(state: &AppState, deployment_id: &str, changed: Option<&str>) {
@@ -37,10 +37,18 @@ pub(crate) async fn advance_logged(state: &AppState, deployment_id: &str, change
 pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str>) -> Result<(), StoreError> {
     let now = state.inner.clock.now_ms();
     let mut tx = state.store().begin().await?;
-    let Some(deployment) = tx.deployment(deployment_id).await? else { return Ok(()) };
+    // One replica drives a deployment: the lease, taken or renewed in this transaction, fences its writes.
+    if replicas::acquire(state, &mut tx, deployment_id).await?.is_none() {
+        replicas::forward_advance(&mut tx, deployment_id, changed).await?;
+        tx.commit().await?;
+        return Ok(());
+    }
+    let Some(deployment) = tx.deployment_for_update(deployment_id).await? else { return Ok(()) };
     let status = DeploymentStatus::parse(&deployment.status)
         .ok_or_else(|| StoreError::Corrupt(format!("deployment status {:?}", deployment.status)))?;
     if status.is_terminal() {
+        replicas::release(state, &mut tx, deployment_id).await?;
+        tx.commit().await?;
         return Ok(());
     }
     let options = DeploymentOptions::from_json(&deployment.options);
@@ -202,6 +210,9 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
             }
         }
     }
+    for instance_name in &to_wake {
+        replicas::broadcast_wake(&mut tx, instance_name).await?;
+    }
     tx.commit().await?;
     for instance_name in to_wake {
         state.inner.wakeups.wake(&instance_name);
@@ -225,7 +236,7 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
 pub async fn stop_for_alarm(state: &AppState, deployment_id: &str, reason: &str) -> Result<bool, StoreError> {
     {
         let mut tx = state.store().begin().await?;
-        let Some(deployment) = tx.deployment(deployment_id).await? else { return Ok(false) };
+        let Some(deployment) = tx.deployment_for_update(deployment_id).await? else { return Ok(false) };
         if deployment.stop_requested || matches!(deployment.status.as_str(), "Succeeded" | "Failed" | "Stopped") {
             return Ok(false);
         }
@@ -415,6 +426,7 @@ async fn finish(
     }
     let succeeded_revision = (status == DeploymentStatus::Succeeded).then_some(deployment.revision.as_str());
     tx.release_group(&deployment.deployment_group_id, &deployment.id, succeeded_revision).await?;
+    replicas::release(state, tx, &deployment.id).await?;
     tracing::info!(message = "Deployment finished.", deployment_id = %deployment.id, status = %status.as_str());
     metrics::counter!(crate::monitoring::DEPLOYMENTS_FINISHED, "status" => status.as_str()).increment(1);
     let code = error.as_ref().map(|(code, _)| *code);
@@ -566,17 +578,10 @@ fn failure_message(code: DeploymentErrorCode) -> String {
     }
 }
 
-/// Advances every unfinished deployment; run at start so a restarted server finishes what it started.
+/// Advances every unfinished deployment that this replica drives or that nobody drives; run at start so a
+/// restarted server finishes what it started.
 pub async fn recover(state: &AppState) -> Result<(), StoreError> {
-    let ids = {
-        let mut tx = state.store().begin().await?;
-        tx.active_deployment_ids().await?
-    };
-    for id in ids {
-        tracing::info!(message = "Resuming deployment.", deployment_id = %id);
-        advance(state, &id, None).await?;
-    }
-    Ok(())
+    replicas::maintain(state).await
 }
 
 /// Fails events that no agent picked up, or that an agent never finished, within the configured times.
@@ -588,7 +593,8 @@ pub async fn sweep(state: &AppState) -> Result<(), StoreError> {
     let mut touched = Vec::new();
     let mut tx = state.store().begin().await?;
     let cutoff = now - lease.min(start_timeout).min(event_timeout);
-    for (target, event, last_seen) in tx.stale_open_events(cutoff).await? {
+    // Each replica judges the deployments it drives.
+    for (target, event, last_seen) in tx.stale_open_events(cutoff, &state.inner.replica_id).await? {
         // Only judge an agent by its lease once the event has waited that long, and once this server has been up
         // that long, so a server that was itself down does not fail every host the moment it comes back.
         let waited = now - event.start_time.unwrap_or(target.last_updated).max(target.last_updated);
@@ -645,7 +651,7 @@ pub async fn sweep(state: &AppState) -> Result<(), StoreError> {
     let baking = {
         let mut tx = state.store().begin().await?;
         let mut res = Vec::new();
-        for id in tx.active_deployment_ids().await? {
+        for id in tx.deployments_driven_by(&state.inner.replica_id).await? {
             if let Some(row) = tx.deployment(&id).await?
                 && DeploymentOptions::from_json(&row.options).zone_bake.is_some_and(|(_, until)| now >= until)
             {
@@ -660,7 +666,10 @@ pub async fn sweep(state: &AppState) -> Result<(), StoreError> {
     let deadline = now - (state.inner.config.deployment_timeout_secs * 1000) as i64;
     let expired = {
         let mut tx = state.store().begin().await?;
-        tx.deployments_started_before(deadline).await?
+        let driven = tx.deployments_driven_by(&state.inner.replica_id).await?;
+        let mut expired = tx.deployments_started_before(deadline).await?;
+        expired.retain(|id| driven.contains(id));
+        expired
     };
     for id in expired {
         expire(state, &id).await?;
@@ -673,7 +682,10 @@ async fn expire(state: &AppState, deployment_id: &str) -> Result<(), StoreError>
     let now = state.inner.clock.now_ms();
     let limit = state.inner.config.deployment_timeout_secs;
     let mut tx = state.store().begin().await?;
-    let Some(deployment) = tx.deployment(deployment_id).await? else { return Ok(()) };
+    if replicas::acquire(state, &mut tx, deployment_id).await?.is_none() {
+        return Ok(());
+    }
+    let Some(deployment) = tx.deployment_for_update(deployment_id).await? else { return Ok(()) };
     if deployment.status != "InProgress" {
         return Ok(());
     }

@@ -641,6 +641,10 @@ pub(crate) async fn run(state: AppState, setup: TriggerSetup) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        // One replica delivers, so that a notification is not sent once per replica.
+        if !crate::replicas::holds_worker(&state, "triggers").await {
+            continue;
+        }
         // Drain without waiting for the next tick while there is work: a backlog, or the next event of a trigger
         // whose previous one was just delivered.
         loop {

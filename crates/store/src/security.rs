@@ -191,8 +191,7 @@ impl Tx {
 
     /// Appends an entry; its `seq` is assigned here (the caller's is ignored).
     pub async fn append_audit_event(&mut self, row: &AuditEventRow) -> Result<i64> {
-        let (seq,): (i64,) =
-            sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_events").fetch_one(self.conn()).await?;
+        let seq = self.next_seq("audit_events").await?;
         sqlx::query(
             "INSERT INTO audit_events (seq, event_time, access_key_id, principal, action, resource, source, outcome) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -53,6 +53,15 @@ fn bind_opt_str<'q>(query: Query<'q, Any, AnyArguments>, value: &Option<String>)
     query.bind(value.clone())
 }
 
+/// Turns a unique-key violation into a conflict: the check before an insert cannot see a concurrent transaction's
+/// uncommitted row on PostgreSQL, so the constraint has the last word.
+fn unique_conflict(what: String) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |error| match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what),
+        _ => StoreError::Database(error),
+    }
+}
+
 impl Tx {
     pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.0
@@ -73,7 +82,8 @@ impl Tx {
         .bind(row.create_time)
         .bind(&row.tags)
         .execute(self.conn())
-        .await?;
+        .await
+        .map_err(unique_conflict(format!("application {}", row.name)))?;
         Ok(())
     }
 
@@ -142,7 +152,8 @@ impl Tx {
         .bind(&row.spec)
         .bind(row.create_time)
         .execute(self.conn())
-        .await?;
+        .await
+        .map_err(unique_conflict(format!("deployment config {}", row.name)))?;
         Ok(())
     }
 
@@ -195,7 +206,8 @@ impl Tx {
         .bind(row.active_deployment_id.clone())
         .bind(row.create_time)
         .execute(self.conn())
-        .await?;
+        .await
+        .map_err(unique_conflict(format!("deployment group {}", row.name)))?;
         Ok(())
     }
 
@@ -568,6 +580,14 @@ impl Tx {
         row.as_ref().map(rows::deployment).transpose()
     }
 
+    /// Reads a deployment and, on PostgreSQL, locks its row until the transaction ends: for read-modify-writes of
+    /// its documents (options) that may race with another replica.
+    pub async fn deployment_for_update(&mut self, id: &str) -> Result<Option<DeploymentRow>> {
+        let sql = format!("SELECT {DEPLOYMENT_COLUMNS} FROM deployments WHERE id = $1{}", self.dialect().for_update());
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(self.conn()).await?;
+        row.as_ref().map(rows::deployment).transpose()
+    }
+
     /// Lists deployments, newest first.
     pub async fn list_deployments(&mut self, filter: &DeploymentFilter) -> Result<Vec<DeploymentRow>> {
         // Dynamic SQL with our own $n counter: QueryBuilder<Any> emits `?`, which PostgreSQL rejects.
@@ -872,11 +892,25 @@ impl Tx {
             .bind(event.position)
             .execute(self.conn())
             .await?;
-            if res.rows_affected() != 1 {
-                return Ok(None);
+            if res.rows_affected() == 1 {
+                event.status = "InProgress".to_owned();
+                event.start_time = Some(now);
+            } else {
+                // A poll of the same host on another connection (another replica) started it first: hand out the
+                // same event, as for any redelivery, rather than nothing.
+                let row = sqlx::query(
+                    "SELECT * FROM lifecycle_events WHERE deployment_id = $1 AND instance_name = $2 AND position = $3",
+                )
+                .bind(&event.deployment_id)
+                .bind(instance_name)
+                .bind(event.position)
+                .fetch_optional(self.conn())
+                .await?;
+                match row.as_ref().map(rows::event).transpose()? {
+                    Some(current) if current.status == "InProgress" => event = current,
+                    _ => return Ok(None),
+                }
             }
-            event.status = "InProgress".to_owned();
-            event.start_time = Some(now);
         }
         let deployment = self
             .deployment(&event.deployment_id)
@@ -914,10 +948,12 @@ impl Tx {
         if existing.status != "InProgress" {
             return Ok(RecordOutcome::NotInProgress);
         }
-        sqlx::query(
+        // Guarded by the status read above: a report retried to another replica at the same moment loses here and
+        // is answered as the duplicate it is.
+        let done = sqlx::query(
             "UPDATE lifecycle_events SET status = $1, start_time = COALESCE($2, start_time), end_time = $3, \
              error_code = $4, script_name = $5, message = $6, log_tail = $7 \
-             WHERE deployment_id = $8 AND instance_name = $9 AND position = $10",
+             WHERE deployment_id = $8 AND instance_name = $9 AND position = $10 AND status = 'InProgress'",
         )
         .bind(status)
         .bind(start_time)
@@ -931,6 +967,9 @@ impl Tx {
         .bind(position)
         .execute(self.conn())
         .await?;
+        if done.rows_affected() == 0 {
+            return Ok(RecordOutcome::Duplicate);
+        }
         sqlx::query("UPDATE deployment_targets SET last_updated = $1 WHERE deployment_id = $2 AND instance_name = $3")
             .bind(end_time)
             .bind(deployment_id)
@@ -980,14 +1019,20 @@ impl Tx {
     }
 
     /// Open events that have waited since before `cutoff` and are the next (or running) event of their target, in
-    /// running deployments, with their target and the instance's `last_seen`; the sweeper judges these.
-    pub async fn stale_open_events(&mut self, cutoff: i64) -> Result<Vec<(TargetRow, EventRow, Option<i64>)>> {
+    /// running deployments whose lease `owner` holds, with their target and the instance's `last_seen`; the sweeper
+    /// judges these.
+    pub async fn stale_open_events(
+        &mut self,
+        cutoff: i64,
+        owner: &str,
+    ) -> Result<Vec<(TargetRow, EventRow, Option<i64>)>> {
         let rows = sqlx::query(
             "SELECT e.*, t.position AS target_position, t.status AS target_status, t.last_updated AS target_last_updated, \
              i.last_seen AS instance_last_seen \
              FROM lifecycle_events e \
              JOIN deployment_targets t ON t.deployment_id = e.deployment_id AND t.instance_name = e.instance_name \
              JOIN deployments d ON d.id = e.deployment_id \
+             JOIN leases l ON l.name = e.deployment_id AND l.owner = $2 \
              LEFT JOIN instances i ON i.name = e.instance_name \
              WHERE t.status = 'InProgress' AND d.status = 'InProgress' \
              AND ((e.status = 'InProgress' AND e.start_time < $1) OR (e.status = 'Pending' AND t.last_updated < $1)) \
@@ -996,6 +1041,7 @@ impl Tx {
              ORDER BY e.deployment_id, e.instance_name",
         )
         .bind(cutoff)
+        .bind(owner)
         .fetch_all(self.conn())
         .await?;
         let mut res = Vec::new();
@@ -1047,14 +1093,29 @@ impl Tx {
         text: &str,
         cap: usize,
     ) -> Result<usize> {
-        let current: Option<(String,)> = sqlx::query_as(
-            "SELECT log FROM event_logs WHERE deployment_id = $1 AND instance_name = $2 AND position = $3",
-        )
-        .bind(deployment_id)
-        .bind(instance_name)
-        .bind(position)
-        .fetch_optional(self.conn())
-        .await?;
+        // Heartbeats of one event may reach two replicas at once: lock the row (creating it if needed) so that
+        // the read-modify-write below never loses a piece.
+        if self.dialect() == crate::Dialect::Postgres {
+            sqlx::query(
+                "INSERT INTO event_logs (deployment_id, instance_name, position, log) VALUES ($1, $2, $3, '') \
+                 ON CONFLICT (deployment_id, instance_name, position) DO NOTHING",
+            )
+            .bind(deployment_id)
+            .bind(instance_name)
+            .bind(position)
+            .execute(self.conn())
+            .await?;
+        }
+        let sql = format!(
+            "SELECT log FROM event_logs WHERE deployment_id = $1 AND instance_name = $2 AND position = $3{}",
+            self.dialect().for_update()
+        );
+        let current: Option<(String,)> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(deployment_id)
+            .bind(instance_name)
+            .bind(position)
+            .fetch_optional(self.conn())
+            .await?;
         let mut log = current.map(|(log,)| log).unwrap_or_default();
         let known = log.len() as u64;
         let new = match offset.cmp(&known) {
@@ -1185,8 +1246,8 @@ impl Tx {
         text: &str,
         now: i64,
     ) -> Result<i64> {
-        let (seq,): (i64,) =
-            sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM log_chunks").fetch_one(self.conn()).await?;
+        // A cursor across hosts in commit order (see `counters`): `logs -f` never skips a piece committed late.
+        let seq = self.next_seq("log_chunks").await?;
         sqlx::query(
             "INSERT INTO log_chunks (seq, deployment_id, instance_name, position, byte_offset, end_offset, text, \
              create_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -1248,7 +1309,7 @@ pub struct EventDiagnostics {
 
 /// Trigger outbox: events written with the state change, expanded into deliveries and retried by a worker.
 impl Tx {
-    /// Appends an event for the group's triggers; `seq` orders events (one writer at a time on SQLite).
+    /// Appends an event for the group's triggers; `seq` orders events in commit order (see `counters`).
     pub async fn enqueue_trigger_event(
         &mut self,
         deployment_id: &str,
@@ -1258,8 +1319,7 @@ impl Tx {
         status: &str,
         now: i64,
     ) -> Result<()> {
-        let (next,): (i64,) =
-            sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM trigger_events").fetch_one(self.conn()).await?;
+        let next = self.next_seq("trigger_events").await?;
         sqlx::query(
             "INSERT INTO trigger_events (seq, deployment_id, deployment_group_id, trigger_event, instance_name, status, \
              create_time, expanded) VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",

@@ -23,6 +23,7 @@ mod logs;
 mod metrics;
 mod packaging;
 mod plan;
+mod replicas;
 mod rollback;
 mod s3;
 mod safety;

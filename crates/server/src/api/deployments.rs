@@ -463,7 +463,13 @@ pub(crate) async fn stop(state: AppState, input: wire::StopDeploymentInput) -> A
     let id = required(&input.deployment_id, "DeploymentIdRequiredException", "deploymentId")?;
     {
         let mut tx = state.store().begin().await?;
-        let row = deployment(&mut tx, id).await?;
+        // Locked: the options document is rewritten below, perhaps while another replica advances the deployment.
+        let row = tx.deployment_for_update(id).await?.ok_or_else(|| {
+            ApiError::new(
+                "DeploymentDoesNotExistException",
+                format!("The deployment {id} does not exist with the user or AWS account."),
+            )
+        })?;
         if matches!(row.status.as_str(), "Succeeded" | "Failed" | "Stopped") {
             return Err(ApiError::new(
                 "DeploymentAlreadyCompletedException",
