@@ -67,10 +67,10 @@ pub(crate) async fn run(options: &Options, report: &mut Report) -> anyhow::Resul
         format!("{} ms", sig(rollback_ms)),
     ));
     // Evidence that the rollback downloaded nothing: the sampled host's uploaded DownloadBundle log.
-    let url = format!("{}/v1/deployments/{rollback_id}/instances/host-1/logs", cluster.endpoint);
-    let reused = match reqwest_text(&url).await {
-        Ok(text) => text.contains("Reused the bundle"),
-        Err(_) => false,
+    let path = format!("/v1/deployments/{rollback_id}/instances/host-1/logs");
+    let reused = match cluster.client.get_v1(&path).await {
+        Ok((200, body)) => String::from_utf8_lossy(&body).contains("Reused the bundle"),
+        _ => false,
     };
     report.note(format!(
         "B5: failed deployment {} → rollback {} ({} hosts, AllAtOnce); host-1's DownloadBundle {} the local bundle",
@@ -80,16 +80,4 @@ pub(crate) async fn run(options: &Options, report: &mut Report) -> anyhow::Resul
         if reused { "reused" } else { "did NOT reuse" }
     ));
     Ok(())
-}
-
-/// GET a URL as text over a plain TCP connection (loopback, one call).
-async fn reqwest_text(url: &str) -> anyhow::Result<String> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url.strip_prefix("http://").context("http url")?;
-    let (host, path) = rest.split_once('/').context("path")?;
-    let mut stream = tokio::net::TcpStream::connect(host).await?;
-    stream.write_all(format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes()).await?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await?;
-    Ok(response)
 }
