@@ -305,7 +305,10 @@ pub(crate) async fn run(args: DevArgs) -> CliResult<()> {
             "The server and {} keep running at {endpoint}. Explore with:",
             plural(args.agents as usize, "agent")
         ))?;
-        output::line(format!("  CUTOVER_ENDPOINT={endpoint} cutover deployments list"))?;
+        output::line(format!(
+            "  AWS_SHARED_CREDENTIALS_FILE={} CUTOVER_ENDPOINT={endpoint} cutover deployments list",
+            layout.server_dir().join("admin-credentials").display()
+        ))?;
         output::line("Press Ctrl-C to stop them.")?;
         let stopped_by = tokio::select! {
             signal = interrupted() => Ok(signal),
