@@ -66,6 +66,30 @@ fn check_identity(identity: &AgentIdentity, instance_name: &str) -> Result<(), A
     }
 }
 
+/// The (deployment, instance, position) of a command the signing agent may report on: its own instance's.
+fn own_command<'a>(
+    identity: &AgentIdentity,
+    instance_name: &str,
+    command_id: &'a str,
+) -> Result<(&'a str, &'a str, i64), AgentApiError> {
+    check_identity(identity, instance_name)?;
+    let Some((deployment_id, command_instance, position)) = parse_command_id(command_id) else {
+        return Err(AgentApiError(
+            StatusCode::BAD_REQUEST,
+            "InvalidCommandId",
+            format!("bad command id {command_id:?}"),
+        ));
+    };
+    if command_instance != instance_name {
+        return Err(AgentApiError(
+            StatusCode::FORBIDDEN,
+            "WrongInstance",
+            format!("command {command_id} belongs to another instance"),
+        ));
+    }
+    Ok((deployment_id, command_instance, position))
+}
+
 #[tracing::instrument(name = "register", skip_all, fields(instance = %req.instance_name))]
 async fn register(
     State(state): State<AppState>,
@@ -307,21 +331,7 @@ async fn complete(
     Extension(identity): Extension<AgentIdentity>,
     Json(req): Json<CompleteRequest>,
 ) -> AgentResult<CompleteResponse> {
-    check_identity(&identity, &req.instance_name)?;
-    let Some((deployment_id, instance_name, position)) = parse_command_id(&req.command_id) else {
-        return Err(AgentApiError(
-            StatusCode::BAD_REQUEST,
-            "InvalidCommandId",
-            format!("bad command id {:?}", req.command_id),
-        ));
-    };
-    if instance_name != req.instance_name {
-        return Err(AgentApiError(
-            StatusCode::FORBIDDEN,
-            "WrongInstance",
-            format!("command {} belongs to another instance", req.command_id),
-        ));
-    }
+    let (deployment_id, instance_name, position) = own_command(&identity, &req.instance_name, &req.command_id)?;
     let status = match req.status.as_str() {
         "Succeeded" | "Failed" => req.status.as_str(),
         other => {
@@ -502,21 +512,7 @@ async fn log_chunk(
     Extension(identity): Extension<AgentIdentity>,
     Json(req): Json<LogChunkRequest>,
 ) -> AgentResult<LogChunkResponse> {
-    check_identity(&identity, &req.instance_name)?;
-    let Some((deployment_id, instance_name, position)) = parse_command_id(&req.command_id) else {
-        return Err(AgentApiError(
-            StatusCode::BAD_REQUEST,
-            "InvalidCommandId",
-            format!("bad command id {:?}", req.command_id),
-        ));
-    };
-    if instance_name != req.instance_name {
-        return Err(AgentApiError(
-            StatusCode::FORBIDDEN,
-            "WrongInstance",
-            format!("command {} belongs to another instance", req.command_id),
-        ));
-    }
+    let (deployment_id, instance_name, position) = own_command(&identity, &req.instance_name, &req.command_id)?;
     if req.text.len() > MAX_LOG_CHUNK {
         return Err(AgentApiError(
             StatusCode::PAYLOAD_TOO_LARGE,
