@@ -315,20 +315,16 @@ pub fn validate_new_config(request: &NewDeploymentConfig<'_>) -> Result<Deployme
     };
     let minimum_healthy_hosts =
         validate_minimum_healthy_hosts(request.minimum_healthy_hosts_type, request.minimum_healthy_hosts_value)?;
-    if compute_platform == ComputePlatform::Server && minimum_healthy_hosts.is_none() {
-        return Err(ConfigError::InvalidMinimumHealthyHosts(
-            "minimumHealthyHosts is required for the Server compute platform".to_owned(),
-        ));
-    }
     let traffic_routing = validate_traffic_routing(request)?;
-    if compute_platform == ComputePlatform::Server
-        && matches!(
-            traffic_routing,
-            Some(TrafficRouting::TimeBasedCanary { .. } | TrafficRouting::TimeBasedLinear { .. })
-        )
-    {
-        return Err(ConfigError::InvalidTrafficRouting(
-            "time-based traffic routing applies only to the Lambda and ECS compute platforms".to_owned(),
+    // Cutover extension: a Server config may shift traffic by weight (canary/linear) for blue/green deployments;
+    // it then needs no minimumHealthyHosts (the replacement fleet installs all at once, then traffic moves in steps).
+    let time_based = matches!(
+        traffic_routing,
+        Some(TrafficRouting::TimeBasedCanary { .. } | TrafficRouting::TimeBasedLinear { .. })
+    );
+    if compute_platform == ComputePlatform::Server && minimum_healthy_hosts.is_none() && !time_based {
+        return Err(ConfigError::InvalidMinimumHealthyHosts(
+            "minimumHealthyHosts is required for the Server compute platform (unless trafficRoutingConfig shifts traffic by weight)".to_owned(),
         ));
     }
     Ok(DeploymentConfig { name: request.name.to_owned(), compute_platform, minimum_healthy_hosts, traffic_routing })
@@ -837,16 +833,29 @@ mod tests {
             }
         }
 
-        // Time-based routing is not for Server.
+        // Cutover extension: time-based routing for Server blue/green, with or without a minimum-healthy rule.
         let server_canary = NewDeploymentConfig {
             traffic_routing_type: Some("TimeBasedCanary"),
             canary_percentage: Some(10),
             canary_interval: Some(5),
             ..server_request("ServerCanary")
         };
+        let config = validate_new_config(&server_canary).map(|config| config.traffic_routing);
+        assert_eq!(config, Ok(Some(TrafficRouting::TimeBasedCanary { percentage: 10, interval_minutes: 5 })));
+        let without_rule = NewDeploymentConfig {
+            name: "ServerLinear",
+            traffic_routing_type: Some("TimeBasedLinear"),
+            linear_percentage: Some(25),
+            linear_interval: Some(1),
+            ..NewDeploymentConfig::default()
+        };
+        assert!(validate_new_config(&without_rule).is_ok());
+        // All at once is no weighted shift: a Server config still needs its rule then.
+        let all_at_once =
+            NewDeploymentConfig { name: "ServerAll", traffic_routing_type: Some("AllAtOnce"), ..Default::default() };
         assert_eq!(
-            validate_new_config(&server_canary).err().map(|error| error.exception_name()),
-            Some("InvalidTrafficRoutingConfigurationException")
+            validate_new_config(&all_at_once).err().map(|error| error.exception_name()),
+            Some("InvalidMinimumHealthyHostValueException")
         );
     }
 

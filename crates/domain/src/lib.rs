@@ -12,4 +12,5 @@ pub mod planner;
 pub mod status;
 pub mod tags;
 pub mod time;
+pub mod traffic;
 pub mod zonal;

@@ -41,6 +41,9 @@ pub enum ScriptSource {
     LastSuccessfulInstall,
     /// The revision being deployed.
     Current,
+    /// The revision of the group's most recent DownloadBundle on this host (a blue/green rollback blocks traffic to
+    /// the replacement hosts with the scripts of the revision that was installed there); a no-op if there is none.
+    MostRecentInstall,
     /// The revision being deployed if its archive is on the host, else the group's last successful install; nothing
     /// when there is neither (the `OnFailure` hook).
     CurrentElseLastSuccessfulInstall,
@@ -66,6 +69,25 @@ impl LifecycleEvent {
         Self::AllowTestTraffic,
         Self::AfterAllowTestTraffic,
         Self::End,
+    ];
+
+    /// The events of an in-place deployment with traffic control (the group names target groups), in the order they
+    /// run on each host: the host is taken out of the router before its application stops and put back once it
+    /// passes the router's health checks.
+    pub const IN_PLACE_WITH_TRAFFIC_CONTROL: [LifecycleEvent; 13] = [
+        Self::BeforeBlockTraffic,
+        Self::BlockTraffic,
+        Self::AfterBlockTraffic,
+        Self::ApplicationStop,
+        Self::DownloadBundle,
+        Self::BeforeInstall,
+        Self::Install,
+        Self::AfterInstall,
+        Self::ApplicationStart,
+        Self::ValidateService,
+        Self::BeforeAllowTraffic,
+        Self::AllowTraffic,
+        Self::AfterAllowTraffic,
     ];
 
     /// The events of an in-place deployment without traffic control, in the order they run on each host.
@@ -124,6 +146,26 @@ impl LifecycleEvent {
                 | Self::AfterAllowTraffic
                 | Self::OnFailure
         )
+    }
+
+    /// Returns true for the events the server runs itself (they drive the router), never handed to an agent.
+    pub fn is_server_run(self) -> bool {
+        matches!(self, Self::BlockTraffic | Self::AllowTraffic)
+    }
+
+    /// Returns which revision's scripts the hook runs in a deployment; `blue_green_rollback` is a rollback
+    /// (creator `codeDeployRollback`) of a blue/green deployment, where the traffic hooks of the original hosts come
+    /// from what they run and those of the replacement hosts from what was installed there last.
+    pub fn script_source_in(self, blue_green_rollback: bool) -> ScriptSource {
+        match self {
+            Self::BeforeBlockTraffic | Self::AfterBlockTraffic if blue_green_rollback => {
+                ScriptSource::MostRecentInstall
+            }
+            Self::BeforeAllowTraffic | Self::AfterAllowTraffic if blue_green_rollback => {
+                ScriptSource::LastSuccessfulInstall
+            }
+            _ => self.script_source(),
+        }
     }
 
     /// Returns true for Cutover's extensions ([`LifecycleEvent::EXTENSIONS`]), which CodeDeploy does not know.
@@ -189,6 +231,26 @@ mod tests {
         assert!(!LifecycleEvent::IN_PLACE.contains(&event));
         assert!(LifecycleEvent::ALL.iter().all(|event| !event.is_extension()));
         assert_eq!(event.script_source(), ScriptSource::CurrentElseLastSuccessfulInstall);
+    }
+
+    #[test]
+    fn blue_green_rollback_takes_traffic_hooks_from_installed_revisions() {
+        use LifecycleEvent as E;
+        assert_eq!(E::BeforeBlockTraffic.script_source_in(true), ScriptSource::MostRecentInstall);
+        assert_eq!(E::AfterBlockTraffic.script_source_in(true), ScriptSource::MostRecentInstall);
+        assert_eq!(E::BeforeAllowTraffic.script_source_in(true), ScriptSource::LastSuccessfulInstall);
+        assert_eq!(E::AfterAllowTraffic.script_source_in(true), ScriptSource::LastSuccessfulInstall);
+        assert_eq!(E::ApplicationStop.script_source_in(true), ScriptSource::LastSuccessfulInstall);
+        assert_eq!(E::BeforeAllowTraffic.script_source_in(false), ScriptSource::Current);
+        assert_eq!(E::BeforeBlockTraffic.script_source_in(false), ScriptSource::LastSuccessfulInstall);
+    }
+
+    #[test]
+    fn only_traffic_events_are_server_run() {
+        let server: Vec<_> = LifecycleEvent::ALL.into_iter().filter(|event| event.is_server_run()).collect();
+        assert_eq!(server, [LifecycleEvent::BlockTraffic, LifecycleEvent::AllowTraffic]);
+        assert_eq!(LifecycleEvent::IN_PLACE_WITH_TRAFFIC_CONTROL[1], LifecycleEvent::BlockTraffic);
+        assert_eq!(LifecycleEvent::IN_PLACE_WITH_TRAFFIC_CONTROL[11], LifecycleEvent::AllowTraffic);
     }
 
     #[test]

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, include_str!("../migrations/0006_security.sql"), ""),
     (7, include_str!("../migrations/0007_log_chunks.sql"), ""),
     (8, include_str!("../migrations/0008_scale_out.sql"), include_str!("../migrations/0008_scale_out.postgres.sql")),
+    (9, include_str!("../migrations/0009_traffic.sql"), ""),
 ];
 
 /// Arbitrary key of the advisory lock that serializes migrations across replicas.

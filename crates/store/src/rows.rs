@@ -116,6 +116,37 @@ pub struct TargetRow {
     pub position: i64,
     pub status: String,
     pub last_updated: i64,
+    /// `Blue` (original) or `Green` (replacement) in a blue/green deployment; None in place.
+    pub role: Option<String>,
+}
+
+/// A target of a deployment being created, with its events in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedTarget {
+    pub instance_name: String,
+    pub role: Option<String>,
+    pub events: Vec<PlannedEvent>,
+}
+
+/// One lifecycle event of a [`PlannedTarget`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedEvent {
+    pub name: String,
+    /// The deployment phase from which it may run: a blue/green deployment moves phase by phase once every event of
+    /// the earlier phases closed; in-place deployments have only phase 0.
+    pub phase: i64,
+    /// Run by the server (BlockTraffic, AllowTraffic), not by the host's agent.
+    pub server: bool,
+}
+
+impl PlannedEvent {
+    pub fn agent(name: &str, phase: i64) -> PlannedEvent {
+        PlannedEvent { name: name.to_owned(), phase, server: false }
+    }
+
+    pub fn server(name: &str, phase: i64) -> PlannedEvent {
+        PlannedEvent { name: name.to_owned(), phase, server: true }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,6 +162,10 @@ pub struct EventRow {
     pub script_name: Option<String>,
     pub message: Option<String>,
     pub log_tail: Option<String>,
+    /// The deployment phase from which the event may run (0 for every in-place event).
+    pub phase: i64,
+    /// Who runs it: `agent` (the host) or `server` (traffic events driving the router).
+    pub runner: String,
 }
 
 /// Per-group health of an instance, as of the end of the group's last deployment that touched it.
@@ -247,6 +282,7 @@ pub(crate) fn target(row: &AnyRow) -> Result<TargetRow> {
         position: row.try_get("position")?,
         status: row.try_get("status")?,
         last_updated: row.try_get("last_updated")?,
+        role: row.try_get("role")?,
     })
 }
 
@@ -263,6 +299,8 @@ pub(crate) fn event(row: &AnyRow) -> Result<EventRow> {
         script_name: row.try_get("script_name")?,
         message: row.try_get("message")?,
         log_tail: row.try_get("log_tail")?,
+        phase: row.try_get("phase")?,
+        runner: row.try_get("runner")?,
     })
 }
 

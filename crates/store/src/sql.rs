@@ -496,6 +496,20 @@ impl Tx {
         targets: &[String],
         events: &[String],
     ) -> Result<()> {
+        let planned: Vec<PlannedTarget> = targets
+            .iter()
+            .map(|instance_name| PlannedTarget {
+                instance_name: instance_name.clone(),
+                role: None,
+                events: events.iter().map(|name| PlannedEvent::agent(name, 0)).collect(),
+            })
+            .collect();
+        self.insert_deployment_plan(row, &planned).await
+    }
+
+    /// Inserts a deployment whose targets each have their own events (a blue/green deployment: the original and the
+    /// replacement hosts run different events, in phases), in dispatch order.
+    pub async fn insert_deployment_plan(&mut self, row: &DeploymentRow, targets: &[PlannedTarget]) -> Result<()> {
         sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO deployments ({DEPLOYMENT_COLUMNS}) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
@@ -524,52 +538,140 @@ impl Tx {
         // Multi-row inserts: a deployment to thousands of hosts is one statement per few hundred rows.
         for (chunk_idx, chunk) in targets.chunks(200).enumerate() {
             let mut sql = String::from(
-                "INSERT INTO deployment_targets (deployment_id, instance_name, position, status, last_updated) VALUES ",
+                "INSERT INTO deployment_targets (deployment_id, instance_name, position, status, last_updated, role) VALUES ",
             );
             let mut n = 0;
             for idx in 0..chunk.len() {
                 if idx > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!("(${}, ${}, ${}, 'Pending', ${})", n + 1, n + 2, n + 3, n + 4));
-                n += 4;
+                sql.push_str(&format!("(${}, ${}, ${}, 'Pending', ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5));
+                n += 5;
             }
             let mut query = sqlx::query(AssertSqlSafe(sql));
-            for (idx, instance_name) in chunk.iter().enumerate() {
+            for (idx, target) in chunk.iter().enumerate() {
                 let position = (chunk_idx * 200 + idx) as i64;
-                query = query.bind(row.id.clone()).bind(instance_name.clone()).bind(position).bind(row.create_time);
+                query = query
+                    .bind(row.id.clone())
+                    .bind(target.instance_name.clone())
+                    .bind(position)
+                    .bind(row.create_time)
+                    .bind(target.role.clone());
             }
             query.execute(self.conn()).await?;
         }
-        let pairs: Vec<(&String, usize, &String)> = targets
+        let rows: Vec<(&String, usize, &PlannedEvent)> = targets
             .iter()
-            .flat_map(|instance_name| {
-                events.iter().enumerate().map(move |(position, name)| (instance_name, position, name))
+            .flat_map(|target| {
+                target.events.iter().enumerate().map(move |(position, event)| (&target.instance_name, position, event))
             })
             .collect();
-        for chunk in pairs.chunks(200) {
+        for chunk in rows.chunks(150) {
             let mut sql = String::from(
-                "INSERT INTO lifecycle_events (deployment_id, instance_name, position, name, status) VALUES ",
+                "INSERT INTO lifecycle_events (deployment_id, instance_name, position, name, status, phase, runner) VALUES ",
             );
             let mut n = 0;
             for idx in 0..chunk.len() {
                 if idx > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!("(${}, ${}, ${}, ${}, 'Pending')", n + 1, n + 2, n + 3, n + 4));
-                n += 4;
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, 'Pending', ${}, ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5,
+                    n + 6
+                ));
+                n += 6;
             }
             let mut query = sqlx::query(AssertSqlSafe(sql));
-            for (instance_name, position, name) in chunk {
+            for (instance_name, position, event) in chunk {
                 query = query
                     .bind(row.id.clone())
                     .bind((*instance_name).clone())
                     .bind(*position as i64)
-                    .bind((*name).clone());
+                    .bind(event.name.clone())
+                    .bind(event.phase)
+                    .bind(if event.server { "server" } else { "agent" });
             }
             query.execute(self.conn()).await?;
         }
         Ok(())
+    }
+
+    /// The phase a deployment has reached (see [`PlannedEvent::phase`]).
+    pub async fn deployment_phase(&mut self, deployment_id: &str) -> Result<i64> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT phase FROM deployments WHERE id = $1")
+            .bind(deployment_id)
+            .fetch_optional(self.conn())
+            .await?;
+        Ok(row.map_or(0, |(phase,)| phase))
+    }
+
+    /// Moves a deployment to `phase`. Its running targets count as updated now: their first event of the new
+    /// phase only became runnable, so the sweeper's wait for an agent to pick it up starts here.
+    pub async fn set_deployment_phase(&mut self, deployment_id: &str, phase: i64, now: i64) -> Result<()> {
+        sqlx::query("UPDATE deployments SET phase = $1 WHERE id = $2")
+            .bind(phase)
+            .bind(deployment_id)
+            .execute(self.conn())
+            .await?;
+        sqlx::query(
+            "UPDATE deployment_targets SET last_updated = $1 WHERE deployment_id = $2 AND status = 'InProgress'",
+        )
+        .bind(now)
+        .bind(deployment_id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// How many events of phases up to `phase` are still open (Pending or InProgress), and the highest phase of any
+    /// event of the deployment.
+    pub async fn open_events_up_to_phase(&mut self, deployment_id: &str, phase: i64) -> Result<(i64, i64)> {
+        let (open,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM lifecycle_events WHERE deployment_id = $1 AND phase <= $2              AND status IN ('Pending', 'InProgress')",
+        )
+        .bind(deployment_id)
+        .bind(phase)
+        .fetch_one(self.conn())
+        .await?;
+        let (max,): (Option<i64>,) = sqlx::query_as("SELECT MAX(phase) FROM lifecycle_events WHERE deployment_id = $1")
+            .bind(deployment_id)
+            .fetch_one(self.conn())
+            .await?;
+        Ok((open, max.unwrap_or(0)))
+    }
+
+    /// Server-run events that may run now: each the first open event of a running target, in a phase the deployment
+    /// reached. Pending ones become InProgress here (the caller runs them after committing); InProgress ones are
+    /// returned too, so a restarted server runs again what it was running when it stopped.
+    pub async fn start_server_events(&mut self, deployment_id: &str, now: i64) -> Result<Vec<EventRow>> {
+        let rows = sqlx::query(
+            "SELECT e.* FROM lifecycle_events e              JOIN deployment_targets t ON t.deployment_id = e.deployment_id AND t.instance_name = e.instance_name              JOIN deployments d ON d.id = e.deployment_id              WHERE e.deployment_id = $1 AND e.runner = 'server' AND e.status IN ('Pending', 'InProgress')              AND t.status = 'InProgress' AND d.status = 'InProgress' AND e.phase <= d.phase              AND NOT EXISTS (SELECT 1 FROM lifecycle_events p WHERE p.deployment_id = e.deployment_id                  AND p.instance_name = e.instance_name AND p.position < e.position AND p.status IN ('Pending', 'InProgress'))              ORDER BY e.instance_name, e.position",
+        )
+        .bind(deployment_id)
+        .fetch_all(self.conn())
+        .await?;
+        let mut events: Vec<EventRow> = rows.iter().map(rows::event).collect::<Result<_>>()?;
+        for event in &mut events {
+            if event.status == "Pending" {
+                sqlx::query(
+                    "UPDATE lifecycle_events SET status = 'InProgress', start_time = $1                      WHERE deployment_id = $2 AND instance_name = $3 AND position = $4 AND status = 'Pending'",
+                )
+                .bind(now)
+                .bind(&event.deployment_id)
+                .bind(&event.instance_name)
+                .bind(event.position)
+                .execute(self.conn())
+                .await?;
+                event.status = "InProgress".to_owned();
+                event.start_time = Some(now);
+            }
+        }
+        Ok(events)
     }
 
     pub async fn deployment(&mut self, id: &str) -> Result<Option<DeploymentRow>> {
@@ -860,7 +962,7 @@ impl Tx {
         running: &[(String, i64)],
     ) -> Result<Option<ClaimedEvent>> {
         let rows = sqlx::query(
-            "SELECT e.* FROM lifecycle_events e JOIN deployment_targets t \
+            "SELECT e.*, d.phase AS deployment_phase FROM lifecycle_events e JOIN deployment_targets t \
              ON t.deployment_id = e.deployment_id AND t.instance_name = e.instance_name \
              JOIN deployments d ON d.id = e.deployment_id \
              WHERE e.instance_name = $1 AND t.status = 'InProgress' AND e.status IN ('Pending', 'InProgress') \
@@ -869,11 +971,21 @@ impl Tx {
         .bind(instance_name)
         .fetch_all(self.conn())
         .await?;
-        let events: Vec<EventRow> = rows.iter().map(rows::event).collect::<Result<_>>()?;
-        // The first open event of each deployment is the runnable one; prefer redelivering an InProgress one.
+        let mut events: Vec<(EventRow, i64)> = Vec::with_capacity(rows.len());
+        for row in &rows {
+            use sqlx::Row;
+            events.push((rows::event(row)?, row.try_get("deployment_phase")?));
+        }
+        // The first open event of each deployment is the runnable one; prefer redelivering an InProgress one. It is
+        // not the agent's when the server runs it (traffic events) or its phase has not been reached yet.
         let mut firsts: Vec<&EventRow> = Vec::new();
-        for event in &events {
-            if firsts.last().is_none_or(|last| last.deployment_id != event.deployment_id) {
+        let mut seen: Option<&str> = None;
+        for (event, phase) in &events {
+            if seen == Some(event.deployment_id.as_str()) {
+                continue;
+            }
+            seen = Some(event.deployment_id.as_str());
+            if event.runner == "agent" && event.phase <= *phase {
                 firsts.push(event);
             }
         }
@@ -1034,7 +1146,7 @@ impl Tx {
              JOIN deployments d ON d.id = e.deployment_id \
              JOIN leases l ON l.name = e.deployment_id AND l.owner = $2 \
              LEFT JOIN instances i ON i.name = e.instance_name \
-             WHERE t.status = 'InProgress' AND d.status = 'InProgress' \
+             WHERE t.status = 'InProgress' AND d.status = 'InProgress' AND e.runner = 'agent' AND e.phase <= d.phase \
              AND ((e.status = 'InProgress' AND e.start_time < $1) OR (e.status = 'Pending' AND t.last_updated < $1)) \
              AND NOT EXISTS (SELECT 1 FROM lifecycle_events p WHERE p.deployment_id = e.deployment_id \
                  AND p.instance_name = e.instance_name AND p.position < e.position AND p.status IN ('Pending', 'InProgress')) \
@@ -1054,6 +1166,7 @@ impl Tx {
                 position: row.try_get("target_position")?,
                 status: row.try_get("target_status")?,
                 last_updated: row.try_get("target_last_updated")?,
+                role: None,
             };
             let last_seen: Option<i64> = row.try_get("instance_last_seen")?;
             res.push((target, event, last_seen));
