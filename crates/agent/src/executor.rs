@@ -306,13 +306,21 @@ impl Executor {
             Ok(previous.filter(|dir| Layout::archive_dir(dir).is_dir()))
         };
         let current_exists = Layout::archive_dir(deployment_dir).is_dir();
-        match event.script_source() {
+        let blue_green_rollback = command.deployment.creator == "codeDeployRollback"
+            && command.deployment.deployment_type.as_deref() == Some("BLUE_GREEN");
+        match event.script_source_in(blue_green_rollback) {
             ScriptSource::Current if current_exists => Ok(Some(deployment_dir.to_path_buf())),
             ScriptSource::Current => Err(Error::Install(format!(
                 "The deployment archive {} does not exist; DownloadBundle must succeed before {event}",
                 Layout::archive_dir(deployment_dir).display()
             ))),
             ScriptSource::LastSuccessfulInstall => last_successful(),
+            ScriptSource::MostRecentInstall => {
+                let pointer = self.layout.most_recent_install_file(&command.deployment.deployment_group_id);
+                let recent = Layout::read_install_pointer(&pointer)
+                    .map_err(|e| Error::io(format!("cannot read {}", pointer.display()), e))?;
+                Ok(recent.filter(|dir| Layout::archive_dir(dir).is_dir()))
+            }
             ScriptSource::CurrentElseLastSuccessfulInstall if current_exists => Ok(Some(deployment_dir.to_path_buf())),
             ScriptSource::CurrentElseLastSuccessfulInstall => last_successful(),
         }

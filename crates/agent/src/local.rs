@@ -141,6 +141,7 @@ pub async fn run(deployment: LocalDeployment, progress: Arc<dyn Progress>) -> an
         },
         file_exists_behavior: deployment.file_exists_behavior.clone(),
         lifecycle_events: deployment.events.iter().map(|event| event.as_str().to_owned()).collect(),
+        deployment_type: None,
     };
     let mut events = Vec::new();
     let mut failed = false;

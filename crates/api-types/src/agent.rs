@@ -98,6 +98,10 @@ pub struct DeploymentSpec {
     /// Every lifecycle event of this deployment on this host, in order.
     #[serde(default)]
     pub lifecycle_events: Vec<String>,
+    /// `IN_PLACE` or `BLUE_GREEN`: a blue/green rollback takes the traffic hooks' scripts from the revisions
+    /// installed on the host (CodeDeploy's agent rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_type: Option<String>,
 }
 
 /// Where to download the revision and how to check it.

@@ -302,8 +302,9 @@ fn host_command(instance_name: &str, claimed: ClaimedEvent) -> Result<HostComman
             creator: deployment.creator.clone(),
             revision: bundle,
             file_exists_behavior: options.file_exists_behavior.clone(),
-            // Every deployment runs the in-place event list (the agent only uses it for display and ordering).
+            // The in-place event list (the agent only uses it for display and ordering).
             lifecycle_events: LifecycleEvent::IN_PLACE.iter().map(|event| event.as_str().to_owned()).collect(),
+            deployment_type: options.blue_green.is_some().then(|| "BLUE_GREEN".to_owned()),
         },
     })
 }

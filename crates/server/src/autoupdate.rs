@@ -11,7 +11,6 @@
 //! whose last deployment failed does not trigger a redeploy by itself.
 
 use cutover_api_types::codedeploy as wire;
-use cutover_domain::lifecycle::LifecycleEvent;
 use cutover_domain::tags;
 use cutover_store::{DeploymentGroupRow, DeploymentRow, StoreError, Tx};
 
@@ -49,11 +48,20 @@ async fn create_catch_up(
     let now = state.inner.clock.now_ms();
     let id = state.inner.clock.deployment_id();
     let last_options = DeploymentOptions::from_json(&last.options);
+    // A catch-up is in place, even in a blue/green group; with traffic control the new hosts join the target groups
+    // once they passed their health checks.
+    let traffic_control = !last_options.target_groups.is_empty();
     let options = DeploymentOptions {
         description: Some(format!("{creator}: bring {} up to the group's revision", targets.join(", "))),
         file_exists_behavior: last_options.file_exists_behavior,
         update_outdated_instances_only: creator == "CodeDeployAutoUpdate",
-        deployment_style: last_options.deployment_style,
+        deployment_style: Some(wire::DeploymentStyle {
+            deployment_type: Some("IN_PLACE".to_owned()),
+            deployment_option: Some(
+                if traffic_control { "WITH_TRAFFIC_CONTROL" } else { "WITHOUT_TRAFFIC_CONTROL" }.to_owned(),
+            ),
+        }),
+        target_groups: last_options.target_groups,
         ..DeploymentOptions::default()
     };
     let row = DeploymentRow {
@@ -86,8 +94,8 @@ async fn create_catch_up(
     if !tx.claim_group_for_deployment(&group.id, &id).await? {
         return Ok(None);
     }
-    let events: Vec<String> = LifecycleEvent::IN_PLACE.iter().map(|event| event.as_str().to_owned()).collect();
-    tx.insert_deployment(&row, &targets, &events).await?;
+    let plan = crate::api::deployments::plan_targets(&targets, &[], false, traffic_control, false);
+    tx.insert_deployment_plan(&row, &plan).await?;
     tracing::info!(message = "Catch-up deployment created.", deployment_id = %id, %creator, group = %group.name, targets = targets.len());
     Ok(Some(id))
 }

@@ -99,6 +99,13 @@ pub(crate) struct DeploymentOptions {
     /// CreateDeployment's `overrideAlarmConfiguration`, which replaces the group's alarms for this deployment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub override_alarm_configuration: Option<wire::AlarmConfiguration>,
+    /// Target groups whose routers BlockTraffic/AllowTraffic drive (the group's `loadBalancerInfo`, when the
+    /// deployment uses traffic control).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target_groups: Vec<String>,
+    /// Blue/green settings and progress; None for in-place deployments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blue_green: Option<crate::traffic::BlueGreen>,
 }
 
 impl DeploymentOptions {

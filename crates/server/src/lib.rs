@@ -23,6 +23,7 @@ mod replicas;
 mod s3;
 pub mod settings;
 mod tls;
+pub mod traffic;
 mod triggers;
 mod wake;
 
@@ -152,6 +153,16 @@ pub struct Config {
     #[arg(long, default_value_t = 1000)]
     pub alarm_poll_ms: u64,
 
+    // --- Traffic control (traffic.rs) ---
+    /// TOML file of target groups (`[[target_group]]`: name, router, port, deregistration_delay_seconds,
+    /// health_timeout_seconds) and blue/green fleets (`[[fleet]]`: provision_command, terminate_command).
+    #[arg(long)]
+    pub traffic_config: Option<PathBuf>,
+    /// How many seconds one "minute" lasts in blue/green waits and canary/linear intervals (Cutover extension; 60
+    /// by default, less for tests and impatient users).
+    #[arg(long, default_value_t = 60.0)]
+    pub minute_seconds: f64,
+
     // --- GitHub revisions (git.rs) ---
     /// Where the repositories of GitHub revisions are fetched from: `<base>/<owner>/<repo>`. A URL git can fetch
     /// from (credentials may go in it, or in the host's git credential helper), a local directory or `file://` URL.
@@ -189,6 +200,8 @@ pub(crate) struct Inner {
     pub(crate) started_at_ms: i64,
     /// This replica's name in leases (see `replicas.rs`).
     pub(crate) replica_id: String,
+    /// Target groups and the traffic tasks running in this process (`traffic.rs`).
+    pub(crate) traffic: traffic::Traffic,
 }
 
 impl AppState {
@@ -273,6 +286,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     // Triggers and alarms: configuration errors stop the server before it serves anything.
     let trigger_setup = triggers::TriggerSetup::load(&config)?;
     let alarm_sources = alarms::AlarmSources::load(&config)?;
+    let traffic = traffic::Traffic::load(config.traffic_config.as_ref(), config.minute_seconds)?;
     // Before anything is recorded: the facade drops what comes before a recorder.
     monitoring::install();
     let store = match &config.database_url {
@@ -313,6 +327,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
             tls: tls.is_some(),
             started_at_ms: Clock.now_ms(),
             replica_id,
+            traffic,
         }),
     };
     tracing::info!(message = "Store opened.", dialect = ?state.store().dialect(), replica_id = %state.inner.replica_id);

@@ -119,6 +119,7 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
     let mut rollback = None;
     let mut succeeded = false;
     let mut finished = false;
+    let mut terminate = None;
     if deployment.stop_requested {
         if count("InProgress") == 0 {
             let error = match &options.stopped_by_alarm {
@@ -129,6 +130,34 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
             };
             rollback = finish(state, &mut tx, &deployment, DeploymentStatus::Stopped, Some(error), now).await?;
             finished = true;
+        }
+    } else if let Some(bg) = &options.blue_green {
+        match blue_green_step(&mut tx, &deployment, status, &options, bg, now, state).await? {
+            BlueGreenOutcome::Wait(woken) => {
+                for instance_name in woken {
+                    if triggers {
+                        tx.enqueue_trigger_event(
+                            deployment_id,
+                            &group_id,
+                            "InstanceStart",
+                            Some(&instance_name),
+                            "InProgress",
+                            now,
+                        )
+                        .await?;
+                    }
+                    to_wake.push(instance_name);
+                }
+            }
+            BlueGreenOutcome::Terminate(instances) => terminate = Some(instances),
+            BlueGreenOutcome::Succeeded => {
+                rollback = finish(state, &mut tx, &deployment, DeploymentStatus::Succeeded, None, now).await?;
+                succeeded = true;
+            }
+            BlueGreenOutcome::Finished(status, error) => {
+                rollback = finish(state, &mut tx, &deployment, status, Some(error), now).await?;
+                finished = true;
+            }
         }
     } else if let Some(zonal) = zonal_config(&mut tx, &deployment.config_name).await? {
         match zonal_step(&mut tx, &deployment, &options, min_healthy, &zonal, now).await? {
@@ -210,12 +239,31 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
             }
         }
     }
+    // Traffic events (BlockTraffic, AllowTraffic) that may run now are the server's own: started here, run after
+    // the commit.
+    let server_events = if finished || succeeded || options.target_groups.is_empty() {
+        Vec::new()
+    } else {
+        tx.start_server_events(deployment_id, now).await?
+    };
     for instance_name in &to_wake {
         replicas::broadcast_wake(&mut tx, instance_name).await?;
     }
     tx.commit().await?;
     for instance_name in to_wake {
         state.inner.wakeups.wake(&instance_name);
+    }
+    if !server_events.is_empty() {
+        crate::traffic::spawn(state, deployment_id, server_events);
+    }
+    if let Some(instances) = terminate {
+        crate::traffic::spawn_termination(
+            state,
+            deployment_id,
+            &deployment.application_name,
+            &deployment.deployment_group_name,
+            instances,
+        );
     }
     let rollback_started = rollback.is_some();
     if let Some(rollback) = rollback {
@@ -249,6 +297,138 @@ pub async fn stop_for_alarm(state: &AppState, deployment_id: &str, reason: &str)
     tracing::warn!(message = "Deployment stopped by an alarm.", %deployment_id, %reason);
     advance(state, deployment_id, None).await?;
     Ok(true)
+}
+
+enum BlueGreenOutcome {
+    /// Nothing more to do now; the targets named were dispatched or moved to a new phase and wait for their agents.
+    Wait(Vec<String>),
+    /// The original instances are to be terminated now (after the commit).
+    Terminate(Vec<String>),
+    Succeeded,
+    Finished(DeploymentStatus, (DeploymentErrorCode, String)),
+}
+
+/// One step of a blue/green deployment. Every target starts at once; the phases order the work (install on the
+/// replacement hosts, optional Ready wait, reroute, block the originals), each starting when every event of the
+/// earlier phases closed. Any failed host ends the deployment: nothing new starts, running events finish.
+async fn blue_green_step(
+    tx: &mut Tx,
+    deployment: &DeploymentRow,
+    status: DeploymentStatus,
+    options: &DeploymentOptions,
+    bg: &crate::traffic::BlueGreen,
+    now: i64,
+    state: &AppState,
+) -> Result<BlueGreenOutcome, StoreError> {
+    use cutover_domain::traffic::phase;
+    let id = deployment.id.as_str();
+    let counts = tx.target_status_counts(id).await?;
+    let count = |status: &str| counts.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
+    if count("Failed") > 0 {
+        tx.skip_all_pending_events(id).await?;
+        tx.skip_pending_targets(id, now).await?;
+        let events = tx.events_of_targets_in_status(id, "InProgress").await?;
+        let mut running = false;
+        for chunk in events.chunk_by(|a, b| a.instance_name == b.instance_name) {
+            match target_outcome(chunk, options) {
+                Some(outcome) => tx.set_target_status(id, &chunk[0].instance_name, outcome, now).await?,
+                None => running = true,
+            }
+        }
+        if running {
+            return Ok(BlueGreenOutcome::Wait(Vec::new()));
+        }
+        let code = DeploymentErrorCode::HealthConstraints;
+        return Ok(BlueGreenOutcome::Finished(DeploymentStatus::Failed, (code, failure_message(code))));
+    }
+    let mut woken = Vec::new();
+    for target in tx.targets_in_status(id, "Pending", i64::MAX).await? {
+        tx.set_target_status(id, &target.instance_name, "InProgress", now).await?;
+        woken.push(target.instance_name);
+    }
+    let save = |bg: crate::traffic::BlueGreen| {
+        let mut options = options.clone();
+        options.blue_green = Some(bg);
+        options.to_json()
+    };
+    if status == DeploymentStatus::Ready && bg.ready_continued {
+        tx.set_deployment_status(id, DeploymentStatus::InProgress.as_str(), None, None).await?;
+    }
+    let mut current = tx.deployment_phase(id).await?;
+    loop {
+        let (open, last) = tx.open_events_up_to_phase(id, current).await?;
+        if open > 0 {
+            return Ok(BlueGreenOutcome::Wait(woken));
+        }
+        if current >= last.max(phase::LAST) {
+            break;
+        }
+        if current == phase::INSTALL && bg.ready_action.as_deref() == Some("STOP_DEPLOYMENT") && !bg.ready_continued {
+            let traffic = &state.inner.traffic;
+            match bg.wait_until {
+                None => {
+                    let mut next = bg.clone();
+                    next.wait_until = Some(now + traffic.minutes(bg.ready_wait_minutes).as_millis() as i64);
+                    tx.set_deployment_options(id, &save(next)).await?;
+                    tx.set_deployment_status(id, DeploymentStatus::Ready.as_str(), None, None).await?;
+                    tracing::info!(message = "Replacement instances ready; waiting for ContinueDeployment.", deployment_id = %id);
+                }
+                Some(until) if now >= until => {
+                    tx.skip_all_pending_events(id).await?;
+                    let events = tx.events_of_targets_in_status(id, "InProgress").await?;
+                    for chunk in events.chunk_by(|a, b| a.instance_name == b.instance_name) {
+                        if let Some(outcome) = target_outcome(chunk, options) {
+                            tx.set_target_status(id, &chunk[0].instance_name, outcome, now).await?;
+                        }
+                    }
+                    let message = format!(
+                        "The deployment was not continued within the {} minute(s) of its ready wait (deploymentReadyOption STOP_DEPLOYMENT).",
+                        bg.ready_wait_minutes
+                    );
+                    return Ok(BlueGreenOutcome::Finished(
+                        DeploymentStatus::Stopped,
+                        (DeploymentErrorCode::Timeout, message),
+                    ));
+                }
+                Some(_) => {}
+            }
+            return Ok(BlueGreenOutcome::Wait(woken));
+        }
+        current += 1;
+        tx.set_deployment_phase(id, current, now).await?;
+        for target in tx.targets_in_status(id, "InProgress", i64::MAX).await? {
+            if !woken.contains(&target.instance_name) {
+                woken.push(target.instance_name);
+            }
+        }
+    }
+    // Every event closed. The originals of a successful deployment are terminated after the wait, or kept alive.
+    let originals: Vec<String> = tx
+        .targets(id)
+        .await?
+        .into_iter()
+        .filter(|target| target.role.as_deref() == Some("Blue"))
+        .map(|target| target.instance_name)
+        .collect();
+    let terminating = !bg.rollback && bg.termination_action.as_deref() == Some("TERMINATE") && !originals.is_empty();
+    if !terminating || bg.retired {
+        return Ok(BlueGreenOutcome::Succeeded);
+    }
+    if bg.termination_started.is_none() {
+        let mut next = bg.clone();
+        next.termination_started = Some(now);
+        next.wait_until = Some(now + state.inner.traffic.minutes(bg.termination_wait_minutes).as_millis() as i64);
+        tx.set_deployment_options(id, &save(next.clone())).await?;
+        tracing::info!(message = "Traffic moved; waiting to terminate the original instances.", deployment_id = %id);
+        if next.wait_until.is_some_and(|until| now >= until) {
+            return Ok(BlueGreenOutcome::Terminate(originals));
+        }
+        return Ok(BlueGreenOutcome::Wait(woken));
+    }
+    if bg.termination_continued || bg.wait_until.is_some_and(|until| now >= until) {
+        return Ok(BlueGreenOutcome::Terminate(originals));
+    }
+    Ok(BlueGreenOutcome::Wait(woken))
 }
 
 /// The zonal settings of a deployment's configuration, when it has some.
@@ -389,6 +569,7 @@ async fn finish(
     now: i64,
 ) -> Result<Option<String>, StoreError> {
     let revision_key = crate::convert::revision_key_from_json(&deployment.revision);
+    let options = DeploymentOptions::from_json(&deployment.options);
     let previous: HashMap<String, Option<String>> = tx
         .group_instances(&deployment.deployment_group_id)
         .await?
@@ -398,7 +579,12 @@ async fn finish(
     for target_status in ["Succeeded", "Failed"] {
         let succeeded = target_status == "Succeeded";
         for target in tx.targets_in_status(&deployment.id, target_status, i64::MAX).await? {
-            let revision_key = if succeeded {
+            // Blue/green: the originals were never given the new revision (the rollback's replacements neither).
+            let untouched = match (&options.blue_green, target.role.as_deref()) {
+                (Some(bg), Some(role)) => (role == "Blue") != bg.rollback,
+                _ => false,
+            };
+            let revision_key = if succeeded && !untouched {
                 Some(revision_key.clone())
             } else {
                 previous.get(&target.instance_name).cloned().flatten()
@@ -503,7 +689,10 @@ async fn start_rollback(
         stopped_by_alarm: None,
         zone_bake: None,
         override_alarm_configuration: options.override_alarm_configuration.clone(),
+        target_groups: options.target_groups.clone(),
+        blue_green: None,
     };
+    let mut rollback_options = rollback_options;
     let row = DeploymentRow {
         id: id.clone(),
         application_id: deployment.application_id.clone(),
@@ -515,7 +704,7 @@ async fn start_rollback(
         creator: "codeDeployRollback".to_owned(),
         revision: last_good.revision.clone(),
         bundle: last_good.bundle.clone(),
-        previous_revision: group.and_then(|group| group.target_revision),
+        previous_revision: group.as_ref().and_then(|group| group.target_revision.clone()),
         options: rollback_options.to_json(),
         min_healthy: None,
         error_code: None,
@@ -525,11 +714,33 @@ async fn start_rollback(
         start_time: None,
         complete_time: None,
     };
-    // The same instances as the failed deployment, in the same order.
-    let targets: Vec<String> =
-        tx.targets(&deployment.id).await?.into_iter().map(|target| target.instance_name).collect();
-    let events: Vec<String> = LifecycleEvent::IN_PLACE.iter().map(|event| event.as_str().to_owned()).collect();
-    tx.insert_deployment(&row, &targets, &events).await?;
+    // The same instances as the failed deployment, in the same order. A blue/green deployment is rolled back by
+    // giving traffic back to the originals and blocking the replacements.
+    let targets = tx.targets(&deployment.id).await?;
+    let traffic_control = !options.target_groups.is_empty();
+    let plan = if options.blue_green.is_some() {
+        let with_role = |role: &str| -> Vec<String> {
+            targets
+                .iter()
+                .filter(|target| target.role.as_deref() == Some(role))
+                .map(|target| target.instance_name.clone())
+                .collect()
+        };
+        let settings: Option<cutover_api_types::codedeploy::DeploymentGroupInfo> =
+            group.as_ref().and_then(|group| serde_json::from_str(&group.spec).ok());
+        let config = settings.and_then(|settings| settings.blue_green_deployment_configuration).unwrap_or_default();
+        rollback_options.blue_green = Some(crate::api::deployments::blue_green_options(
+            &config,
+            cutover_domain::config::TrafficRouting::AllAtOnce,
+            true,
+        ));
+        crate::api::deployments::plan_targets(&with_role("Blue"), &with_role("Green"), true, true, true)
+    } else {
+        let names: Vec<String> = targets.iter().map(|target| target.instance_name.clone()).collect();
+        crate::api::deployments::plan_targets(&names, &[], false, traffic_control, false)
+    };
+    let row = DeploymentRow { options: rollback_options.to_json(), ..row };
+    tx.insert_deployment_plan(&row, &plan).await?;
     if !tx.claim_group_for_deployment(&deployment.deployment_group_id, &id).await? {
         return Err(StoreError::Conflict(format!(
             "group {} is busy; cannot start rollback",
@@ -652,10 +863,17 @@ pub async fn sweep(state: &AppState) -> Result<(), StoreError> {
         let mut tx = state.store().begin().await?;
         let mut res = Vec::new();
         for id in tx.deployments_driven_by(&state.inner.replica_id).await? {
-            if let Some(row) = tx.deployment(&id).await?
-                && DeploymentOptions::from_json(&row.options).zone_bake.is_some_and(|(_, until)| now >= until)
-            {
-                res.push(id);
+            if let Some(row) = tx.deployment(&id).await? {
+                let options = DeploymentOptions::from_json(&row.options);
+                let baked = options.zone_bake.is_some_and(|(_, until)| now >= until);
+                // Blue/green: a Ready wait or a termination wait that ended.
+                let waited = options
+                    .blue_green
+                    .as_ref()
+                    .is_some_and(|bg| !bg.retired && bg.wait_until.is_some_and(|until| now >= until));
+                if baked || waited {
+                    res.push(id);
+                }
             }
         }
         res

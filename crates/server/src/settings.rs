@@ -111,6 +111,9 @@ fn validate(config: &Config) -> Result<(), String> {
             ));
         }
     }
+    if !(config.minute_seconds.is_finite() && config.minute_seconds >= 0.01 && config.minute_seconds <= 3600.0) {
+        return Err(format!("minute_seconds must be between 0.01 and 3600 seconds, got {}", config.minute_seconds));
+    }
     if config.deployment_lease_secs < 3 {
         return Err(format!(
             "deployment_lease_secs must be at least 3 (it is renewed every third of it), got {}",

@@ -212,6 +212,7 @@ pub fn command(event: &str, deployment_id: &str, bundle: &Path, sha256: &str, bu
             },
             file_exists_behavior: None,
             lifecycle_events: Vec::new(),
+            deployment_type: None,
         },
     }
 }

@@ -29,6 +29,7 @@ mod s3;
 mod safety;
 mod scripts;
 mod security;
+mod traffic;
 mod triggers;
 mod zonal;
 

@@ -5,12 +5,15 @@ use cutover_api_types::codedeploy as wire;
 use cutover_domain::lifecycle::LifecycleEvent;
 use cutover_domain::planner::{self, Candidate, InstanceHealth, RevisionHealth};
 use cutover_domain::tags;
-use cutover_store::{DeploymentFilter, DeploymentRow, EventRow, RevisionRow, TargetRow, Tx};
+use cutover_domain::config::TrafficRouting;
+use cutover_domain::traffic::{Role, blue_green_events};
+use cutover_store::{DeploymentFilter, DeploymentRow, EventRow, PlannedEvent, PlannedTarget, RevisionRow, TargetRow, Tx};
 
 use super::groups::group;
 use super::{application, paginate, required};
 use crate::convert::{self, DeploymentOptions, seconds};
 use crate::error::{ApiError, ApiResult};
+use crate::traffic::BlueGreen;
 use crate::{AppState, orchestrator};
 
 /// Loads a deployment by id or answers DeploymentDoesNotExistException.
@@ -42,12 +45,6 @@ pub(crate) async fn create(
         return Err(ApiError::new(
             "InvalidFileExistsBehaviorException",
             format!("fileExistsBehavior {behavior:?} is not DISALLOW, OVERWRITE or RETAIN"),
-        ));
-    }
-    if input.target_instances.is_some() {
-        return Err(ApiError::new(
-            "InvalidTargetInstancesException",
-            "targetInstances applies only to blue/green deployments, which are not supported yet",
         ));
     }
     if let Some(mode) = input.deployment_mode.as_deref().filter(|mode| *mode != "STANDARD") {
@@ -88,15 +85,36 @@ pub(crate) async fn create(
     let bundle = resolve_bundle(&mut tx, &revision).await?;
     let bundle = super::security::require_signature(&mut tx, &group_row.id, group_name, bundle).await?;
     let config_name = input.deployment_config_name.clone().unwrap_or_else(|| group_row.config_name.clone());
-    let zonal = match convert::find_config(&mut tx, &config_name).await? {
-        Some((config, row)) if config.compute_platform == cutover_domain::config::ComputePlatform::Server => {
-            row.as_ref().and_then(convert::zonal_from_row).is_some()
-        }
-        Some(_) => {
-            return Err(ApiError::new(
-                "InvalidDeploymentConfigNameException",
-                format!("deployment config {config_name} is not for the Server compute platform"),
-            ));
+    let settings: wire::DeploymentGroupInfo = serde_json::from_str(&group_row.spec)?;
+    let (blue_green, traffic_control) = super::groups::style(&settings);
+    if input.target_instances.is_some() && !blue_green {
+        return Err(ApiError::new(
+            "InvalidTargetInstancesException",
+            "targetInstances applies only to blue/green deployments (the group's deploymentType is IN_PLACE)",
+        ));
+    }
+    let invalid_config = |message: String| Err(ApiError::new("InvalidDeploymentConfigNameException", message));
+    let (zonal, routing) = match convert::find_config(&mut tx, &config_name).await? {
+        Some((config, row)) => {
+            let routing = config.effective_traffic_routing();
+            let weighted = !matches!(routing, TrafficRouting::AllAtOnce);
+            let server = config.compute_platform == cutover_domain::config::ComputePlatform::Server;
+            let zonal = row.as_ref().and_then(convert::zonal_from_row).is_some();
+            if weighted && !blue_green {
+                return invalid_config(format!(
+                    "deployment config {config_name} shifts traffic by weight ({}), which needs a BLUE_GREEN deployment group",
+                    routing.wire_type()
+                ));
+            }
+            if !server && !weighted {
+                return invalid_config(format!("deployment config {config_name} is not for the Server compute platform"));
+            }
+            if zonal && blue_green {
+                return invalid_config(format!(
+                    "deployment config {config_name} is zonal, which applies to in-place deployments only"
+                ));
+            }
+            (zonal, routing)
         }
         None => {
             return Err(ApiError::new(
@@ -105,11 +123,26 @@ pub(crate) async fn create(
             ));
         }
     };
-    let settings: wire::DeploymentGroupInfo = serde_json::from_str(&group_row.spec)?;
     let revision_key = convert::revision_key(&revision);
     let outdated_only = input.update_outdated_instances_only.unwrap_or(false);
-    let (targets, zones) =
+    let (mut targets, zones) =
         ordered_targets(&state, &mut tx, &group_row.id, &settings, &revision_key, outdated_only, zonal).await?;
+    let bg_config = settings.blue_green_deployment_configuration.clone().unwrap_or_default();
+    let green = if blue_green {
+        let provisioning = bg_config.green_fleet_provisioning_option.as_ref().and_then(|option| option.action.as_deref());
+        if provisioning == Some("COPY_AUTO_SCALING_GROUP") {
+            return Err(ApiError::new(
+                "InvalidTargetInstancesException",
+                "greenFleetProvisioningOption COPY_AUTO_SCALING_GROUP is not available on this server: discover the \
+                 replacement hosts with targetInstances (DISCOVER_EXISTING)",
+            ));
+        }
+        let green = replacement_instances(&mut tx, input.target_instances.as_ref()).await?;
+        targets.retain(|name| !green.contains(name));
+        green
+    } else {
+        Vec::new()
+    };
 
     let id = state.inner.clock.deployment_id();
     if !tx.claim_group_for_deployment(&group_row.id, &id).await? {
@@ -136,6 +169,8 @@ pub(crate) async fn create(
         stopped_by_alarm: None,
         zone_bake: None,
         override_alarm_configuration: input.override_alarm_configuration.clone(),
+        target_groups: if traffic_control { super::groups::target_group_names(&settings) } else { Vec::new() },
+        blue_green: blue_green.then(|| blue_green_options(&bg_config, routing, false)),
     };
     let revision_json = serde_json::to_string(&revision)?;
     let row = DeploymentRow {
@@ -159,8 +194,8 @@ pub(crate) async fn create(
         start_time: None,
         complete_time: None,
     };
-    let events: Vec<String> = LifecycleEvent::IN_PLACE.iter().map(|event| event.as_str().to_owned()).collect();
-    tx.insert_deployment(&row, &targets, &events).await?;
+    let plan = plan_targets(&targets, &green, blue_green, traffic_control, false);
+    tx.insert_deployment_plan(&row, &plan).await?;
     for (name, zone) in &zones {
         tx.set_target_zone(&id, name, zone.as_deref()).await?;
     }
@@ -177,9 +212,109 @@ pub(crate) async fn create(
     .await?;
     tx.mark_revision_used(&app.id, &revision_key, now).await?;
     tx.commit().await?;
-    tracing::info!(message = "Deployment created.", deployment_id = %id, targets = targets.len());
+    tracing::info!(message = "Deployment created.", deployment_id = %id, targets = plan.len());
     orchestrator::advance(&state, &id, None).await?;
     Ok(wire::CreateDeploymentOutput { deployment_id: Some(id) })
+}
+
+/// The targets of a deployment with their events: in place (with the traffic events when the group uses traffic
+/// control), or blue/green (`originals` Blue, `replacements` Green, replacements first; a rollback swaps what each
+/// side runs). The dispatch order is the order given.
+pub(crate) fn plan_targets(
+    originals: &[String],
+    replacements: &[String],
+    blue_green: bool,
+    traffic_control: bool,
+    rollback: bool,
+) -> Vec<PlannedTarget> {
+    let event = |event: LifecycleEvent, phase: i64| {
+        if event.is_server_run() && traffic_control {
+            PlannedEvent::server(event.as_str(), phase)
+        } else {
+            PlannedEvent::agent(event.as_str(), phase)
+        }
+    };
+    if !blue_green {
+        let events: &[LifecycleEvent] = if traffic_control {
+            &LifecycleEvent::IN_PLACE_WITH_TRAFFIC_CONTROL
+        } else {
+            &LifecycleEvent::IN_PLACE
+        };
+        return originals
+            .iter()
+            .map(|name| PlannedTarget {
+                instance_name: name.clone(),
+                role: None,
+                events: events.iter().map(|name| event(*name, 0)).collect(),
+            })
+            .collect();
+    }
+    let planned = |name: &String, role: Role| PlannedTarget {
+        instance_name: name.clone(),
+        role: Some(role.as_str().to_owned()),
+        events: blue_green_events(role, rollback).into_iter().map(|(name, phase)| event(name, phase)).collect(),
+    };
+    replacements
+        .iter()
+        .map(|name| planned(name, Role::Green))
+        .chain(originals.iter().map(|name| planned(name, Role::Blue)))
+        .collect()
+}
+
+/// A blue/green deployment's settings, from the group's `blueGreenDeploymentConfiguration` and the routing.
+pub(crate) fn blue_green_options(
+    config: &wire::BlueGreenDeploymentConfiguration,
+    routing: TrafficRouting,
+    rollback: bool,
+) -> BlueGreen {
+    let ready = config.deployment_ready_option.as_ref();
+    let termination = config.terminate_blue_instances_on_deployment_success.as_ref();
+    BlueGreen {
+        rollback,
+        ready_action: if rollback { None } else { ready.and_then(|option| option.action_on_timeout.clone()) },
+        ready_wait_minutes: ready.and_then(|option| option.wait_time_in_minutes).unwrap_or(0),
+        termination_action: Some(
+            termination.and_then(|option| option.action.clone()).unwrap_or_else(|| "KEEP_ALIVE".to_owned()),
+        ),
+        termination_wait_minutes: termination.and_then(|option| option.termination_wait_time_in_minutes).unwrap_or(0),
+        // A rollback moves all traffic back at once.
+        routing: Some(if rollback { TrafficRouting::AllAtOnce } else { routing }.into()),
+        ..BlueGreen::default()
+    }
+}
+
+/// The replacement hosts of a blue/green deployment (DISCOVER_EXISTING): the registered instances that
+/// `targetInstances.tagFilters` select (Cutover's hosts are on-premises instances, so the filters match their tags).
+async fn replacement_instances(tx: &mut Tx, target_instances: Option<&wire::TargetInstances>) -> ApiResult<Vec<String>> {
+    let invalid = |message: &str| Err(ApiError::new("InvalidTargetInstancesException", message.to_owned()));
+    let Some(target_instances) = target_instances else {
+        return invalid("a blue/green deployment needs targetInstances.tagFilters selecting the replacement hosts");
+    };
+    if target_instances.auto_scaling_groups.as_ref().is_some_and(|groups| !groups.is_empty()) {
+        return invalid("targetInstances.autoScalingGroups is not supported: select the replacement hosts by tags");
+    }
+    let filters: Vec<wire::TagFilter> = target_instances
+        .tag_filters
+        .iter()
+        .flatten()
+        .map(|filter| wire::TagFilter { key: filter.key.clone(), value: filter.value.clone(), type_: filter.type_.clone() })
+        .collect();
+    let filters = convert::domain_filters(&filters).map_err(|message| ApiError::new("InvalidTagException", message))?;
+    if filters.is_empty() {
+        return invalid("targetInstances.tagFilters is empty: it must select the replacement hosts");
+    }
+    let mut names = Vec::new();
+    for row in tx.list_instances().await? {
+        let instance_tags = convert::domain_tags(&convert::tags_from_json(&row.tags));
+        if row.deregister_time.is_none() && tags::is_targeted(&filters, &[], &instance_tags) {
+            names.push(row.name);
+        }
+    }
+    if names.is_empty() {
+        return invalid("targetInstances.tagFilters select no registered instance");
+    }
+    names.sort();
+    Ok(names)
 }
 
 /// Maps a revision location to the bundle agents download: an object of the embedded S3 endpoint (its current
@@ -371,7 +506,37 @@ pub(crate) async fn info(tx: &mut Tx, row: &DeploymentRow) -> ApiResult<wire::De
             deployment_type: Some("IN_PLACE".to_owned()),
             deployment_option: Some("WITHOUT_TRAFFIC_CONTROL".to_owned()),
         })),
-        instance_termination_wait_time_started: Some(false),
+        blue_green_deployment_configuration: options.blue_green.as_ref().map(|bg| {
+            wire::BlueGreenDeploymentConfiguration {
+                terminate_blue_instances_on_deployment_success: Some(wire::BlueInstanceTerminationOption {
+                    action: bg.termination_action.clone(),
+                    termination_wait_time_in_minutes: Some(bg.termination_wait_minutes),
+                }),
+                deployment_ready_option: Some(wire::DeploymentReadyOption {
+                    action_on_timeout: Some(
+                        bg.ready_action.clone().unwrap_or_else(|| "CONTINUE_DEPLOYMENT".to_owned()),
+                    ),
+                    wait_time_in_minutes: Some(bg.ready_wait_minutes),
+                }),
+                green_fleet_provisioning_option: Some(wire::GreenFleetProvisioningOption {
+                    action: Some("DISCOVER_EXISTING".to_owned()),
+                }),
+            }
+        }),
+        load_balancer_info: (!options.target_groups.is_empty()).then(|| wire::LoadBalancerInfo {
+            target_group_info_list: Some(
+                options
+                    .target_groups
+                    .iter()
+                    .map(|name| wire::TargetGroupInfo { name: Some(name.clone()) })
+                    .collect(),
+            ),
+            ..Default::default()
+        }),
+        // True once the wait before the originals are terminated began (never for KEEP_ALIVE).
+        instance_termination_wait_time_started: Some(
+            options.blue_green.as_ref().is_some_and(|bg| bg.termination_started.is_some()),
+        ),
         file_exists_behavior: Some(options.file_exists_behavior.clone().unwrap_or_else(|| "DISALLOW".to_owned())),
         deployment_status_messages: Some(Vec::new()),
         compute_platform: Some("Server".to_owned()),
@@ -529,7 +694,8 @@ async fn target_view(tx: &mut Tx, row: &TargetRow) -> ApiResult<wire::InstanceTa
         status: Some(row.status.clone()),
         last_updated_at: Some(seconds(row.last_updated)),
         lifecycle_events: Some(wire_events(&events)),
-        instance_label: None,
+        // CodeDeploy labels blue/green targets Blue (original) or Green (replacement).
+        instance_label: row.role.clone(),
     })
 }
 
@@ -644,7 +810,7 @@ async fn summary(tx: &mut Tx, row: &TargetRow) -> ApiResult<wire::InstanceSummar
         status: Some(row.status.clone()),
         last_updated_at: Some(seconds(row.last_updated)),
         lifecycle_events: Some(wire_events(&events)),
-        instance_type: None,
+        instance_type: row.role.clone(),
     })
 }
 
@@ -677,7 +843,7 @@ pub(crate) async fn list_instances(
             }
         }
         // In-place deployments have no Blue/Green instances.
-        targets.clear();
+        targets.retain(|target| target.role.as_ref().is_some_and(|role| types.contains(role)));
     }
     let ids: Vec<String> = targets.into_iter().map(|target| target.instance_name).collect();
     let (page, next_token) = paginate(&ids, &input.next_token)?;
@@ -745,17 +911,51 @@ pub(crate) async fn continue_deployment(state: AppState, input: wire::ContinueDe
             ));
         }
     }
+    let wait = input.deployment_wait_type.as_deref().unwrap_or("READY_WAIT");
     let mut tx = state.store().begin().await?;
-    let row = deployment(&mut tx, id).await?;
+    let Some(row) = tx.deployment_for_update(id).await? else {
+        return Err(ApiError::new(
+            "DeploymentDoesNotExistException",
+            format!("The deployment {id} does not exist with the user or AWS account."),
+        ));
+    };
     if matches!(row.status.as_str(), "Succeeded" | "Failed" | "Stopped") {
         return Err(ApiError::new(
             "DeploymentAlreadyCompletedException",
             format!("The deployment {id} is already completed."),
         ));
     }
-    // In-place deployments never wait for a go-ahead; only blue/green ones enter Ready.
-    Err(ApiError::new(
-        "DeploymentIsNotInReadyStateException",
-        format!("The deployment {id} is not in the Ready state (it is {}).", row.status),
-    ))
+    let mut options = DeploymentOptions::from_json(&row.options);
+    // In-place deployments never wait for a go-ahead; only blue/green ones enter Ready or a termination wait.
+    let Some(mut bg) = options.blue_green.clone() else {
+        return Err(ApiError::new(
+            "DeploymentIsNotInReadyStateException",
+            format!("The deployment {id} is not in the Ready state (it is {}).", row.status),
+        ));
+    };
+    match wait {
+        "READY_WAIT" if row.status == "Ready" => {
+            bg.ready_continued = true;
+            bg.wait_until = None;
+        }
+        "TERMINATION_WAIT" if bg.termination_started.is_some() && !bg.retired => bg.termination_continued = true,
+        "TERMINATION_WAIT" => {
+            return Err(ApiError::new(
+                "DeploymentIsNotInReadyStateException",
+                format!("The deployment {id} is not waiting to terminate its original instances."),
+            ));
+        }
+        _ => {
+            return Err(ApiError::new(
+                "DeploymentIsNotInReadyStateException",
+                format!("The deployment {id} is not in the Ready state (it is {}).", row.status),
+            ));
+        }
+    }
+    options.blue_green = Some(bg);
+    tx.set_deployment_options(id, &options.to_json()).await?;
+    tx.commit().await?;
+    // The orchestrator moves it on (it alone writes the deployment's status).
+    orchestrator::advance(&state, id, None).await?;
+    Ok(())
 }

@@ -6,6 +6,7 @@ use cutover_store::{DeploymentGroupRow, StoreError, Tx};
 
 use super::{application, paginate, required, valid_name};
 use crate::AppState;
+use crate::traffic::Traffic;
 use crate::convert::{self, seconds};
 use crate::error::{ApiError, ApiResult};
 
@@ -46,8 +47,125 @@ fn reject_auto_scaling_groups(groups: &Option<Vec<String>>) -> ApiResult<()> {
     Ok(())
 }
 
+/// The group's deployment type and whether it uses traffic control, with CodeDeploy's defaults.
+pub(crate) fn style(settings: &wire::DeploymentGroupInfo) -> (bool, bool) {
+    let style = settings.deployment_style.as_ref();
+    let blue_green = style.and_then(|style| style.deployment_type.as_deref()) == Some("BLUE_GREEN");
+    let traffic_control = style.and_then(|style| style.deployment_option.as_deref()) == Some("WITH_TRAFFIC_CONTROL");
+    (blue_green, traffic_control)
+}
+
+/// The target groups a group's `loadBalancerInfo` names.
+pub(crate) fn target_group_names(settings: &wire::DeploymentGroupInfo) -> Vec<String> {
+    settings
+        .load_balancer_info
+        .as_ref()
+        .and_then(|info| info.target_group_info_list.as_ref())
+        .map(|list| list.iter().filter_map(|group| group.name.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// Deployment style, load balancer and blue/green settings. Traffic control needs target groups that this server's
+/// traffic file configures; blue/green needs traffic control (there is no traffic to move otherwise).
+fn validate_traffic(settings: &wire::DeploymentGroupInfo, traffic: &Traffic) -> ApiResult<()> {
+    let invalid_style = |message: String| Err(ApiError::new("InvalidDeploymentStyleException", message));
+    if let Some(style) = &settings.deployment_style {
+        match style.deployment_type.as_deref() {
+            None | Some("IN_PLACE" | "BLUE_GREEN") => {}
+            Some(other) => return invalid_style(format!("deploymentType {other:?} is not IN_PLACE or BLUE_GREEN")),
+        }
+        match style.deployment_option.as_deref() {
+            None | Some("WITHOUT_TRAFFIC_CONTROL" | "WITH_TRAFFIC_CONTROL") => {}
+            Some(other) => {
+                return invalid_style(format!(
+                    "deploymentOption {other:?} is not WITH_TRAFFIC_CONTROL or WITHOUT_TRAFFIC_CONTROL"
+                ));
+            }
+        }
+    }
+    let (blue_green, traffic_control) = style(settings);
+    let invalid_lb = |message: String| Err(ApiError::new("InvalidLoadBalancerInfoException", message));
+    if let Some(info) = &settings.load_balancer_info {
+        if info.elb_info_list.as_ref().is_some_and(|list| !list.is_empty()) {
+            return invalid_lb(
+                "elbInfoList (Classic Load Balancers) is not supported: name Cutover target groups in targetGroupInfoList"
+                    .to_owned(),
+            );
+        }
+        if info.target_group_pair_info_list.as_ref().is_some_and(|list| !list.is_empty()) {
+            return invalid_lb("targetGroupPairInfoList applies to ECS deployments only".to_owned());
+        }
+        let names = target_group_names(settings);
+        if names.len() > 10 {
+            return invalid_lb(format!("targetGroupInfoList has {} entries; at most 10 are allowed", names.len()));
+        }
+        for name in &names {
+            if !traffic.has_target_group(name) {
+                let known = traffic.target_group_names();
+                return invalid_lb(format!(
+                    "target group {name:?} is not configured on this server; configured: {}",
+                    if known.is_empty() { "none (start the server with --traffic-config)".to_owned() } else { known.join(", ") }
+                ));
+            }
+        }
+    }
+    if traffic_control && target_group_names(settings).is_empty() {
+        return invalid_lb(
+            "WITH_TRAFFIC_CONTROL needs loadBalancerInfo.targetGroupInfoList naming at least one target group".to_owned(),
+        );
+    }
+    if blue_green && !traffic_control {
+        return invalid_style("BLUE_GREEN deployments need deploymentOption WITH_TRAFFIC_CONTROL".to_owned());
+    }
+    let Some(config) = &settings.blue_green_deployment_configuration else {
+        return Ok(());
+    };
+    let invalid_bg = |message: String| Err(ApiError::new("InvalidBlueGreenDeploymentConfigurationException", message));
+    if let Some(option) = &config.green_fleet_provisioning_option {
+        match option.action.as_deref() {
+            None | Some("DISCOVER_EXISTING" | "COPY_AUTO_SCALING_GROUP") => {}
+            Some(other) => {
+                return invalid_bg(format!(
+                    "greenFleetProvisioningOption.action {other:?} is not DISCOVER_EXISTING or COPY_AUTO_SCALING_GROUP"
+                ));
+            }
+        }
+    }
+    if let Some(option) = &config.terminate_blue_instances_on_deployment_success {
+        match option.action.as_deref() {
+            None | Some("TERMINATE" | "KEEP_ALIVE") => {}
+            Some(other) => {
+                return invalid_bg(format!(
+                    "terminateBlueInstancesOnDeploymentSuccess.action {other:?} is not TERMINATE or KEEP_ALIVE"
+                ));
+            }
+        }
+        if let Some(minutes) = option.termination_wait_time_in_minutes
+            && !(0..=2880).contains(&minutes)
+        {
+            return invalid_bg(format!("terminationWaitTimeInMinutes must be 0-2880, got {minutes}"));
+        }
+    }
+    if let Some(option) = &config.deployment_ready_option {
+        match option.action_on_timeout.as_deref() {
+            None | Some("CONTINUE_DEPLOYMENT" | "STOP_DEPLOYMENT") => {}
+            Some(other) => {
+                return invalid_bg(format!(
+                    "deploymentReadyOption.actionOnTimeout {other:?} is not CONTINUE_DEPLOYMENT or STOP_DEPLOYMENT"
+                ));
+            }
+        }
+        if let Some(minutes) = option.wait_time_in_minutes
+            && !(0..=2880).contains(&minutes)
+        {
+            return invalid_bg(format!("deploymentReadyOption.waitTimeInMinutes must be 0-2880, got {minutes}"));
+        }
+    }
+    Ok(())
+}
+
 /// Validates targeting and features; Cutover deploys in place to on-premises instances selected by tags.
-fn validate_settings(settings: &wire::DeploymentGroupInfo) -> ApiResult<()> {
+fn validate_settings(settings: &wire::DeploymentGroupInfo, traffic: &Traffic) -> ApiResult<()> {
     let (filters, tag_set) =
         convert::group_targeting(settings).map_err(|message| ApiError::new("InvalidTagException", message))?;
     tags::validate_filters(&filters, &tag_set)
@@ -76,38 +194,7 @@ fn validate_settings(settings: &wire::DeploymentGroupInfo) -> ApiResult<()> {
             "ecsServices apply to ECS deployments, which Cutover does not run",
         ));
     }
-    if let Some(style) = &settings.deployment_style {
-        match style.deployment_type.as_deref() {
-            None | Some("IN_PLACE") => {}
-            Some("BLUE_GREEN") => {
-                return Err(ApiError::new(
-                    "InvalidDeploymentStyleException",
-                    "BLUE_GREEN deployments are not supported yet",
-                ));
-            }
-            Some(other) => {
-                return Err(ApiError::new(
-                    "InvalidDeploymentStyleException",
-                    format!("deploymentType {other:?} is not IN_PLACE or BLUE_GREEN"),
-                ));
-            }
-        }
-        match style.deployment_option.as_deref() {
-            None | Some("WITHOUT_TRAFFIC_CONTROL") => {}
-            Some("WITH_TRAFFIC_CONTROL") => {
-                return Err(ApiError::new(
-                    "InvalidDeploymentStyleException",
-                    "WITH_TRAFFIC_CONTROL is not supported yet",
-                ));
-            }
-            Some(other) => {
-                return Err(ApiError::new(
-                    "InvalidDeploymentStyleException",
-                    format!("deploymentOption {other:?} is not WITH_TRAFFIC_CONTROL or WITHOUT_TRAFFIC_CONTROL"),
-                ));
-            }
-        }
-    }
+    validate_traffic(settings, traffic)?;
     if let Some(rollback) = &settings.auto_rollback_configuration {
         for event in rollback.events.iter().flatten() {
             if !wire::AUTO_ROLLBACK_EVENT_VALUES.contains(&event.as_str()) {
@@ -201,7 +288,7 @@ pub(crate) async fn create(
     valid_name(name, "InvalidDeploymentGroupNameException", "deployment group name")?;
     reject_auto_scaling_groups(&input.auto_scaling_groups)?;
     let settings = settings_from_create(&input);
-    validate_settings(&settings)?;
+    validate_settings(&settings, &state.inner.traffic)?;
     let tags = super::tags::tags_to_add(input.tags.as_deref())?;
     let config_name =
         input.deployment_config_name.clone().unwrap_or_else(|| cutover_domain::config::DEFAULT_CONFIG.to_owned());
@@ -325,7 +412,7 @@ pub(crate) async fn update(
         termination_hook_enabled
     );
     reject_auto_scaling_groups(&input.auto_scaling_groups)?;
-    validate_settings(&settings)?;
+    validate_settings(&settings, &state.inner.traffic)?;
     if let Some(config_name) = &input.deployment_config_name {
         check_config(&mut tx, config_name).await?;
         row.config_name = config_name.clone();

@@ -20,6 +20,15 @@ pub(crate) async fn skip_wait_time_for_instance_termination(
     let id = required(&input.deployment_id, "DeploymentIdRequiredException", "deploymentId")?;
     let mut tx = state.store().begin().await?;
     let row = deployment(&mut tx, id).await?;
+    if crate::convert::DeploymentOptions::from_json(&row.options).blue_green.is_some() {
+        drop(tx);
+        // The deprecated form of ContinueDeployment(TERMINATION_WAIT).
+        let input = wire::ContinueDeploymentInput {
+            deployment_id: Some(id.to_owned()),
+            deployment_wait_type: Some("TERMINATION_WAIT".to_owned()),
+        };
+        return super::deployments::continue_deployment(state, input).await;
+    }
     Err(ApiError::new(
         "UnsupportedActionForDeploymentTypeException",
         format!(
