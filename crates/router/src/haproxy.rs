@@ -12,6 +12,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::driver::{Member, MemberState, MemberStatus, TrafficController, TrafficError, split_address};
 
+/// A Runtime API command answers at once; a socket that does not is as good as unreachable.
+const COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// HAProxy's largest server weight.
 pub const HAPROXY_MAX_WEIGHT: u32 = 256;
 
@@ -85,11 +88,20 @@ impl HaproxyRuntime {
             };
             TrafficError::Unreachable { router: self.router(), reason: format!("{error}{hint}") }
         };
-        let mut stream = tokio::net::UnixStream::connect(&self.socket).await.map_err(unreachable)?;
-        stream.write_all(format!("{command}\n").as_bytes()).await.map_err(unreachable)?;
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).await.map_err(unreachable)?;
-        Ok(answer)
+        let exchange = async {
+            let mut stream = tokio::net::UnixStream::connect(&self.socket).await?;
+            stream.write_all(format!("{command}\n").as_bytes()).await?;
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).await?;
+            Ok(answer)
+        };
+        match tokio::time::timeout(COMMAND_TIMEOUT, exchange).await {
+            Ok(answer) => answer.map_err(unreachable),
+            Err(_) => Err(TrafficError::Unreachable {
+                router: self.router(),
+                reason: format!("no answer to `{command}` within {COMMAND_TIMEOUT:?}"),
+            }),
+        }
     }
 
     /// Sends a `set server` command, which answers nothing on success (`accepted` lists the few that do answer).

@@ -7,7 +7,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
@@ -21,6 +21,9 @@ use crate::proxy::ProxyBody;
 
 /// Idle upstream connections kept per member.
 const MAX_IDLE: usize = 64;
+/// An idle connection is not reused after this long: the member may be closing it just as a request goes out (Node's
+/// default keep-alive timeout is 5 s), and that request could not be retried unless it is a bodiless GET.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// What survives a change of the member set for one member (same id, same address).
 pub(crate) struct Tracker {
@@ -28,7 +31,7 @@ pub(crate) struct Tracker {
     pub(crate) address: String,
     healthy: AtomicBool,
     in_flight: AtomicU64,
-    idle: Mutex<Vec<http1::SendRequest<ProxyBody>>>,
+    idle: Mutex<Vec<(http1::SendRequest<ProxyBody>, Instant)>>,
 }
 
 impl Tracker {
@@ -49,18 +52,14 @@ impl Tracker {
     /// An idle connection to this member that is still open.
     pub(crate) fn take_idle(&self) -> Option<http1::SendRequest<ProxyBody>> {
         let mut idle = lock(&self.idle);
-        while let Some(sender) = idle.pop() {
-            if sender.is_ready() {
-                return Some(sender);
-            }
-        }
-        None
+        idle.retain(|(sender, since)| sender.is_ready() && since.elapsed() < IDLE_TIMEOUT);
+        idle.pop().map(|(sender, _)| sender)
     }
 
     pub(crate) fn put_idle(&self, sender: http1::SendRequest<ProxyBody>) {
         let mut idle = lock(&self.idle);
         if idle.len() < MAX_IDLE {
-            idle.push(sender);
+            idle.push((sender, Instant::now()));
         }
     }
 }
