@@ -540,8 +540,13 @@ async fn record(
         if result.is_err() {
             tx.skip_pending_events(deployment_id, instance).await?;
         }
+        crate::replicas::broadcast_wake(&mut tx, instance).await?;
     }
     tx.commit().await?;
+    // The hosts' agents wait in a long poll for their next event, which this result made runnable.
+    for (instance, _) in events {
+        state.inner.wakeups.wake(instance);
+    }
     let changed = if events.len() == 1 { Some(events[0].0.as_str()) } else { None };
     crate::orchestrator::advance(state, deployment_id, changed).await
 }

@@ -123,7 +123,10 @@ pub(crate) async fn run(api: &Api, args: PlanArgs) -> CliResult<()> {
         let mut hooks = Vec::new();
         for event in LifecycleEvent::IN_PLACE.into_iter().filter(|event| event.accepts_scripts()) {
             let (source, from) = match event.script_source() {
-                ScriptSource::LastSuccessfulInstall => (previous, last_id.clone().unwrap_or_default()),
+                // In-place plans: the most recent install is the last successful one here.
+                ScriptSource::LastSuccessfulInstall | ScriptSource::MostRecentInstall => {
+                    (previous, last_id.clone().unwrap_or_default())
+                }
                 ScriptSource::Current | ScriptSource::CurrentElseLastSuccessfulInstall => {
                     (new.as_ref(), "new".to_owned())
                 }
