@@ -112,6 +112,10 @@ pub(crate) async fn catch_up_new_instances(state: &AppState) -> Result<(), Store
                 }
                 let settings: wire::DeploymentGroupInfo = serde_json::from_str(&group.spec)
                     .map_err(|error| StoreError::Corrupt(format!("group {}: {error}", group.name)))?;
+                if crate::api::groups::style(&settings).0 {
+                    // Blue/green: each deployment names its replacement hosts; nothing is installed unasked.
+                    continue;
+                }
                 let known: Vec<String> =
                     tx.group_instances(&group.id).await?.into_iter().map(|row| row.instance_name).collect();
                 let new: Vec<String> = matching_instances(&mut tx, &settings)
@@ -140,7 +144,7 @@ pub(crate) async fn update_outdated(state: &AppState, group_id: &str) -> Result<
         let Some(group) = tx.deployment_group_by_id(group_id).await? else { return Ok(()) };
         let settings: wire::DeploymentGroupInfo = serde_json::from_str(&group.spec)
             .map_err(|error| StoreError::Corrupt(format!("group {}: {error}", group.name)))?;
-        if settings.outdated_instances_strategy.as_deref() == Some("IGNORE") {
+        if settings.outdated_instances_strategy.as_deref() == Some("IGNORE") || crate::api::groups::style(&settings).0 {
             return Ok(());
         }
         if group.target_revision.is_none() {

@@ -147,13 +147,7 @@ impl Traffic {
                 .map_err(|error| anyhow::anyhow!("target group {}: {error}", settings.name))?;
             groups.insert(settings.name.clone(), TargetGroup { settings, controller });
         }
-        Ok(Traffic {
-            groups,
-            fleets: file.fleet,
-            minute,
-            pool_locks: Mutex::default(),
-            running: Mutex::default(),
-        })
+        Ok(Traffic { groups, fleets: file.fleet, minute, pool_locks: Mutex::default(), running: Mutex::default() })
     }
 
     pub(crate) fn load(path: Option<&PathBuf>, minute_seconds: f64) -> anyhow::Result<Traffic> {
@@ -180,9 +174,9 @@ impl Traffic {
     }
 
     fn group(&self, name: &str) -> Result<&TargetGroup, String> {
-        self.groups.get(name).ok_or_else(|| {
-            format!("target group {name:?} is not configured on this server (see --traffic-config)")
-        })
+        self.groups
+            .get(name)
+            .ok_or_else(|| format!("target group {name:?} is not configured on this server (see --traffic-config)"))
     }
 
     fn pool_lock(&self, group: &str) -> Arc<tokio::sync::Mutex<()>> {
@@ -289,10 +283,12 @@ impl From<RoutingSpec> for TrafficRouting {
 /// The upstream address of an instance for a target group, from its `cutover:address` tag.
 fn instance_address(tags: &[(String, String)], instance: &str, group: &TargetGroupSettings) -> Result<String, String> {
     let value = tags.iter().find(|(key, _)| key == ADDRESS_TAG).map(|(_, value)| value.trim()).ok_or_else(|| {
-        format!("instance {instance} has no {ADDRESS_TAG} tag: the router of target group {} cannot reach it", group.name)
+        format!(
+            "instance {instance} has no {ADDRESS_TAG} tag: the router of target group {} cannot reach it",
+            group.name
+        )
     })?;
-    let has_port = value.rsplit_once(':').is_some_and(|(_, port)| port.parse::<u16>().is_ok())
-        && !value.ends_with(']');
+    let has_port = value.rsplit_once(':').is_some_and(|(_, port)| port.parse::<u16>().is_ok()) && !value.ends_with(']');
     match (has_port, group.port) {
         (true, _) => Ok(value.to_owned()),
         (false, Some(port)) => Ok(format!("{value}:{port}")),
@@ -471,7 +467,10 @@ pub(crate) fn spawn(state: &AppState, deployment_id: &str, events: Vec<EventRow>
     }
 }
 
-async fn deployment_target_groups(state: &AppState, deployment_id: &str) -> Result<(Vec<String>, DeploymentOptions), StoreError> {
+async fn deployment_target_groups(
+    state: &AppState,
+    deployment_id: &str,
+) -> Result<(Vec<String>, DeploymentOptions), StoreError> {
     let mut tx = state.store().begin().await?;
     let row = tx.deployment(deployment_id).await?.ok_or_else(|| StoreError::NotFound(deployment_id.to_owned()))?;
     let options = DeploymentOptions::from_json(&row.options);
@@ -605,7 +604,10 @@ async fn run_shift(state: &AppState, deployment_id: &str, events: &[EventRow]) -
                 .iter()
                 .map(|(id, address)| {
                     // In a rollback the originals may still serve: keep their weight rather than zero it.
-                    let weight = current.iter().find(|status| &status.id == id && status.state == MemberState::Ready).map_or(0, |status| status.weight);
+                    let weight = current
+                        .iter()
+                        .find(|status| &status.id == id && status.state == MemberState::Ready)
+                        .map_or(0, |status| status.weight);
                     Member { id: id.clone(), address: address.clone(), weight, state: MemberState::Ready }
                 })
                 .collect();
@@ -628,7 +630,8 @@ async fn run_shift(state: &AppState, deployment_id: &str, events: &[EventRow]) -
         // Wait for the step's time, watching for a stop.
         loop {
             let now = state.inner.clock.now_ms();
-            let due = started_at.map_or(now, |start| start + traffic.minutes(shift.at_minute as i64).as_millis() as i64);
+            let due =
+                started_at.map_or(now, |start| start + traffic.minutes(shift.at_minute as i64).as_millis() as i64);
             let (status, stop) = {
                 let mut tx = state.store().begin().await?;
                 let row = tx.deployment(deployment_id).await?;
@@ -658,7 +661,12 @@ async fn run_shift(state: &AppState, deployment_id: &str, events: &[EventRow]) -
                 split_weights(shift.total_percent, old.len(), new.len(), group.controller.max_weight());
             let mut changes: Vec<Member> = new
                 .iter()
-                .map(|(id, address)| Member { id: id.clone(), address: address.clone(), weight: new_weight, state: MemberState::Ready })
+                .map(|(id, address)| Member {
+                    id: id.clone(),
+                    address: address.clone(),
+                    weight: new_weight,
+                    state: MemberState::Ready,
+                })
                 .collect();
             changes.extend(old.iter().map(|(id, address)| Member {
                 id: id.clone(),
@@ -700,13 +708,22 @@ async fn run_shift(state: &AppState, deployment_id: &str, events: &[EventRow]) -
 }
 
 /// Puts all traffic back on the fleet that had it before the shift (at once) and takes the other out.
-async fn restore(traffic: &Traffic, fleets: &[(String, Vec<(String, String)>, Vec<(String, String)>)], log: &mut Vec<String>) -> Result<(), String> {
+async fn restore(
+    traffic: &Traffic,
+    fleets: &[(String, Vec<(String, String)>, Vec<(String, String)>)],
+    log: &mut Vec<String>,
+) -> Result<(), String> {
     for (name, old, new) in fleets {
         let group = traffic.group(name)?;
         let (old_weight, new_weight) = split_weights(0, old.len(), new.len(), group.controller.max_weight());
         let mut changes: Vec<Member> = old
             .iter()
-            .map(|(id, address)| Member { id: id.clone(), address: address.clone(), weight: old_weight, state: MemberState::Ready })
+            .map(|(id, address)| Member {
+                id: id.clone(),
+                address: address.clone(),
+                weight: old_weight,
+                state: MemberState::Ready,
+            })
             .collect();
         changes.extend(new.iter().map(|(id, address)| Member {
             id: id.clone(),
@@ -717,14 +734,23 @@ async fn restore(traffic: &Traffic, fleets: &[(String, Vec<(String, String)>, Ve
         let lock = traffic.pool_lock(name);
         let _guard = lock.lock().await;
         set_members(group, &changes, &[]).await?;
-        log.push(format!("{name}: all traffic restored to {}.", old.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(", ")));
+        log.push(format!(
+            "{name}: all traffic restored to {}.",
+            old.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(", ")
+        ));
     }
     Ok(())
 }
 
 /// Retires the original instances of a successful blue/green deployment: runs the fleet's terminate command for
 /// each and deregisters it (TERMINATE), then lets the deployment finish.
-pub(crate) fn spawn_termination(state: &AppState, deployment_id: &str, application: &str, group: &str, instances: Vec<String>) {
+pub(crate) fn spawn_termination(
+    state: &AppState,
+    deployment_id: &str,
+    application: &str,
+    group: &str,
+    instances: Vec<String>,
+) {
     let key = format!("{deployment_id}/terminate");
     if !state.inner.traffic.start(&key) {
         return;
@@ -781,8 +807,12 @@ async fn terminate(
                     %deployment_id, %instance, status = %output.status,
                     stderr = %String::from_utf8_lossy(&output.stderr).trim()
                 ),
-                Ok(Err(error)) => tracing::warn!(message = "The terminate command could not run.", %deployment_id, %instance, %error),
-                Err(_) => tracing::warn!(message = "The terminate command timed out (600 s).", %deployment_id, %instance),
+                Ok(Err(error)) => {
+                    tracing::warn!(message = "The terminate command could not run.", %deployment_id, %instance, %error)
+                }
+                Err(_) => {
+                    tracing::warn!(message = "The terminate command timed out (600 s).", %deployment_id, %instance)
+                }
             }
         }
         let now = state.inner.clock.now_ms();

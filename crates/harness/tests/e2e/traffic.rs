@@ -40,7 +40,9 @@ server.serve_forever()
 fn app_revision(version: &str, fail_validation_on: Option<&str>) -> Vec<u8> {
     let fail = match fail_validation_on {
         Some(host) => {
-            format!("case \"$CUTOVER_TEST_HOST_DIR\" in */{host}/*) echo \"{version} fails validation here\" >&2; exit 1;; esac\n")
+            format!(
+                "case \"$CUTOVER_TEST_HOST_DIR\" in */{host}/*) echo \"{version} fails validation here\" >&2; exit 1;; esac\n"
+            )
         }
         None => String::new(),
     };
@@ -265,9 +267,27 @@ impl Rig {
     }
 
     /// Deploys `version` and waits for the outcome.
-    async fn deploy(&self, group: &str, version: &str, fail_on: Option<&str>, extra: serde_json::Value) -> wire::DeploymentInfo {
+    async fn deploy(
+        &self,
+        group: &str,
+        version: &str,
+        fail_on: Option<&str>,
+        extra: serde_json::Value,
+    ) -> wire::DeploymentInfo {
         let revision = self.cluster.push_bundle("shop", app_revision(version, fail_on), "tgz").await;
-        let id = self.cluster.deploy("shop", group, &revision, extra).await;
+        let mut input =
+            serde_json::json!({"applicationName": "shop", "deploymentGroupName": group, "revision": revision});
+        if let (Some(object), Some(extra)) = (input.as_object_mut(), extra.as_object()) {
+            for (key, value) in extra {
+                object.insert(key.clone(), value.clone());
+            }
+        }
+        let out: Result<wire::CreateDeploymentOutput, _> =
+            self.cluster.client.call(Operation::CreateDeployment, &input).await;
+        let id = match out {
+            Ok(out) => out.deployment_id.expect("deploymentId"),
+            Err(error) => panic!("CreateDeployment of {version}: {error:?}\n{}", self.cluster.logs()),
+        };
         self.cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await
     }
 
@@ -325,9 +345,14 @@ fn event_names(target: &wire::InstanceTarget) -> Vec<(String, String)> {
 
 async fn in_place_with_traffic_control(kind: RouterKind) {
     let rig = Rig::start(kind, &[("host-1", "a"), ("host-2", "a")], 1.0).await;
-    rig.group("web", "CodeDeployDefault.OneAtATime", None, serde_json::json!({
-        "deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
-    }))
+    rig.group(
+        "web",
+        "CodeDeployDefault.OneAtATime",
+        None,
+        serde_json::json!({
+            "deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        }),
+    )
     .await;
     let first = rig.deploy("web", "v1", None, serde_json::json!({})).await;
     assert_eq!(first.status.as_deref(), Some("Succeeded"), "{}", rig.cluster.logs());
@@ -378,12 +403,32 @@ async fn blue_green_rig(kind: RouterKind, minute_seconds: f64, config: &str, ter
         minute_seconds,
     )
     .await;
-    rig.group("seed", "CodeDeployDefault.AllAtOnce", Some("blue"), serde_json::json!({
-        "deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
-    }))
+    rig.group(
+        "seed",
+        "CodeDeployDefault.AllAtOnce",
+        Some("blue"),
+        serde_json::json!({
+            "deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        }),
+    )
     .await;
     let seeded = rig.deploy("seed", "v1", None, serde_json::json!({})).await;
     assert_eq!(seeded.status.as_deref(), Some("Succeeded"), "{}", rig.cluster.logs());
+    if config == "Linear25" {
+        // 25 % more every minute: 25, 50, 75, 100 %.
+        let _: wire::CreateDeploymentConfigOutput = rig
+            .cluster
+            .client
+            .call(
+                Operation::CreateDeploymentConfig,
+                &serde_json::json!({
+                    "deploymentConfigName": "Linear25",
+                    "trafficRoutingConfig": {"type": "TimeBasedLinear", "timeBasedLinear": {"linearPercentage": 25, "linearInterval": 1}},
+                }),
+            )
+            .await
+            .expect("CreateDeploymentConfig");
+    }
     rig.group("bluegreen", config, None, serde_json::json!({
         "deploymentStyle": {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
         "blueGreenDeploymentConfiguration": {
@@ -418,6 +463,8 @@ async fn blue_green_all_at_once(kind: RouterKind) {
     let done = rig.deploy("bluegreen", "v2", None, green_targets()).await;
     assert_eq!(done.status.as_deref(), Some("Succeeded"), "{}", rig.cluster.logs());
     assert_eq!(done.instance_termination_wait_time_started, Some(true));
+    let overview = done.deployment_overview.clone().expect("overview");
+    assert_eq!((overview.succeeded, overview.in_progress, overview.failed), (Some(4), Some(0), Some(0)));
     let end = load.now_ms();
     wait_for("requests after the deployment", Duration::from_secs(10), || {
         let n = load.samples().iter().filter(|sample| sample.at_ms > end).count();
@@ -442,7 +489,8 @@ async fn blue_green_all_at_once(kind: RouterKind) {
     assert_eq!(terminated, ["blue-1", "blue-2"]);
     assert!(instance_deregistered(&rig, "blue-1").await && instance_deregistered(&rig, "blue-2").await);
     assert!(!instance_deregistered(&rig, "green-1").await);
-    let hooks = std::fs::read_to_string(rig.cluster.agent("green-2").host_dir.join("traffic-hooks")).unwrap_or_default();
+    let hooks =
+        std::fs::read_to_string(rig.cluster.agent("green-2").host_dir.join("traffic-hooks")).unwrap_or_default();
     assert!(hooks.contains(&format!("BeforeAllowTraffic {id}")), "{hooks}");
 }
 
@@ -463,21 +511,15 @@ async fn blue_green_linear(kind: RouterKind) {
     // 25 % more every "minute" of 2 s: 25, 50, 75, 100 % at 0, 2, 4, 6 s.
     let minute_ms = 2000u64;
     let rig = blue_green_rig(kind, minute_ms as f64 / 1000.0, "Linear25", "KEEP_ALIVE").await;
-    let _: wire::CreateDeploymentConfigOutput = rig
-        .cluster
-        .client
-        .call(
-            Operation::CreateDeploymentConfig,
-            &serde_json::json!({
-                "deploymentConfigName": "Linear25",
-                "trafficRoutingConfig": {"type": "TimeBasedLinear", "timeBasedLinear": {"linearPercentage": 25, "linearInterval": 1}},
-            }),
-        )
-        .await
-        .expect("CreateDeploymentConfig");
     let load = rig.load();
     let done = rig.deploy("bluegreen", "v2", None, green_targets()).await;
     assert_eq!(done.status.as_deref(), Some("Succeeded"), "{}", rig.cluster.logs());
+    let end = load.now_ms();
+    wait_for("requests after the deployment", Duration::from_secs(10), || {
+        let n = load.samples().iter().filter(|sample| sample.at_ms > end).count();
+        async move { (n > 50).then_some(()) }
+    })
+    .await;
     let report = load.stop().await;
     assert_no_failures(&report, "blue/green linear", &rig.cluster.logs());
     // The first v2 answer marks the first shift; each step then holds for one minute.
@@ -570,18 +612,6 @@ async fn blue_green_failed_validation_rolls_back_haproxy() {
 async fn stopping_a_linear_shift_returns_all_traffic_to_blue_at_once() {
     let minute_ms = 3000u64;
     let rig = blue_green_rig(RouterKind::Builtin, minute_ms as f64 / 1000.0, "Linear25", "KEEP_ALIVE").await;
-    let _: wire::CreateDeploymentConfigOutput = rig
-        .cluster
-        .client
-        .call(
-            Operation::CreateDeploymentConfig,
-            &serde_json::json!({
-                "deploymentConfigName": "Linear25",
-                "trafficRoutingConfig": {"type": "TimeBasedLinear", "timeBasedLinear": {"linearPercentage": 25, "linearInterval": 1}},
-            }),
-        )
-        .await
-        .expect("CreateDeploymentConfig");
     let load = rig.load();
     let revision = rig.cluster.push_bundle("shop", app_revision("v2", None), "tgz").await;
     let id = rig.cluster.deploy("shop", "bluegreen", &revision, green_targets()).await;

@@ -2,12 +2,14 @@
 
 use cutover_api_types::agent::BundleSpec;
 use cutover_api_types::codedeploy as wire;
+use cutover_domain::config::TrafficRouting;
 use cutover_domain::lifecycle::LifecycleEvent;
 use cutover_domain::planner::{self, Candidate, InstanceHealth, RevisionHealth};
 use cutover_domain::tags;
-use cutover_domain::config::TrafficRouting;
 use cutover_domain::traffic::{Role, blue_green_events};
-use cutover_store::{DeploymentFilter, DeploymentRow, EventRow, PlannedEvent, PlannedTarget, RevisionRow, TargetRow, Tx};
+use cutover_store::{
+    DeploymentFilter, DeploymentRow, EventRow, PlannedEvent, PlannedTarget, RevisionRow, TargetRow, Tx,
+};
 
 use super::groups::group;
 use super::{application, paginate, required};
@@ -107,7 +109,9 @@ pub(crate) async fn create(
                 ));
             }
             if !server && !weighted {
-                return invalid_config(format!("deployment config {config_name} is not for the Server compute platform"));
+                return invalid_config(format!(
+                    "deployment config {config_name} is not for the Server compute platform"
+                ));
             }
             if zonal && blue_green {
                 return invalid_config(format!(
@@ -129,7 +133,8 @@ pub(crate) async fn create(
         ordered_targets(&state, &mut tx, &group_row.id, &settings, &revision_key, outdated_only, zonal).await?;
     let bg_config = settings.blue_green_deployment_configuration.clone().unwrap_or_default();
     let green = if blue_green {
-        let provisioning = bg_config.green_fleet_provisioning_option.as_ref().and_then(|option| option.action.as_deref());
+        let provisioning =
+            bg_config.green_fleet_provisioning_option.as_ref().and_then(|option| option.action.as_deref());
         if provisioning == Some("COPY_AUTO_SCALING_GROUP") {
             return Err(ApiError::new(
                 "InvalidTargetInstancesException",
@@ -235,11 +240,8 @@ pub(crate) fn plan_targets(
         }
     };
     if !blue_green {
-        let events: &[LifecycleEvent] = if traffic_control {
-            &LifecycleEvent::IN_PLACE_WITH_TRAFFIC_CONTROL
-        } else {
-            &LifecycleEvent::IN_PLACE
-        };
+        let events: &[LifecycleEvent] =
+            if traffic_control { &LifecycleEvent::IN_PLACE_WITH_TRAFFIC_CONTROL } else { &LifecycleEvent::IN_PLACE };
         return originals
             .iter()
             .map(|name| PlannedTarget {
@@ -285,7 +287,10 @@ pub(crate) fn blue_green_options(
 
 /// The replacement hosts of a blue/green deployment (DISCOVER_EXISTING): the registered instances that
 /// `targetInstances.tagFilters` select (Cutover's hosts are on-premises instances, so the filters match their tags).
-async fn replacement_instances(tx: &mut Tx, target_instances: Option<&wire::TargetInstances>) -> ApiResult<Vec<String>> {
+async fn replacement_instances(
+    tx: &mut Tx,
+    target_instances: Option<&wire::TargetInstances>,
+) -> ApiResult<Vec<String>> {
     let invalid = |message: &str| Err(ApiError::new("InvalidTargetInstancesException", message.to_owned()));
     let Some(target_instances) = target_instances else {
         return invalid("a blue/green deployment needs targetInstances.tagFilters selecting the replacement hosts");
@@ -297,7 +302,11 @@ async fn replacement_instances(tx: &mut Tx, target_instances: Option<&wire::Targ
         .tag_filters
         .iter()
         .flatten()
-        .map(|filter| wire::TagFilter { key: filter.key.clone(), value: filter.value.clone(), type_: filter.type_.clone() })
+        .map(|filter| wire::TagFilter {
+            key: filter.key.clone(),
+            value: filter.value.clone(),
+            type_: filter.type_.clone(),
+        })
         .collect();
     let filters = convert::domain_filters(&filters).map_err(|message| ApiError::new("InvalidTagException", message))?;
     if filters.is_empty() {
@@ -525,11 +534,7 @@ pub(crate) async fn info(tx: &mut Tx, row: &DeploymentRow) -> ApiResult<wire::De
         }),
         load_balancer_info: (!options.target_groups.is_empty()).then(|| wire::LoadBalancerInfo {
             target_group_info_list: Some(
-                options
-                    .target_groups
-                    .iter()
-                    .map(|name| wire::TargetGroupInfo { name: Some(name.clone()) })
-                    .collect(),
+                options.target_groups.iter().map(|name| wire::TargetGroupInfo { name: Some(name.clone()) }).collect(),
             ),
             ..Default::default()
         }),

@@ -6,9 +6,9 @@ use cutover_store::{DeploymentGroupRow, StoreError, Tx};
 
 use super::{application, paginate, required, valid_name};
 use crate::AppState;
-use crate::traffic::Traffic;
 use crate::convert::{self, seconds};
 use crate::error::{ApiError, ApiResult};
+use crate::traffic::Traffic;
 
 const DEFAULT_SERVICE_ROLE: &str = "arn:cutover:iam::000000000000:role/cutover";
 
@@ -104,14 +104,19 @@ fn validate_traffic(settings: &wire::DeploymentGroupInfo, traffic: &Traffic) -> 
                 let known = traffic.target_group_names();
                 return invalid_lb(format!(
                     "target group {name:?} is not configured on this server; configured: {}",
-                    if known.is_empty() { "none (start the server with --traffic-config)".to_owned() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "none (start the server with --traffic-config)".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
                 ));
             }
         }
     }
     if traffic_control && target_group_names(settings).is_empty() {
         return invalid_lb(
-            "WITH_TRAFFIC_CONTROL needs loadBalancerInfo.targetGroupInfoList naming at least one target group".to_owned(),
+            "WITH_TRAFFIC_CONTROL needs loadBalancerInfo.targetGroupInfoList naming at least one target group"
+                .to_owned(),
         );
     }
     if blue_green && !traffic_control {
