@@ -59,7 +59,10 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
         (DeploymentStatus::Created, _) | (_, None) => {
             let n: i64 = tx.target_status_counts(deployment_id).await?.iter().map(|(_, count)| count).sum();
             let rule = minimum_healthy_hosts(&mut tx, &deployment.config_name).await?;
-            match planner::start(n as u64, &rule) {
+            // A blue/green deployment whose replacement hosts are still to be provisioned may start with none.
+            let provisioning = options.blue_green.as_ref().is_some_and(|bg| bg.provision.is_some());
+            let started = if provisioning { Ok(0) } else { planner::start(n as u64, &rule) };
+            match started {
                 Ok(min_healthy) => {
                     tx.start_deployment(deployment_id, min_healthy as i64, now).await?;
                     if triggers {
@@ -120,6 +123,7 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
     let mut succeeded = false;
     let mut finished = false;
     let mut terminate = None;
+    let mut provision = None;
     if deployment.stop_requested {
         if count("InProgress") == 0 {
             let error = match &options.stopped_by_alarm {
@@ -150,6 +154,7 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
                 }
             }
             BlueGreenOutcome::Terminate(instances) => terminate = Some(instances),
+            BlueGreenOutcome::Provision(request) => provision = Some(request),
             BlueGreenOutcome::Succeeded => {
                 rollback = finish(state, &mut tx, &deployment, DeploymentStatus::Succeeded, None, now).await?;
                 succeeded = true;
@@ -256,6 +261,15 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
     if !server_events.is_empty() {
         crate::traffic::spawn(state, deployment_id, server_events);
     }
+    if let Some(request) = provision {
+        crate::traffic::spawn_provisioning(
+            state,
+            deployment_id,
+            &deployment.application_name,
+            &deployment.deployment_group_name,
+            request,
+        );
+    }
     if let Some(instances) = terminate {
         crate::traffic::spawn_termination(
             state,
@@ -304,6 +318,8 @@ enum BlueGreenOutcome {
     Wait(Vec<String>),
     /// The original instances are to be terminated now (after the commit).
     Terminate(Vec<String>),
+    /// The replacement instances are to be provisioned (after the commit).
+    Provision(crate::traffic::Provision),
     Succeeded,
     Finished(DeploymentStatus, (DeploymentErrorCode, String)),
 }
@@ -340,6 +356,19 @@ async fn blue_green_step(
         }
         let code = DeploymentErrorCode::HealthConstraints;
         return Ok(BlueGreenOutcome::Finished(DeploymentStatus::Failed, (code, failure_message(code))));
+    }
+    // A replacement fleet still to be made: nothing else may start (the originals' events would run at once).
+    if let Some(provision) = bg.provision.as_ref().filter(|provision| !provision.done) {
+        if let Some(error) = &provision.error {
+            tx.skip_all_pending_events(id).await?;
+            tx.skip_pending_targets(id, now).await?;
+            let message = format!("Provisioning the replacement instances failed: {error}");
+            return Ok(BlueGreenOutcome::Finished(
+                DeploymentStatus::Failed,
+                (DeploymentErrorCode::AutoScalingConfiguration, message),
+            ));
+        }
+        return Ok(BlueGreenOutcome::Provision(provision.clone()));
     }
     let mut woken = Vec::new();
     for target in tx.targets_in_status(id, "Pending", i64::MAX).await? {

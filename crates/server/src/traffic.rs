@@ -214,9 +214,9 @@ pub(crate) struct BlueGreen {
     pub termination_action: Option<String>,
     #[serde(default)]
     pub termination_wait_minutes: i64,
-    /// The replacement fleet is still to be provisioned (COPY_AUTO_SCALING_GROUP); the tag its hosts register with.
+    /// The replacement fleet is made by the fleet's provision command (COPY_AUTO_SCALING_GROUP's counterpart).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provision_tag: Option<String>,
+    pub provision: Option<Provision>,
     /// ContinueDeployment(READY_WAIT) arrived.
     #[serde(default)]
     pub ready_continued: bool,
@@ -242,6 +242,24 @@ pub(crate) struct BlueGreen {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing: Option<RoutingSpec>,
 }
+
+/// Provisioning of a blue/green deployment's replacement hosts by the fleet's command.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub(crate) struct Provision {
+    /// How many hosts to start (as many as the group has, at least one).
+    pub count: usize,
+    /// The tag the new hosts' agents register with: `cutover:green-for=<deployment id>`.
+    pub tag_value: String,
+    /// The hosts registered and became the deployment's Green targets.
+    #[serde(default)]
+    pub done: bool,
+    /// Why provisioning failed; the deployment then fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The tag key provisioned replacement hosts register with; its value is the deployment's id.
+pub const GREEN_TAG_KEY: &str = "cutover:green-for";
 
 /// A serializable [`TrafficRouting`].
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -740,6 +758,134 @@ async fn restore(
         ));
     }
     Ok(())
+}
+
+/// Runs the fleet's provision command for a blue/green deployment and waits for the new hosts to register; they then
+/// become the deployment's Green targets. Runs once per process; a restart runs the command again (it should be
+/// idempotent per deployment id, e.g. reuse hosts already started for it).
+pub(crate) fn spawn_provisioning(
+    state: &AppState,
+    deployment_id: &str,
+    application: &str,
+    group: &str,
+    provision: Provision,
+) {
+    let key = format!("{deployment_id}/provision");
+    if !state.inner.traffic.start(&key) {
+        return;
+    }
+    let state = state.clone();
+    let (deployment_id, application, group) = (deployment_id.to_owned(), application.to_owned(), group.to_owned());
+    tokio::spawn(async move {
+        let outcome = provision_fleet(&state, &deployment_id, &application, &group, &provision).await;
+        let recorded = record_provisioning(&state, &deployment_id, outcome).await;
+        state.inner.traffic.done(&key);
+        if let Err(error) = recorded {
+            tracing::error!(message = "Recording the provisioning failed.", %deployment_id, %error);
+        }
+    });
+}
+
+async fn provision_fleet(
+    state: &AppState,
+    deployment_id: &str,
+    application: &str,
+    group: &str,
+    provision: &Provision,
+) -> Result<Vec<String>, String> {
+    let fleet = state.inner.traffic.fleet(application, group).cloned().ok_or_else(|| {
+        format!("the traffic file has no [[fleet]] for {application}/{group}: nothing can provision replacement hosts")
+    })?;
+    let command = fleet
+        .provision_command
+        .clone()
+        .ok_or_else(|| format!("the [[fleet]] of {application}/{group} has no provision_command"))?;
+    let timeout = Duration::from_secs(fleet.provision_timeout_seconds);
+    let started = Instant::now();
+    let mut child = tokio::process::Command::new("sh");
+    child
+        .arg("-c")
+        .arg(&command)
+        .env("CUTOVER_DEPLOYMENT_ID", deployment_id)
+        .env("CUTOVER_APPLICATION_NAME", application)
+        .env("CUTOVER_DEPLOYMENT_GROUP_NAME", group)
+        .env("CUTOVER_INSTANCE_COUNT", provision.count.to_string())
+        .env("CUTOVER_GREEN_TAG_KEY", GREEN_TAG_KEY)
+        .env("CUTOVER_GREEN_TAG_VALUE", &provision.tag_value)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    tracing::info!(message = "Provisioning replacement instances.", %deployment_id, count = provision.count);
+    let output = tokio::time::timeout(timeout, child.output())
+        .await
+        .map_err(|_| format!("the provision command did not finish within {} s", timeout.as_secs()))?
+        .map_err(|error| format!("the provision command could not run: {error}"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: String =
+            stderr.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+        return Err(format!("the provision command failed ({}): {tail}", output.status));
+    }
+    loop {
+        let mut names = Vec::new();
+        {
+            let mut tx = state.store().begin().await.map_err(|error| error.to_string())?;
+            for row in tx.list_instances().await.map_err(|error| error.to_string())? {
+                let tags = crate::convert::tags_from_json(&row.tags);
+                if row.deregister_time.is_none()
+                    && tags.iter().any(|(key, value)| key == GREEN_TAG_KEY && *value == provision.tag_value)
+                {
+                    names.push(row.name);
+                }
+            }
+        }
+        if names.len() >= provision.count {
+            names.sort();
+            return Ok(names);
+        }
+        if started.elapsed() >= timeout {
+            return Err(format!(
+                "only {} of {} replacement hosts registered with the tag {GREEN_TAG_KEY}={} within {} s",
+                names.len(),
+                provision.count,
+                provision.tag_value,
+                timeout.as_secs()
+            ));
+        }
+        tokio::time::sleep(POLL * 2).await;
+    }
+}
+
+async fn record_provisioning(
+    state: &AppState,
+    deployment_id: &str,
+    outcome: Result<Vec<String>, String>,
+) -> Result<(), StoreError> {
+    let now = state.inner.clock.now_ms();
+    let mut tx = state.store().begin().await?;
+    let Some(row) = tx.deployment_for_update(deployment_id).await? else { return Ok(()) };
+    let mut options = DeploymentOptions::from_json(&row.options);
+    let Some(mut bg) = options.blue_green.clone() else { return Ok(()) };
+    let Some(mut provision) = bg.provision.clone() else { return Ok(()) };
+    if provision.done || provision.error.is_some() || !matches!(row.status.as_str(), "InProgress" | "Created") {
+        return Ok(());
+    }
+    match outcome {
+        Ok(names) => {
+            tracing::info!(message = "Replacement instances registered.", %deployment_id, instances = %names.join(", "));
+            let plan = crate::api::deployments::plan_targets(&[], &names, true, true, false);
+            tx.add_deployment_targets(deployment_id, &plan, now).await?;
+            provision.done = true;
+        }
+        Err(message) => {
+            tracing::warn!(message = "Provisioning replacement instances failed.", %deployment_id, error = %message);
+            provision.error = Some(message);
+        }
+    }
+    bg.provision = Some(provision);
+    options.blue_green = Some(bg);
+    tx.set_deployment_options(deployment_id, &options.to_json()).await?;
+    tx.commit().await?;
+    crate::orchestrator::advance(state, deployment_id, None).await
 }
 
 /// Retires the original instances of a successful blue/green deployment: runs the fleet's terminate command for

@@ -535,6 +535,31 @@ impl Tx {
         .bind(row.complete_time)
         .execute(self.conn())
         .await?;
+        self.insert_targets(&row.id, targets, 0, row.create_time).await
+    }
+
+    /// Adds targets to a deployment being run (a blue/green deployment's replacement hosts, once provisioned), after
+    /// the ones it has.
+    pub async fn add_deployment_targets(
+        &mut self,
+        deployment_id: &str,
+        targets: &[PlannedTarget],
+        now: i64,
+    ) -> Result<()> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM deployment_targets WHERE deployment_id = $1")
+            .bind(deployment_id)
+            .fetch_one(self.conn())
+            .await?;
+        self.insert_targets(deployment_id, targets, count as usize, now).await
+    }
+
+    async fn insert_targets(
+        &mut self,
+        deployment_id: &str,
+        targets: &[PlannedTarget],
+        first_position: usize,
+        now: i64,
+    ) -> Result<()> {
         // Multi-row inserts: a deployment to thousands of hosts is one statement per few hundred rows.
         for (chunk_idx, chunk) in targets.chunks(200).enumerate() {
             let mut sql = String::from(
@@ -550,12 +575,12 @@ impl Tx {
             }
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for (idx, target) in chunk.iter().enumerate() {
-                let position = (chunk_idx * 200 + idx) as i64;
+                let position = (first_position + chunk_idx * 200 + idx) as i64;
                 query = query
-                    .bind(row.id.clone())
+                    .bind(deployment_id.to_owned())
                     .bind(target.instance_name.clone())
                     .bind(position)
-                    .bind(row.create_time)
+                    .bind(now)
                     .bind(target.role.clone());
             }
             query.execute(self.conn()).await?;
@@ -589,7 +614,7 @@ impl Tx {
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for (instance_name, position, event) in chunk {
                 query = query
-                    .bind(row.id.clone())
+                    .bind(deployment_id.to_owned())
                     .bind((*instance_name).clone())
                     .bind(*position as i64)
                     .bind(event.name.clone())

@@ -194,6 +194,19 @@ struct Rig {
     cluster: Cluster,
     router: Router,
     terminated_file: PathBuf,
+    /// The fleet's provision command runs `sh <dir>/provision.sh`.
+    dir: PathBuf,
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        // Agents started by the provision command.
+        for pid in std::fs::read_to_string(self.dir.join("provisioned.pids")).unwrap_or_default().lines() {
+            if let Ok(pid) = pid.trim().parse::<i32>() {
+                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            }
+        }
+    }
 }
 
 impl Rig {
@@ -209,9 +222,11 @@ impl Rig {
                 "[[target_group]]\nname = \"web\"\nderegistration_delay_seconds = 5\nhealth_timeout_seconds = 30\n\
                  [target_group.router]\n{}\n\
                  [[fleet]]\napplication = \"shop\"\ndeployment_group = \"bluegreen\"\n\
-                 terminate_command = \"echo $CUTOVER_INSTANCE_NAME >> {}\"\n",
+                 terminate_command = \"echo $CUTOVER_INSTANCE_NAME >> {}\"\n\
+                 provision_command = \"sh {}\"\nprovision_timeout_seconds = 30\n",
                 router.config,
-                terminated_file.display()
+                terminated_file.display(),
+                dir.join("provision.sh").display()
             ),
         )
         .expect("traffic config");
@@ -243,7 +258,7 @@ impl Rig {
             .call(Operation::CreateApplication, &serde_json::json!({"applicationName": "shop"}))
             .await
             .expect("CreateApplication");
-        Rig { cluster, router, terminated_file }
+        Rig { cluster, router, terminated_file, dir }
     }
 
     async fn group(&self, name: &str, config: &str, fleet: Option<&str>, extra: serde_json::Value) {
@@ -652,4 +667,178 @@ async fn stopping_a_linear_shift_returns_all_traffic_to_blue_at_once() {
     assert!(last_v2 < after, "v2 answered after the deployment stopped");
     assert_eq!(report.share("v1", after, u64::MAX), Some(1.0));
     eprintln!("time to roll back traffic: {} ms after StopDeployment", last_v2.saturating_sub(stop_at));
+}
+
+/// `deploymentReadyOption` STOP_DEPLOYMENT waits in Ready (traffic untouched) until ContinueDeployment, and a
+/// termination wait ends early with ContinueDeployment(TERMINATION_WAIT).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blue_green_waits_for_continue_deployment() {
+    let rig = Rig::start(RouterKind::Builtin, &[("blue-1", "blue"), ("green-1", "green")], 1.0).await;
+    rig.group(
+        "seed",
+        "CodeDeployDefault.AllAtOnce",
+        Some("blue"),
+        serde_json::json!({
+            "deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        }),
+    )
+    .await;
+    assert_eq!(rig.deploy("seed", "v1", None, serde_json::json!({})).await.status.as_deref(), Some("Succeeded"));
+    rig.group("bluegreen", "CodeDeployDefault.AllAtOnce", None, serde_json::json!({
+        "deploymentStyle": {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        "blueGreenDeploymentConfiguration": {
+            "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 600},
+            "deploymentReadyOption": {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": 600},
+        },
+    }))
+    .await;
+    rig.wait_serving("v1").await;
+    let load = rig.load();
+    let revision = rig.cluster.push_bundle("shop", app_revision("v2", None), "tgz").await;
+    let id = rig.cluster.deploy("shop", "bluegreen", &revision, green_targets()).await;
+    let get = |id: String| {
+        let client = rig.cluster.client.clone();
+        async move {
+            let out: wire::GetDeploymentOutput = client
+                .call(Operation::GetDeployment, &serde_json::json!({"deploymentId": id}))
+                .await
+                .expect("GetDeployment");
+            out.deployment_info.expect("info")
+        }
+    };
+    wait_for("the deployment to wait in Ready", DEPLOY_TIMEOUT, || {
+        let info = get(id.clone());
+        async move { (info.await.status.as_deref() == Some("Ready")).then_some(()) }
+    })
+    .await;
+    let ready_at = load.now_ms();
+    wait_for("requests while Ready", Duration::from_secs(10), || {
+        let n = load.samples().iter().filter(|sample| sample.at_ms > ready_at).count();
+        async move { (n > 50).then_some(()) }
+    })
+    .await;
+    // Termination cannot be skipped before it began.
+    let early: Result<serde_json::Value, _> = rig
+        .cluster
+        .client
+        .call(
+            Operation::ContinueDeployment,
+            &serde_json::json!({"deploymentId": id, "deploymentWaitType": "TERMINATION_WAIT"}),
+        )
+        .await;
+    assert!(format!("{early:?}").contains("DeploymentIsNotInReadyStateException"), "{early:?}");
+    let continued = load.now_ms();
+    let _: serde_json::Value = rig
+        .cluster
+        .client
+        .call(
+            Operation::ContinueDeployment,
+            &serde_json::json!({"deploymentId": id, "deploymentWaitType": "READY_WAIT"}),
+        )
+        .await
+        .expect("ContinueDeployment READY_WAIT");
+    wait_for("the termination wait", DEPLOY_TIMEOUT, || {
+        let info = get(id.clone());
+        async move {
+            let info = info.await;
+            (info.instance_termination_wait_time_started == Some(true)).then_some(info.status)
+        }
+    })
+    .await;
+    assert_eq!(get(id.clone()).await.status.as_deref(), Some("InProgress"));
+    assert!(!instance_deregistered(&rig, "blue-1").await, "the originals wait for the termination time");
+    let _: serde_json::Value = rig
+        .cluster
+        .client
+        .call(
+            Operation::ContinueDeployment,
+            &serde_json::json!({"deploymentId": id, "deploymentWaitType": "TERMINATION_WAIT"}),
+        )
+        .await
+        .expect("ContinueDeployment TERMINATION_WAIT");
+    let done = rig.cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
+    assert_eq!(done.status.as_deref(), Some("Succeeded"), "{}", rig.cluster.logs());
+    assert!(instance_deregistered(&rig, "blue-1").await);
+    let report = load.stop().await;
+    assert_no_failures(&report, "blue/green with waits", &rig.cluster.logs());
+    assert_eq!(report.share("v1", 0, continued), Some(1.0), "no traffic moved while the deployment waited in Ready");
+}
+
+/// COPY_AUTO_SCALING_GROUP's counterpart: the fleet's provision command starts the replacement hosts (real agents
+/// that register with the deployment's tag); the revision goes to them and the traffic follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blue_green_provisions_the_replacement_fleet() {
+    let rig = Rig::start(RouterKind::Builtin, &[("blue-1", "blue"), ("blue-2", "blue")], 1.0).await;
+    rig.group(
+        "seed",
+        "CodeDeployDefault.AllAtOnce",
+        Some("blue"),
+        serde_json::json!({
+            "deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        }),
+    )
+    .await;
+    assert_eq!(rig.deploy("seed", "v1", None, serde_json::json!({})).await.status.as_deref(), Some("Succeeded"));
+    rig.group(
+        "bluegreen",
+        "CodeDeployDefault.AllAtOnce",
+        None,
+        serde_json::json!({
+            "deploymentStyle": {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+            "blueGreenDeploymentConfiguration": {
+                "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 0},
+                "greenFleetProvisioningOption": {"action": "COPY_AUTO_SCALING_GROUP"},
+            },
+        }),
+    )
+    .await;
+    // The provision command: one real agent per requested host, each with its own port and scratch dir.
+    let ports: Vec<String> = (0..2).map(|_| free_port().to_string()).collect();
+    let script = format!(
+        "set -e\nports=\"{ports}\"\ni=0\nfor port in $ports; do\n  i=$((i+1)); [ $i -le \"$CUTOVER_INSTANCE_COUNT\" ] || break\n\
+           name=\"made-$i\"; base=\"{dir}/hosts/$name\"\n  mkdir -p \"$base/root\" \"$base/fs\" \"$base/scratch\"\n\
+           echo \"$port\" > \"$base/scratch/port\"\n\
+           CUTOVER_TEST_HOST_DIR=\"$base/scratch\" nohup {agent} --server {server} --name \"$name\" \\\n\
+             --tags \"env=test,fleet=made,cutover:address=127.0.0.1:$port,$CUTOVER_GREEN_TAG_KEY=$CUTOVER_GREEN_TAG_VALUE\" \\\n\
+             --root \"$base/root\" --destination-root \"$base/fs\" --enrollment-token-file {token} \\\n\
+             --hook-pass-env CUTOVER_TEST_HOST_DIR > \"$base/agent.log\" 2>&1 &\n\
+           echo $! >> {dir}/provisioned.pids\ndone\n",
+        ports = ports.join(" "),
+        dir = rig.dir.display(),
+        agent = binary("cutover-agent").display(),
+        server = rig.cluster.endpoint,
+        token = rig.cluster.server.data_dir.join("enrollment-token").display(),
+    );
+    std::fs::write(rig.dir.join("provision.sh"), script).expect("provision script");
+    rig.wait_serving("v1").await;
+    let load = rig.load();
+    let done = rig.deploy("bluegreen", "v2", None, serde_json::json!({})).await;
+    assert_eq!(done.status.as_deref(), Some("Succeeded"), "{}", rig.cluster.logs());
+    let end = load.now_ms();
+    wait_for("requests after the deployment", Duration::from_secs(10), || {
+        let n = load.samples().iter().filter(|sample| sample.at_ms > end).count();
+        async move { (n > 50).then_some(()) }
+    })
+    .await;
+    let report = load.stop().await;
+    assert_no_failures(&report, "blue/green with a provisioned fleet", &rig.cluster.logs());
+    assert_eq!(report.share("v2", end, u64::MAX), Some(1.0));
+    let id = done.deployment_id.clone().expect("id");
+    let provisioning = done
+        .blue_green_deployment_configuration
+        .as_ref()
+        .and_then(|config| config.green_fleet_provisioning_option.as_ref())
+        .and_then(|option| option.action.clone());
+    assert_eq!(provisioning.as_deref(), Some("COPY_AUTO_SCALING_GROUP"));
+    let out: wire::ListDeploymentInstancesOutput = rig
+        .cluster
+        .client
+        .call(
+            Operation::ListDeploymentInstances,
+            &serde_json::json!({"deploymentId": id, "instanceTypeFilter": ["Green"]}),
+        )
+        .await
+        .expect("ListDeploymentInstances");
+    assert_eq!(out.instances_list.unwrap_or_default(), ["made-1", "made-2"]);
+    assert!(instance_deregistered(&rig, "blue-1").await && instance_deregistered(&rig, "blue-2").await);
 }

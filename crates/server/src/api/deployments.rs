@@ -132,19 +132,35 @@ pub(crate) async fn create(
     let (mut targets, zones) =
         ordered_targets(&state, &mut tx, &group_row.id, &settings, &revision_key, outdated_only, zonal).await?;
     let bg_config = settings.blue_green_deployment_configuration.clone().unwrap_or_default();
+    let provisioned = bg_config.green_fleet_provisioning_option.as_ref().and_then(|option| option.action.as_deref())
+        == Some("COPY_AUTO_SCALING_GROUP");
     let green = if blue_green {
-        let provisioning =
-            bg_config.green_fleet_provisioning_option.as_ref().and_then(|option| option.action.as_deref());
-        if provisioning == Some("COPY_AUTO_SCALING_GROUP") {
-            return Err(ApiError::new(
-                "InvalidTargetInstancesException",
-                "greenFleetProvisioningOption COPY_AUTO_SCALING_GROUP is not available on this server: discover the \
-                 replacement hosts with targetInstances (DISCOVER_EXISTING)",
-            ));
+        if provisioned {
+            // Cutover's counterpart of copying an Auto Scaling group: the fleet's provision command makes the hosts.
+            if input.target_instances.is_some() {
+                return Err(ApiError::new(
+                    "InvalidTargetInstancesException",
+                    "targetInstances applies to greenFleetProvisioningOption DISCOVER_EXISTING; this group provisions \
+                     its replacement hosts (COPY_AUTO_SCALING_GROUP)",
+                ));
+            }
+            let has_command =
+                state.inner.traffic.fleet(app_name, group_name).is_some_and(|fleet| fleet.provision_command.is_some());
+            if !has_command {
+                return Err(ApiError::new(
+                    "InvalidBlueGreenDeploymentConfigurationException",
+                    format!(
+                        "greenFleetProvisioningOption COPY_AUTO_SCALING_GROUP needs a [[fleet]] with a provision_command \
+                         for {app_name}/{group_name} in the server's traffic file"
+                    ),
+                ));
+            }
+            Vec::new()
+        } else {
+            let green = replacement_instances(&mut tx, input.target_instances.as_ref()).await?;
+            targets.retain(|name| !green.contains(name));
+            green
         }
-        let green = replacement_instances(&mut tx, input.target_instances.as_ref()).await?;
-        targets.retain(|name| !green.contains(name));
-        green
     } else {
         Vec::new()
     };
@@ -175,7 +191,17 @@ pub(crate) async fn create(
         zone_bake: None,
         override_alarm_configuration: input.override_alarm_configuration.clone(),
         target_groups: if traffic_control { super::groups::target_group_names(&settings) } else { Vec::new() },
-        blue_green: blue_green.then(|| blue_green_options(&bg_config, routing, false)),
+        blue_green: blue_green.then(|| {
+            let mut options = blue_green_options(&bg_config, routing, false);
+            if provisioned {
+                options.provision = Some(crate::traffic::Provision {
+                    count: targets.len().max(1),
+                    tag_value: id.clone(),
+                    ..Default::default()
+                });
+            }
+            options
+        }),
     };
     let revision_json = serde_json::to_string(&revision)?;
     let row = DeploymentRow {
@@ -528,7 +554,9 @@ pub(crate) async fn info(tx: &mut Tx, row: &DeploymentRow) -> ApiResult<wire::De
                     wait_time_in_minutes: Some(bg.ready_wait_minutes),
                 }),
                 green_fleet_provisioning_option: Some(wire::GreenFleetProvisioningOption {
-                    action: Some("DISCOVER_EXISTING".to_owned()),
+                    action: Some(
+                        if bg.provision.is_some() { "COPY_AUTO_SCALING_GROUP" } else { "DISCOVER_EXISTING" }.to_owned(),
+                    ),
                 }),
             }
         }),
