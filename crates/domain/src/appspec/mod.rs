@@ -3,8 +3,10 @@
 //! `parse` accepts YAML (and therefore JSON) and returns either a fully validated [`AppSpec`] or every problem found,
 //! each with its line and field, so that a user fixes all of them in one round.
 
+mod lambda;
 mod model;
 mod parse;
 
+pub use lambda::{LambdaAppSpec, LambdaFunction, parse_lambda};
 pub use model::*;
 pub use parse::parse;

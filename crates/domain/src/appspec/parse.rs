@@ -24,7 +24,7 @@ use crate::appspec::model::{
 use crate::lifecycle::LifecycleEvent;
 
 /// Largest AppSpec accepted. Real ones are a few kilobytes; this only bounds the work a hostile file can cause.
-const MAX_TEXT_BYTES: usize = 1024 * 1024;
+pub(super) const MAX_TEXT_BYTES: usize = 1024 * 1024;
 /// Deepest nesting accepted (a valid AppSpec needs 5 levels).
 const MAX_DEPTH: usize = 64;
 /// Most nodes accepted, counting each alias as a full copy of its anchor (this is what stops billion laughs).
@@ -80,9 +80,9 @@ pub fn parse(text: &str) -> Result<AppSpec, Vec<Diagnostic>> {
 
 /// 1-based line and column of a node's first character.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Pos {
-    line: usize,
-    column: usize,
+pub(super) struct Pos {
+    pub(super) line: usize,
+    pub(super) column: usize,
 }
 
 impl From<&Marker> for Pos {
@@ -92,10 +92,10 @@ impl From<&Marker> for Pos {
 }
 
 #[derive(Debug, Clone)]
-struct Node {
-    pos: Pos,
+pub(super) struct Node {
+    pub(super) pos: Pos,
     /// Shared, so an alias costs one pointer rather than a copy of its anchor.
-    value: Rc<Value>,
+    pub(super) value: Rc<Value>,
     /// Nodes in this subtree once aliases are expanded.
     size: usize,
     /// Levels in this subtree once aliases are expanded (a scalar is 1).
@@ -103,7 +103,7 @@ struct Node {
 }
 
 #[derive(Debug)]
-enum Value {
+pub(super) enum Value {
     Scalar(Scalar),
     Seq(Vec<Node>),
     /// Entries in document order; merge keys are already expanded.
@@ -111,16 +111,16 @@ enum Value {
 }
 
 #[derive(Debug)]
-struct Scalar {
+pub(super) struct Scalar {
     text: String,
     /// Unquoted and untagged, so YAML's implicit typing applies (`~` is null, `true` a boolean).
     plain: bool,
 }
 
 #[derive(Debug, Clone)]
-struct Entry {
-    key: Node,
-    value: Node,
+pub(super) struct Entry {
+    pub(super) key: Node,
+    pub(super) value: Node,
 }
 
 impl Scalar {
@@ -130,12 +130,12 @@ impl Scalar {
 }
 
 impl Node {
-    fn is_null(&self) -> bool {
+    pub(super) fn is_null(&self) -> bool {
         matches!(&*self.value, Value::Scalar(scalar) if scalar.is_null())
     }
 
     /// The text of a non-null scalar.
-    fn text(&self) -> Option<&str> {
+    pub(super) fn text(&self) -> Option<&str> {
         match &*self.value {
             Value::Scalar(scalar) if !scalar.is_null() => Some(&scalar.text),
             _ => None,
@@ -147,7 +147,7 @@ impl Node {
     }
 
     /// What the node is, for "got …" in messages.
-    fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         match &*self.value {
             Value::Scalar(scalar) if scalar.is_null() => "nothing".to_owned(),
             Value::Scalar(scalar) => quote(&scalar.text),
@@ -158,12 +158,12 @@ impl Node {
 }
 
 /// The document's root node, plus the problems found while building it that do not stop the parse.
-struct Tree {
-    root: Option<Node>,
-    diagnostics: Vec<Diagnostic>,
+pub(super) struct Tree {
+    pub(super) root: Option<Node>,
+    pub(super) diagnostics: Vec<Diagnostic>,
 }
 
-fn build_tree(text: &str) -> Result<Tree, Vec<Diagnostic>> {
+pub(super) fn build_tree(text: &str) -> Result<Tree, Vec<Diagnostic>> {
     let mut options = granit_parser::Options::default();
     // The parser counts flow and block nesting apart and reads ahead of its events; our own check in `Builder`
     // bounds their sum and also sees aliases.
@@ -414,7 +414,7 @@ fn too_deep(pos: Pos) -> Diagnostic {
     document_error(Some(pos), format!("the document is nested more than {MAX_DEPTH} levels deep"), None)
 }
 
-fn document_error(pos: Option<Pos>, message: String, hint: Option<String>) -> Diagnostic {
+pub(super) fn document_error(pos: Option<Pos>, message: String, hint: Option<String>) -> Diagnostic {
     Diagnostic { line: pos.map(|pos| pos.line), column: pos.map(|pos| pos.column), field: String::new(), message, hint }
 }
 
@@ -1012,7 +1012,7 @@ fn join(path: &str, key: &str) -> String {
 
 /// Quotes text for a message: shortened so a huge scalar cannot flood the output, control characters and quotes
 /// escaped, but backslashes kept as written so Windows paths read naturally.
-fn quote(text: &str) -> String {
+pub(super) fn quote(text: &str) -> String {
     const MAX_CHARS: usize = 60;
     let mut quoted = String::with_capacity(text.len().min(4 * MAX_CHARS) + 5);
     quoted.push('"');
