@@ -106,6 +106,9 @@ pub(crate) struct DeploymentOptions {
     /// Blue/green settings and progress; None for in-place deployments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blue_green: Option<crate::traffic::BlueGreen>,
+    /// Function (Lambda) deployments: the alias, versions, hooks and progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<crate::functions::FunctionDeployment>,
 }
 
 impl DeploymentOptions {

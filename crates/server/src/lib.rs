@@ -14,6 +14,7 @@ pub mod blobs;
 mod clock;
 mod console;
 mod convert;
+mod functions;
 pub mod error;
 mod git;
 pub mod monitoring;

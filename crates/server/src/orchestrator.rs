@@ -246,7 +246,7 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
     }
     // Traffic events (BlockTraffic, AllowTraffic) that may run now are the server's own: started here, run after
     // the commit.
-    let server_events = if finished || succeeded || options.target_groups.is_empty() {
+    let server_events = if finished || succeeded || (options.target_groups.is_empty() && options.function.is_none()) {
         Vec::new()
     } else {
         tx.start_server_events(deployment_id, now).await?
@@ -278,6 +278,10 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
             &deployment.deployment_group_name,
             instances,
         );
+    }
+    if finished && options.function.is_some() {
+        // A failed or stopped function deployment whose rollback is configured: the alias goes back (finish decided).
+        crate::functions::spawn_restore(state, deployment_id);
     }
     let rollback_started = rollback.is_some();
     if let Some(rollback) = rollback {
@@ -680,6 +684,21 @@ async fn start_rollback(
     if !enabled {
         return Ok(None);
     }
+    if let Some(mut function) = options.function.clone() {
+        // A function deployment is rolled back by moving its alias back to the current version (no new deployment).
+        function.restore = true;
+        options.rollback_info = Some(cutover_api_types::codedeploy::RollbackInfo {
+            rollback_deployment_id: None,
+            rollback_triggering_deployment_id: None,
+            rollback_message: Some(format!(
+                "Rolled back ({event}): all traffic of {}:{} returns to version {}.",
+                function.name, function.alias, function.current_version
+            )),
+        });
+        options.function = Some(function);
+        tx.set_deployment_options(&deployment.id, &options.to_json()).await?;
+        return Ok(None);
+    }
     let group = tx.deployment_group_by_id(&deployment.deployment_group_id).await?;
     let last_good = match group.as_ref().and_then(|group| group.last_successful_deployment_id.clone()) {
         Some(id) if id != deployment.id => tx.deployment(&id).await?,
@@ -720,6 +739,7 @@ async fn start_rollback(
         override_alarm_configuration: options.override_alarm_configuration.clone(),
         target_groups: options.target_groups.clone(),
         blue_green: None,
+        function: None,
     };
     let mut rollback_options = rollback_options;
     let row = DeploymentRow {

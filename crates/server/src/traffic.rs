@@ -41,6 +41,9 @@ pub struct TrafficFile {
     pub target_group: Vec<TargetGroupSettings>,
     #[serde(default)]
     pub fleet: Vec<FleetSettings>,
+    /// Functions of Lambda deployments (`functions.rs`).
+    #[serde(default)]
+    pub function: Vec<crate::functions::FunctionSettings>,
 }
 
 /// A target group: a pool on one router.
@@ -112,6 +115,8 @@ pub fn load_file(path: &Path) -> Result<TrafficFile, String> {
             return Err(format!("{}: a fleet needs application and deployment_group", path.display()));
         }
     }
+    let groups: Vec<String> = file.target_group.iter().map(|group| group.name.clone()).collect();
+    crate::functions::validate(&file.function, &groups).map_err(|error| format!("{}: {error}", path.display()))?;
     Ok(file)
 }
 
@@ -130,6 +135,9 @@ impl TargetGroup {
 pub(crate) struct Traffic {
     groups: HashMap<String, TargetGroup>,
     fleets: Vec<FleetSettings>,
+    functions: Vec<crate::functions::FunctionSettings>,
+    /// Invokes hook functions of the built-in provider.
+    pub(crate) http: reqwest::Client,
     /// How long one "minute" of blue/green waits and canary/linear intervals lasts (a Cutover extension, so tests and
     /// impatient users can run them in seconds).
     pub(crate) minute: Duration,
@@ -147,7 +155,15 @@ impl Traffic {
                 .map_err(|error| anyhow::anyhow!("target group {}: {error}", settings.name))?;
             groups.insert(settings.name.clone(), TargetGroup { settings, controller });
         }
-        Ok(Traffic { groups, fleets: file.fleet, minute, pool_locks: Mutex::default(), running: Mutex::default() })
+        Ok(Traffic {
+            groups,
+            fleets: file.fleet,
+            functions: file.function,
+            http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?,
+            minute,
+            pool_locks: Mutex::default(),
+            running: Mutex::default(),
+        })
     }
 
     pub(crate) fn load(path: Option<&PathBuf>, minute_seconds: f64) -> anyhow::Result<Traffic> {
@@ -171,6 +187,28 @@ impl Traffic {
 
     pub(crate) fn fleet(&self, application: &str, group: &str) -> Option<&FleetSettings> {
         self.fleets.iter().find(|fleet| fleet.application == application && fleet.deployment_group == group)
+    }
+
+    pub(crate) fn function(&self, name: &str) -> Option<&crate::functions::FunctionSettings> {
+        self.functions.iter().find(|function| function.name == name)
+    }
+
+    pub(crate) fn max_weight(&self, group: &str) -> Result<u32, String> {
+        Ok(self.group(group)?.controller.max_weight())
+    }
+
+    /// Makes a target group's pool exactly `members`.
+    pub(crate) async fn set_pool(&self, group_name: &str, members: &[Member]) -> Result<(), String> {
+        let group = self.group(group_name)?;
+        let lock = self.pool_lock(group_name);
+        let _guard = lock.lock().await;
+        group.controller.apply(group.pool(), members).await.map_err(|error| error.to_string())
+    }
+
+    /// Waits until the members `ids` of a target group pass its health checks.
+    pub(crate) async fn wait_members_healthy(&self, group_name: &str, ids: &[String]) -> Result<(), String> {
+        let group = self.group(group_name)?;
+        wait_healthy(group, ids, &mut Vec::new()).await
     }
 
     fn group(&self, name: &str) -> Result<&TargetGroup, String> {
@@ -498,7 +536,10 @@ async fn deployment_target_groups(
 /// BlockTraffic or AllowTraffic of one instance, in every target group of the deployment.
 async fn run_instance_event(state: &AppState, deployment_id: &str, event: &EventRow) -> Result<(), StoreError> {
     let traffic = &state.inner.traffic;
-    let (groups, _) = deployment_target_groups(state, deployment_id).await?;
+    let (groups, options) = deployment_target_groups(state, deployment_id).await?;
+    if options.function.is_some() {
+        return crate::functions::run_event(state, deployment_id, event).await;
+    }
     let mut log = Vec::new();
     let mut result = Ok(());
     for group in &groups {
@@ -518,7 +559,7 @@ async fn run_instance_event(state: &AppState, deployment_id: &str, event: &Event
 }
 
 /// Records the result of server-run events (like an agent's report) with their log, then advances the deployment.
-async fn record(
+pub(crate) async fn record(
     state: &AppState,
     deployment_id: &str,
     events: &[(String, i64)],

@@ -83,7 +83,20 @@ pub(crate) async fn create(
             })?
         }
     };
+    if app.compute_platform == "Lambda" {
+        return create_function_deployment(&state, tx, &input, &app, &group_row, revision, now).await;
+    }
     super::revisions::validate(&Some(revision.clone()))?;
+    if matches!(revision.revision_type.as_deref(), Some("String" | "AppSpecContent")) {
+        return Err(ApiError::new(
+            "InvalidRevisionException",
+            format!(
+                "{} revisions (an inline AppSpec) deploy Lambda functions; application {} deploys to servers from a bundle (S3 or GitHub)",
+                revision.revision_type.as_deref().unwrap_or_default(),
+                app.name
+            ),
+        ));
+    }
     let bundle = resolve_bundle(&mut tx, &revision).await?;
     let bundle = super::security::require_signature(&mut tx, &group_row.id, group_name, bundle).await?;
     let config_name = input.deployment_config_name.clone().unwrap_or_else(|| group_row.config_name.clone());
@@ -202,6 +215,7 @@ pub(crate) async fn create(
             }
             options
         }),
+        function: None,
     };
     let revision_json = serde_json::to_string(&revision)?;
     let row = DeploymentRow {
@@ -245,6 +259,157 @@ pub(crate) async fn create(
     tx.commit().await?;
     tracing::info!(message = "Deployment created.", deployment_id = %id, targets = plan.len());
     orchestrator::advance(&state, &id, None).await?;
+    Ok(wire::CreateDeploymentOutput { deployment_id: Some(id) })
+}
+
+/// The AppSpec text of a Lambda revision: inline (`AppSpecContent`, or the older `String`).
+fn lambda_appspec(revision: &wire::RevisionLocation) -> ApiResult<String> {
+    let invalid = |message: String| Err(ApiError::new("InvalidRevisionException", message));
+    let (content, sha256) = match revision.revision_type.as_deref() {
+        Some("AppSpecContent") => {
+            let content = revision.app_spec_content.as_ref();
+            (content.and_then(|c| c.content.clone()), content.and_then(|c| c.sha256.clone()))
+        }
+        Some("String") => {
+            let content = revision.string.as_ref();
+            (content.and_then(|c| c.content.clone()), content.and_then(|c| c.sha256.clone()))
+        }
+        other => {
+            return invalid(format!(
+                "a Lambda deployment's revision is its AppSpec, given inline: revisionType AppSpecContent (or String), got {other:?}"
+            ));
+        }
+    };
+    let Some(content) = content.filter(|content| !content.trim().is_empty()) else {
+        return invalid("the revision's AppSpec content is empty".to_owned());
+    };
+    if let Some(expected) = sha256.filter(|sha| !sha.is_empty()) {
+        use sha2::Digest;
+        let actual = hex::encode(sha2::Sha256::digest(content.as_bytes()));
+        if !actual.eq_ignore_ascii_case(&expected) {
+            return invalid(format!("the AppSpec content's SHA-256 is {actual}, not {expected}"));
+        }
+    }
+    Ok(content)
+}
+
+/// CreateDeployment for a Lambda application: the AppSpec names the function, its alias and the two versions; the
+/// deployment has one target (`<function>:<alias>`) whose three events the server runs.
+async fn create_function_deployment(
+    state: &AppState,
+    mut tx: Tx,
+    input: &wire::CreateDeploymentInput,
+    app: &cutover_store::ApplicationRow,
+    group_row: &cutover_store::DeploymentGroupRow,
+    revision: wire::RevisionLocation,
+    now: i64,
+) -> ApiResult<wire::CreateDeploymentOutput> {
+    if input.target_instances.is_some() {
+        return Err(ApiError::new("InvalidTargetInstancesException", "targetInstances applies to Server blue/green deployments"));
+    }
+    let text = lambda_appspec(&revision)?;
+    let spec = cutover_domain::appspec::parse_lambda(&text).map_err(|diagnostics| {
+        let lines: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+        ApiError::new("InvalidRevisionException", format!("the Lambda AppSpec is invalid:\n{}", lines.join("\n")))
+    })?;
+    crate::functions::check_deployable(state, &spec.function)
+        .map_err(|message| ApiError::new("InvalidRevisionException", message))?;
+    let config_name = input.deployment_config_name.clone().unwrap_or_else(|| group_row.config_name.clone());
+    let routing = match convert::find_config(&mut tx, &config_name).await? {
+        Some((config, _)) if config.compute_platform == cutover_domain::config::ComputePlatform::Lambda => {
+            config.effective_traffic_routing()
+        }
+        Some(_) => {
+            return Err(ApiError::new(
+                "InvalidDeploymentConfigNameException",
+                format!("deployment config {config_name} is not for the Lambda compute platform"),
+            ));
+        }
+        None => {
+            return Err(ApiError::new(
+                "DeploymentConfigDoesNotExistException",
+                format!("The deployment configuration {config_name} does not exist with the user or AWS account."),
+            ));
+        }
+    };
+    let settings: wire::DeploymentGroupInfo = serde_json::from_str(&group_row.spec)?;
+    let id = state.inner.clock.deployment_id();
+    if !tx.claim_group_for_deployment(&group_row.id, &id).await? {
+        return Err(ApiError::new(
+            "DeploymentLimitExceededException",
+            format!(
+                "The deployment group {} already has an active deployment ({}).",
+                group_row.name,
+                group_row.active_deployment_id.as_deref().unwrap_or("unknown")
+            ),
+        ));
+    }
+    let function = &spec.function;
+    let options = DeploymentOptions {
+        description: input.description.clone(),
+        auto_rollback_configuration: input.auto_rollback_configuration.clone().or(settings.auto_rollback_configuration.clone()),
+        deployment_style: Some(wire::DeploymentStyle {
+            deployment_type: Some("BLUE_GREEN".to_owned()),
+            deployment_option: Some("WITH_TRAFFIC_CONTROL".to_owned()),
+        }),
+        override_alarm_configuration: input.override_alarm_configuration.clone(),
+        function: Some(crate::functions::FunctionDeployment {
+            name: function.name.clone(),
+            alias: function.alias.clone(),
+            current_version: function.current_version.clone(),
+            target_version: function.target_version.clone(),
+            hooks: spec.hooks.iter().map(|(event, name)| (event.as_str().to_owned(), name.clone())).collect(),
+            routing: Some(routing.into()),
+            ..Default::default()
+        }),
+        ..DeploymentOptions::default()
+    };
+    let revision_json = serde_json::to_string(&revision)?;
+    let row = DeploymentRow {
+        id: id.clone(),
+        application_id: app.id.clone(),
+        application_name: app.name.clone(),
+        deployment_group_id: group_row.id.clone(),
+        deployment_group_name: group_row.name.clone(),
+        config_name,
+        status: "Created".to_owned(),
+        creator: "user".to_owned(),
+        revision: revision_json.clone(),
+        bundle: "{}".to_owned(),
+        previous_revision: group_row.target_revision.clone(),
+        options: options.to_json(),
+        min_healthy: None,
+        error_code: None,
+        error_message: None,
+        stop_requested: false,
+        create_time: now,
+        start_time: None,
+        complete_time: None,
+    };
+    let target = PlannedTarget {
+        instance_name: format!("{}:{}", function.name, function.alias),
+        role: None,
+        events: [LifecycleEvent::BeforeAllowTraffic, LifecycleEvent::AllowTraffic, LifecycleEvent::AfterAllowTraffic]
+            .iter()
+            .map(|event| PlannedEvent::server(event.as_str(), 0))
+            .collect(),
+    };
+    tx.insert_deployment_plan(&row, &[target]).await?;
+    let revision_key = convert::revision_key(&revision);
+    tx.upsert_revision(&RevisionRow {
+        application_id: app.id.clone(),
+        revision_key: revision_key.clone(),
+        location: revision_json,
+        description: None,
+        register_time: now,
+        first_used_time: None,
+        last_used_time: None,
+    })
+    .await?;
+    tx.mark_revision_used(&app.id, &revision_key, now).await?;
+    tx.commit().await?;
+    tracing::info!(message = "Function deployment created.", deployment_id = %id, function = %function.name, alias = %function.alias);
+    orchestrator::advance(state, &id, None).await?;
     Ok(wire::CreateDeploymentOutput { deployment_id: Some(id) })
 }
 
@@ -572,7 +737,7 @@ pub(crate) async fn info(tx: &mut Tx, row: &DeploymentRow) -> ApiResult<wire::De
         ),
         file_exists_behavior: Some(options.file_exists_behavior.clone().unwrap_or_else(|| "DISALLOW".to_owned())),
         deployment_status_messages: Some(Vec::new()),
-        compute_platform: Some("Server".to_owned()),
+        compute_platform: Some(if options.function.is_some() { "Lambda" } else { "Server" }.to_owned()),
         ..Default::default()
     })
 }

@@ -292,13 +292,26 @@ pub(crate) async fn create(
     let name = required(&input.deployment_group_name, "DeploymentGroupNameRequiredException", "deploymentGroupName")?;
     valid_name(name, "InvalidDeploymentGroupNameException", "deployment group name")?;
     reject_auto_scaling_groups(&input.auto_scaling_groups)?;
-    let settings = settings_from_create(&input);
-    validate_settings(&settings, &state.inner.traffic)?;
-    let tags = super::tags::tags_to_add(input.tags.as_deref())?;
-    let config_name =
-        input.deployment_config_name.clone().unwrap_or_else(|| cutover_domain::config::DEFAULT_CONFIG.to_owned());
+    let mut settings = settings_from_create(&input);
     let mut tx = state.store().begin().await?;
     let app = application(&mut tx, app_name).await?;
+    let lambda = app.compute_platform == "Lambda";
+    if lambda {
+        // Lambda deployments always shift traffic (CodeDeploy fixes the style); the function is in the AppSpec.
+        settings.deployment_style = Some(wire::DeploymentStyle {
+            deployment_type: Some("BLUE_GREEN".to_owned()),
+            deployment_option: Some("WITH_TRAFFIC_CONTROL".to_owned()),
+        });
+        if let Some(alarms) = &settings.alarm_configuration {
+            crate::alarms::validate_configuration(alarms)?;
+        }
+    } else {
+        validate_settings(&settings, &state.inner.traffic)?;
+    }
+    let tags = super::tags::tags_to_add(input.tags.as_deref())?;
+    let default_config =
+        if lambda { "CodeDeployDefault.LambdaAllAtOnce" } else { cutover_domain::config::DEFAULT_CONFIG };
+    let config_name = input.deployment_config_name.clone().unwrap_or_else(|| default_config.to_owned());
     check_config(&mut tx, &config_name).await?;
     let row = DeploymentGroupRow {
         id: state.inner.clock.uuid(),

@@ -59,15 +59,12 @@ pub(crate) async fn put_lifecycle_event_hook_execution_status(
             ));
         }
     }
-    let mut tx = state.store().begin().await?;
-    let row = deployment(&mut tx, id).await?;
-    Err(ApiError::new(
-        "UnsupportedActionForDeploymentTypeException",
-        format!(
-            "The deployment {} deploys to servers (compute platform Server): its lifecycle hooks are scripts that the \
-             agent on each instance runs and reports. PutLifecycleEventHookExecutionStatus applies to the hook \
-             functions of Lambda and ECS deployments only.",
-            row.id
-        ),
-    ))
+    let execution_id = input.lifecycle_event_hook_execution_id.clone().unwrap_or_default();
+    let status = input.status.clone().unwrap_or_default();
+    match crate::functions::report_hook(&state, id, &execution_id, &status).await? {
+        Ok(()) => Ok(wire::PutLifecycleEventHookExecutionStatusOutput {
+            lifecycle_event_hook_execution_id: Some(execution_id),
+        }),
+        Err((exception, message)) => Err(ApiError::new(exception, message)),
+    }
 }

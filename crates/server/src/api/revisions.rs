@@ -53,10 +53,17 @@ pub(crate) fn validate(location: &Option<wire::RevisionLocation>) -> ApiResult<&
             }
             Ok(location)
         }
-        Some("String" | "AppSpecContent") => Err(ApiError::new(
-            "InvalidRevisionException",
-            "String and AppSpecContent revisions apply to Lambda and ECS applications, which are not supported yet",
-        )),
+        Some(kind @ ("String" | "AppSpecContent")) => {
+            // Inline AppSpecs (Lambda deployments); the content is parsed when it is deployed.
+            let content = match kind {
+                "String" => location.string.as_ref().and_then(|string| string.content.as_deref()),
+                _ => location.app_spec_content.as_ref().and_then(|content| content.content.as_deref()),
+            };
+            if content.is_none_or(|content| content.trim().is_empty()) {
+                return Err(ApiError::new("InvalidRevisionException", format!("a {kind} revision needs its content")));
+            }
+            Ok(location)
+        }
         Some(other) => Err(ApiError::new("InvalidRevisionException", format!("unknown revisionType {other:?}"))),
         None => Err(ApiError::new("InvalidRevisionException", "revision.revisionType is required")),
     }
