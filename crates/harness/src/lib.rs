@@ -713,6 +713,11 @@ pub mod http_stub {
         pub fn requests(&self) -> Vec<(Request, u16)> {
             self.requests.lock().expect("stub lock").clone()
         }
+
+        /// The live list of requests, for a task that watches them while the stub is owned elsewhere.
+        pub fn shared_requests(&self) -> Arc<Mutex<Vec<(Request, u16)>>> {
+            self.requests.clone()
+        }
     }
 
     impl Drop for HttpStub {

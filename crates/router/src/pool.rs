@@ -260,14 +260,18 @@ async fn probe(address: &str, path: &str) -> Result<hyper::StatusCode, String> {
         .header(hyper::header::USER_AGENT, "cutover-router health check")
         .body(Empty::new())
         .map_err(|error| error.to_string())?;
-    let mut connection = std::pin::pin!(connection);
-    tokio::select! {
-        response = sender.send_request(request) => response.map(|response| response.status()).map_err(|error| error.to_string()),
-        closed = &mut connection => Err(match closed {
-            Ok(()) => "connection closed without an answer".to_owned(),
-            Err(error) => error.to_string(),
-        }),
-    }
+    // The connection is driven on its own: an upstream that answers and closes at once (`Connection: close`) must
+    // count as an answer, which racing the two futures would sometimes miss. A close without an answer fails the
+    // request instead.
+    let driver = tokio::spawn(connection);
+    let response = sender.send_request(request).await;
+    driver.abort();
+    response.map(|response| response.status()).map_err(|error| {
+        match error.is_canceled() || error.is_incomplete_message() {
+            true => "connection closed without an answer".to_owned(),
+            false => error.to_string(),
+        }
+    })
 }
 
 #[cfg(test)]

@@ -77,7 +77,10 @@ pub(crate) fn validate(functions: &[FunctionSettings], target_groups: &[String])
         }
         let builtin = !function.versions.is_empty() || !function.aliases.is_empty();
         if builtin && function.aws.is_some() {
-            return Err(format!("function {:?} has both built-in versions/aliases and [aws]; choose one", function.name));
+            return Err(format!(
+                "function {:?} has both built-in versions/aliases and [aws]; choose one",
+                function.name
+            ));
         }
         for (alias, group) in &function.aliases {
             if !target_groups.contains(group) {
@@ -143,11 +146,10 @@ enum Provider<'a> {
 }
 
 fn provider<'a>(state: &'a AppState, function: &str) -> Result<(Provider<'a>, &'a FunctionSettings), String> {
-    let settings = state
-        .inner
-        .traffic
-        .function(function)
-        .ok_or_else(|| format!("function {function:?} is not declared in the server's traffic file ([[function]])"))?;
+    let settings =
+        state.inner.traffic.function(function).ok_or_else(|| {
+            format!("function {function:?} is not declared in the server's traffic file ([[function]])")
+        })?;
     Ok(match &settings.aws {
         Some(aws) => (Provider::Aws(aws), settings),
         None => (Provider::Builtin, settings),
@@ -175,9 +177,10 @@ async fn route(state: &AppState, deployment: &FunctionDeployment, target_percent
     let (provider, settings) = provider(state, &deployment.name)?;
     match provider {
         Provider::Builtin => {
-            let group_name = settings.aliases.get(&deployment.alias).ok_or_else(|| {
-                format!("function {} has no alias {:?}", deployment.name, deployment.alias)
-            })?;
+            let group_name = settings
+                .aliases
+                .get(&deployment.alias)
+                .ok_or_else(|| format!("function {} has no alias {:?}", deployment.name, deployment.alias))?;
             let current = settings.versions.get(&deployment.current_version).cloned().unwrap_or_default();
             let target = settings.versions.get(&deployment.target_version).cloned().unwrap_or_default();
             let traffic = &state.inner.traffic;
@@ -202,7 +205,8 @@ async fn route(state: &AppState, deployment: &FunctionDeployment, target_percent
             );
             traffic.set_pool(group_name, &members).await?;
             // Before any request goes to a version, its upstreams must pass the router's health checks.
-            let ids: Vec<String> = members.iter().filter(|member| member.weight > 0).map(|member| member.id.clone()).collect();
+            let ids: Vec<String> =
+                members.iter().filter(|member| member.weight > 0).map(|member| member.id.clone()).collect();
             traffic.wait_members_healthy(group_name, &ids).await
         }
         Provider::Aws(aws) => {
@@ -256,7 +260,9 @@ async fn invoke(state: &AppState, deployed: &str, function: &str, payload: &serd
                 Err(format!("invoking {function} at {url}: HTTP {}", response.status()))
             }
         }
-        _ => Err(format!("hook function {function:?} has no invoke_url (built-in) or [aws] section in the traffic file")),
+        _ => {
+            Err(format!("hook function {function:?} has no invoke_url (built-in) or [aws] section in the traffic file"))
+        }
     }
 }
 
@@ -299,11 +305,20 @@ async fn aws_call(
     let mut signed = vec![("host".to_owned(), host), ("content-type".to_owned(), "application/json".to_owned())];
     signed.extend(extra.iter().cloned());
     let payload = sigv4::payload_hash(body);
-    let parts = RequestParts { method, path: url.path(), query: url.query().unwrap_or(""), headers: &signed, payload_sha256: &payload };
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64);
+    let parts = RequestParts {
+        method,
+        path: url.path(),
+        query: url.query().unwrap_or(""),
+        headers: &signed,
+        payload_sha256: &payload,
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64);
     let auth = sigv4::sign(&parts, &credentials, &aws.region, "lambda", now);
     let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|error| error.to_string())?;
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|error| error.to_string())?;
+    let client =
+        reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|error| error.to_string())?;
     let mut request = client.request(method, url.clone()).body(body.to_vec());
     for (name, value) in signed.iter().skip(1).chain(auth.iter()) {
         request = request.header(name, value);
@@ -314,7 +329,11 @@ async fn aws_call(
     if status.is_success() {
         Ok(text)
     } else {
-        Err(format!("Lambda API {} {path}: HTTP {status}: {}", aws.endpoint, text.chars().take(300).collect::<String>()))
+        Err(format!(
+            "Lambda API {} {path}: HTTP {status}: {}",
+            aws.endpoint,
+            text.chars().take(300).collect::<String>()
+        ))
     }
 }
 
@@ -322,9 +341,14 @@ fn load(options: &DeploymentOptions) -> Result<FunctionDeployment, String> {
     options.function.clone().ok_or_else(|| "the deployment is not a function deployment".to_owned())
 }
 
-async fn save(state: &AppState, deployment_id: &str, change: impl FnOnce(&mut FunctionDeployment)) -> Result<FunctionDeployment, StoreError> {
+async fn save(
+    state: &AppState,
+    deployment_id: &str,
+    change: impl FnOnce(&mut FunctionDeployment),
+) -> Result<FunctionDeployment, StoreError> {
     let mut tx = state.store().begin().await?;
-    let row = tx.deployment_for_update(deployment_id).await?.ok_or_else(|| StoreError::NotFound(deployment_id.to_owned()))?;
+    let row =
+        tx.deployment_for_update(deployment_id).await?.ok_or_else(|| StoreError::NotFound(deployment_id.to_owned()))?;
     let mut options = DeploymentOptions::from_json(&row.options);
     let mut function = options.function.clone().unwrap_or_default();
     change(&mut function);
@@ -377,8 +401,11 @@ async fn hook(
                 status: None,
             };
             let stored = execution.clone();
-            save(state, deployment_id, move |function| function.executions.push(stored)).await.map_err(|error| error.to_string())?;
-            let payload = serde_json::json!({"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": execution.id});
+            save(state, deployment_id, move |function| function.executions.push(stored))
+                .await
+                .map_err(|error| error.to_string())?;
+            let payload =
+                serde_json::json!({"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": execution.id});
             invoke(state, &function.name, hook_function, &payload).await?;
             log.push(format!("Invoked {hook_function} (execution {}).", execution.id));
             execution
@@ -421,14 +448,20 @@ async fn hook(
 
 /// AllowTraffic: the alias moves step by step per the routing; a stop between steps returns everything to the
 /// current version at once.
-async fn shift(state: &AppState, deployment_id: &str, function: &FunctionDeployment, log: &mut Vec<String>) -> Result<(), String> {
+async fn shift(
+    state: &AppState,
+    deployment_id: &str,
+    function: &FunctionDeployment,
+    log: &mut Vec<String>,
+) -> Result<(), String> {
     let routing: TrafficRouting = function.routing.map_or(TrafficRouting::AllAtOnce, Into::into);
     let schedule = routing.schedule();
     let mut started_at = function.shift_started;
     for (index, step) in schedule.iter().enumerate().skip(function.shifts_done) {
         loop {
             let now = state.inner.clock.now_ms();
-            let due = started_at.map_or(now, |start| start + state.inner.traffic.minutes(step.at_minute as i64).as_millis() as i64);
+            let due = started_at
+                .map_or(now, |start| start + state.inner.traffic.minutes(step.at_minute as i64).as_millis() as i64);
             let stop = {
                 let mut tx = state.store().begin().await.map_err(|error| error.to_string())?;
                 tx.deployment(deployment_id)

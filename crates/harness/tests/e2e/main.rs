@@ -14,6 +14,7 @@ mod console;
 mod crash;
 mod deploy;
 mod faults;
+mod functions;
 mod git;
 mod hook_isolation;
 mod hostile;

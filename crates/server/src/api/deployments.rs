@@ -305,7 +305,10 @@ async fn create_function_deployment(
     now: i64,
 ) -> ApiResult<wire::CreateDeploymentOutput> {
     if input.target_instances.is_some() {
-        return Err(ApiError::new("InvalidTargetInstancesException", "targetInstances applies to Server blue/green deployments"));
+        return Err(ApiError::new(
+            "InvalidTargetInstancesException",
+            "targetInstances applies to Server blue/green deployments",
+        ));
     }
     let text = lambda_appspec(&revision)?;
     let spec = cutover_domain::appspec::parse_lambda(&text).map_err(|diagnostics| {
@@ -347,7 +350,10 @@ async fn create_function_deployment(
     let function = &spec.function;
     let options = DeploymentOptions {
         description: input.description.clone(),
-        auto_rollback_configuration: input.auto_rollback_configuration.clone().or(settings.auto_rollback_configuration.clone()),
+        auto_rollback_configuration: input
+            .auto_rollback_configuration
+            .clone()
+            .or(settings.auto_rollback_configuration.clone()),
         deployment_style: Some(wire::DeploymentStyle {
             deployment_type: Some("BLUE_GREEN".to_owned()),
             deployment_option: Some("WITH_TRAFFIC_CONTROL".to_owned()),
@@ -960,14 +966,46 @@ pub(crate) async fn get_target(
     let id = required(&input.deployment_id, "DeploymentIdRequiredException", "deploymentId")?;
     let target_id = required(&input.target_id, "DeploymentTargetIdRequiredException", "targetId")?;
     let mut tx = state.store().begin().await?;
-    deployment(&mut tx, id).await?;
+    let deployment_row = deployment(&mut tx, id).await?;
     let row = target(&mut tx, id, target_id).await?;
     Ok(wire::GetDeploymentTargetOutput {
-        deployment_target: Some(wire::DeploymentTarget {
+        deployment_target: Some(deployment_target(&mut tx, &deployment_row, &row).await?),
+    })
+}
+
+/// A target as the API shows it: an instance, or the function alias of a Lambda deployment.
+async fn deployment_target(
+    tx: &mut Tx,
+    deployment: &DeploymentRow,
+    row: &TargetRow,
+) -> ApiResult<wire::DeploymentTarget> {
+    let instance = target_view(tx, row).await?;
+    let options = DeploymentOptions::from_json(&deployment.options);
+    let Some(function) = options.function else {
+        return Ok(wire::DeploymentTarget {
             deployment_target_type: Some("InstanceTarget".to_owned()),
-            instance_target: Some(target_view(&mut tx, &row).await?),
+            instance_target: Some(instance),
             ..Default::default()
+        });
+    };
+    Ok(wire::DeploymentTarget {
+        deployment_target_type: Some("LambdaTarget".to_owned()),
+        lambda_target: Some(wire::LambdaTarget {
+            deployment_id: instance.deployment_id,
+            target_id: instance.target_id,
+            target_arn: Some(format!("arn:cutover:lambda:local:000000000000:function:{}", row.instance_name)),
+            status: instance.status,
+            last_updated_at: instance.last_updated_at,
+            lifecycle_events: instance.lifecycle_events,
+            lambda_function_info: Some(wire::LambdaFunctionInfo {
+                function_name: Some(function.name.clone()),
+                function_alias: Some(function.alias.clone()),
+                current_version: Some(function.current_version.clone()),
+                target_version: Some(function.target_version.clone()),
+                target_version_weight: Some(function.target_percent as f64 / 100.0),
+            }),
         }),
+        ..Default::default()
     })
 }
 
@@ -987,15 +1025,11 @@ pub(crate) async fn batch_get_targets(
         ));
     }
     let mut tx = state.store().begin().await?;
-    deployment(&mut tx, id).await?;
+    let deployment_row = deployment(&mut tx, id).await?;
     let mut res = Vec::new();
     for target_id in &ids {
         let row = target(&mut tx, id, target_id).await?;
-        res.push(wire::DeploymentTarget {
-            deployment_target_type: Some("InstanceTarget".to_owned()),
-            instance_target: Some(target_view(&mut tx, &row).await?),
-            ..Default::default()
-        });
+        res.push(deployment_target(&mut tx, &deployment_row, &row).await?);
     }
     Ok(wire::BatchGetDeploymentTargetsOutput { deployment_targets: Some(res) })
 }

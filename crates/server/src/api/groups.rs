@@ -229,12 +229,23 @@ fn validate_settings(settings: &wire::DeploymentGroupInfo, traffic: &Traffic) ->
     Ok(())
 }
 
-async fn check_config(tx: &mut Tx, name: &str) -> ApiResult<()> {
+/// The group's configuration must suit its application's platform; a Server blue/green group may also use a
+/// time-based (canary/linear) configuration of any platform, which shifts its traffic by weight.
+async fn check_config(tx: &mut Tx, name: &str, platform: &str, settings: &wire::DeploymentGroupInfo) -> ApiResult<()> {
+    use cutover_domain::config::{ComputePlatform, TrafficRouting};
     match convert::find_config(tx, name).await? {
-        Some((config, _)) if config.compute_platform == cutover_domain::config::ComputePlatform::Server => Ok(()),
+        Some((config, _)) if platform == "Lambda" && config.compute_platform == ComputePlatform::Lambda => Ok(()),
+        Some((config, _)) if platform == "Server" && config.compute_platform == ComputePlatform::Server => Ok(()),
+        Some((config, _))
+            if platform == "Server"
+                && style(settings).0
+                && !matches!(config.effective_traffic_routing(), TrafficRouting::AllAtOnce) =>
+        {
+            Ok(())
+        }
         Some(_) => Err(ApiError::new(
             "InvalidDeploymentConfigNameException",
-            format!("deployment config {name} is not for the Server compute platform"),
+            format!("deployment config {name} is not for the {platform} compute platform"),
         )),
         None => Err(ApiError::new(
             "DeploymentConfigDoesNotExistException",
@@ -312,7 +323,7 @@ pub(crate) async fn create(
     let default_config =
         if lambda { "CodeDeployDefault.LambdaAllAtOnce" } else { cutover_domain::config::DEFAULT_CONFIG };
     let config_name = input.deployment_config_name.clone().unwrap_or_else(|| default_config.to_owned());
-    check_config(&mut tx, &config_name).await?;
+    check_config(&mut tx, &config_name, &app.compute_platform, &settings).await?;
     let row = DeploymentGroupRow {
         id: state.inner.clock.uuid(),
         application_id: app.id.clone(),
@@ -430,9 +441,11 @@ pub(crate) async fn update(
         termination_hook_enabled
     );
     reject_auto_scaling_groups(&input.auto_scaling_groups)?;
-    validate_settings(&settings, &state.inner.traffic)?;
+    if app.compute_platform != "Lambda" {
+        validate_settings(&settings, &state.inner.traffic)?;
+    }
     if let Some(config_name) = &input.deployment_config_name {
-        check_config(&mut tx, config_name).await?;
+        check_config(&mut tx, config_name, &app.compute_platform, &settings).await?;
         row.config_name = config_name.clone();
     }
     if let Some(new_name) = input.new_deployment_group_name.as_deref().filter(|n| !n.is_empty()) {
