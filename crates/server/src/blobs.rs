@@ -476,6 +476,12 @@ pub enum OpenError {
          s3_region, and the key's permissions ({detail})"
     )]
     Denied { bucket: String, endpoint: String, detail: String },
+    #[error(
+        "no credentials for the S3 store at {endpoint} (bucket `{bucket}`): set s3_access_key_id and \
+         s3_secret_access_key_file (or the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY variables), or run on an \
+         instance with a role ({detail})"
+    )]
+    NoCredentials { bucket: String, endpoint: String, detail: String },
     #[error("cannot reach the S3 store at {endpoint} (bucket `{bucket}`): {detail}")]
     Unreachable { bucket: String, endpoint: String, detail: String },
 }
@@ -629,7 +635,11 @@ impl S3Settings {
         let probe = self.build(probe_retry, probe_client)?;
         let probe_prefix = (!prefix.is_empty()).then(|| Key::from(prefix.trim_end_matches('/')));
         if let Err(error) = probe.list_with_delimiter(probe_prefix.as_ref()).await {
-            let detail = error.to_string();
+            let detail = summarize(&error.to_string());
+            // Without configured credentials object_store asks the instance metadata service for a role's.
+            if detail.contains("169.254.169.254") || detail.contains("169.254.170.2") {
+                return Err(OpenError::NoCredentials { bucket, endpoint, detail });
+            }
             return Err(match error {
                 object_store::Error::NotFound { .. } => OpenError::NoSuchBucket { bucket, endpoint, detail },
                 object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. } => {
@@ -645,6 +655,22 @@ impl S3Settings {
         let store = self.build(object_store::RetryConfig::default(), object_store::ClientOptions::new())?;
         let description = format!("s3://{bucket}/{prefix} at {endpoint}");
         Ok(Remote { store, prefix, description })
+    }
+}
+
+/// An S3 error without the XML around it: `…: 404 Not Found: <Error><Code>C</Code><Message>M</Message>…` becomes
+/// `…: 404 Not Found: C: M`.
+fn summarize(detail: &str) -> String {
+    let element = |name: &str| {
+        let start = detail.find(&format!("<{name}>"))? + name.len() + 2;
+        let end = start + detail[start..].find(&format!("</{name}>"))?;
+        Some(detail[start..end].to_owned())
+    };
+    match (detail.find("<?xml").or_else(|| detail.find("<Error>")), element("Code")) {
+        (Some(xml), Some(code)) => {
+            format!("{}{code}: {}", &detail[..xml], element("Message").unwrap_or_default())
+        }
+        _ => detail.to_owned(),
     }
 }
 
@@ -668,7 +694,10 @@ mod tests {
             .expect("read")
     }
 
-    fn stores(dir: &Path) -> Vec<(&'static str, BlobStore, Option<Arc<dyn ObjectStore>>)> {
+    /// A backend's name, the store, and for S3 the bucket behind it.
+    type Case = (&'static str, BlobStore, Option<Arc<dyn ObjectStore>>);
+
+    fn stores(dir: &Path) -> Vec<Case> {
         let memory: Arc<dyn ObjectStore> = Arc::new(object_store::memory::InMemory::new());
         let remote = Remote { store: memory.clone(), prefix: "team/".to_owned(), description: "memory".to_owned() };
         vec![
@@ -746,6 +775,17 @@ mod tests {
         }
         let argv = std::iter::once("test").chain(args.iter().copied());
         <Wrapper as clap::Parser>::try_parse_from(argv).expect("parse").s3
+    }
+
+    #[test]
+    fn s3_error_documents_are_summarized() {
+        let detail = "list request: GET http://h/b - 404 Not Found: <?xml version=\"1.0\"?>\n<Error><Code>NoSuchBucket\
+                      </Code><Message>The specified bucket does not exist</Message><RequestId>x</RequestId></Error>";
+        assert_eq!(
+            summarize(detail),
+            "list request: GET http://h/b - 404 Not Found: NoSuchBucket: The specified bucket does not exist"
+        );
+        assert_eq!(summarize("connection refused"), "connection refused");
     }
 
     #[test]
