@@ -2,14 +2,15 @@
 //! bucket, the server is started with `--s3-bucket` and agents download bundles through the server. Every way a
 //! revision arrives — `cutover push`'s upload, the embedded S3 endpoint (a multipart upload by the AWS CLI), a GitHub
 //! revision — must end up as an object under its SHA-256 in the bucket, and a server pointed at a bucket it cannot
-//! use must refuse to start and say which.
+//! use must refuse to start and say which. With PostgreSQL (`CUTOVER_TEST_PG_URL`), two replicas share a bucket and
+//! nothing else: a multipart upload whose parts the load balancer spreads over both still completes.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use cutover_harness::{Bundle, Cluster, ClusterOptions, binary, wait_for};
+use cutover_harness::{Bundle, Cluster, ClusterOptions, binary, scratch_postgres_database, wait_for};
 use serde_json::json;
 
 use crate::compat_python::venv;
@@ -190,22 +191,10 @@ async fn revisions_live_in_the_s3_bucket_and_agents_get_them_through_the_server(
     // Content-MD5 does not match its body, which must leave nothing in the bucket.
     let work = scratch.path().join("files");
     std::fs::create_dir_all(&work).expect("work dir");
-    let big: Vec<u8> = (0..9 * 1024 * 1024 + 5).map(|n: u32| (n.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let big = noise(9 * 1024 * 1024 + 5);
     std::fs::write(work.join("big.bin"), &big).expect("big");
     std::fs::write(work.join("bad.bin"), "a body whose MD5 is not the one sent\n").expect("bad");
-    let aws = |args: &[&str]| {
-        let mut command = Command::new(venv().join("bin/aws"));
-        command.args(args).current_dir(&work);
-        clean_aws_env(&mut command);
-        command
-            .env("HOME", scratch.path())
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", scratch.path().join("aws-config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", cluster.credentials_file())
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_ENDPOINT_URL_S3", &cluster.endpoint);
-        run(command)
-    };
+    let aws = |args: &'static [&'static str]| aws_s3(&cluster, &work, args);
     let before = moto.objects("revisions").await;
     let out = aws(&["s3", "mb", "s3://bundles"]).await;
     assert!(out.status.success(), "aws s3 mb: {}", String::from_utf8_lossy(&out.stderr));
@@ -259,6 +248,29 @@ async fn revisions_live_in_the_s3_bucket_and_agents_get_them_through_the_server(
     assert!(!cluster.server.data_dir.join("blobs/sha256").exists(), "nothing stored locally");
 }
 
+/// Runs the AWS CLI of the compatibility virtualenv in `cwd` against the cluster's embedded S3 endpoint, signed
+/// with its admin key.
+async fn aws_s3(cluster: &Cluster, cwd: &Path, args: &[&str]) -> Output {
+    let home = cluster.dir.path().join("aws-home");
+    std::fs::create_dir_all(&home).expect("aws home");
+    let mut command = Command::new(venv().join("bin/aws"));
+    command.args(args).current_dir(cwd);
+    clean_aws_env(&mut command);
+    command
+        .env("HOME", &home)
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", home.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", cluster.credentials_file())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL_S3", &cluster.endpoint);
+    run(command).await
+}
+
+/// Bytes that do not compress.
+fn noise(len: u32) -> Vec<u8> {
+    (0..len).map(|n: u32| (n.wrapping_mul(2_654_435_761) >> 13) as u8).collect()
+}
+
 /// Starts a server that must fail at start; returns its output.
 async fn failed_start(name: &str, args: Vec<String>, dir: &Path) -> String {
     let data_dir = dir.join(name);
@@ -295,4 +307,54 @@ async fn a_server_pointed_at_a_bucket_it_cannot_use_refuses_to_start_and_says_wh
         ["--s3-bucket", "revisions", "--s3-endpoint", &moto.endpoint].iter().map(|text| (*text).to_owned()).collect();
     let output = failed_start("plain-http", args, scratch.path()).await;
     assert!(output.contains("s3_allow_http"), "{output}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_sharing_only_the_bucket_and_the_database_complete_each_others_uploads() {
+    let Some(url) = scratch_postgres_database() else {
+        eprintln!("CUTOVER_TEST_PG_URL is not set: PostgreSQL test skipped");
+        return;
+    };
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let moto = Moto::start(&scratch.path().join("moto.log")).await;
+    moto.create_bucket("revisions").await;
+    let options =
+        ClusterOptions { agents: 3, server_args: s3_args(&moto, "revisions", scratch.path()), ..Default::default() };
+    let cluster = Cluster::start_replicated(options, 2, &url).await;
+
+    // The AWS CLI uploads the parts of a 20 MiB file on several connections, which the balancer sends to both
+    // replicas in turn; whichever gets CompleteMultipartUpload reads every part from the bucket.
+    let work = cluster.dir.path().join("files");
+    std::fs::create_dir_all(&work).expect("work dir");
+    let big = noise(20 * 1024 * 1024 + 3);
+    std::fs::write(work.join("big.bin"), &big).expect("big");
+    for args in [
+        &["s3", "mb", "s3://bundles"][..],
+        &["s3", "cp", "big.bin", "s3://bundles/big.bin"],
+        &["s3", "cp", "s3://bundles/big.bin", "big.copy"],
+    ] {
+        let out = aws_s3(&cluster, &work, args).await;
+        assert!(out.status.success(), "aws {args:?}: {}\n{}", String::from_utf8_lossy(&out.stderr), cluster.logs());
+    }
+    assert!(std::fs::read(work.join("big.copy")).expect("copy") == big, "the multipart upload read back differs");
+    let objects = moto.objects("revisions").await;
+    assert!(objects.contains(&(blob_key(&sha256_hex(&big)), big.len() as u64)), "{objects:?}");
+    assert!(!objects.iter().any(|(key, _)| key.contains("/uploads/")), "parts left behind: {objects:?}");
+
+    // A deployment through the balancer: agents fetch the bundle from whichever replica they reach.
+    cluster.create_app_and_group("app", "g", "CodeDeployDefault.AllAtOnce").await;
+    let bundle = Bundle::new()
+        .file("appspec.yml", "version: 0.0\nos: linux\nfiles:\n  - source: app.txt\n    destination: /srv/app\n", 0o644)
+        .file("app.txt", "shared through S3\n", 0o644)
+        .tgz();
+    let revision = cluster.push_bundle("app", bundle, "tgz").await;
+    let id = cluster.deploy("app", "g", &revision, json!({})).await;
+    let info = cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
+    assert_eq!(info.status.as_deref(), Some("Succeeded"), "{info:?}\n{}", cluster.logs());
+    for agent in &cluster.agents {
+        assert_eq!(std::fs::read_to_string(agent.dest("/srv/app/app.txt")).expect("installed"), "shared through S3\n");
+    }
+    for server in std::iter::once(&cluster.server).chain(&cluster.replicas) {
+        assert!(!server.data_dir.join("blobs/sha256").exists(), "{} stored blobs locally", server.data_dir.display());
+    }
 }
