@@ -344,7 +344,7 @@ fn strip_ansi(line: &str) -> String {
 /// A cluster of a scenario, with the PostgreSQL database it runs on (dropped after the cluster is stopped).
 pub(crate) struct BenchCluster {
     cluster: Cluster,
-    _database: Option<ScratchDatabase>,
+    database: Option<ScratchDatabase>,
 }
 
 impl std::ops::Deref for BenchCluster {
@@ -359,6 +359,30 @@ impl std::ops::DerefMut for BenchCluster {
     fn deref_mut(&mut self) -> &mut Cluster {
         &mut self.cluster
     }
+}
+
+impl BenchCluster {
+    /// CPU-seconds so far of each PostgreSQL backend process serving this cluster's database (they run on this
+    /// machine too, so they belong to the server's cost); None on SQLite.
+    pub(crate) fn database_cpu(&self) -> Option<std::collections::HashMap<u32, f64>> {
+        let database = self.database.as_ref()?;
+        let sql = format!("SELECT pid FROM pg_stat_activity WHERE datname = '{}'", database.name);
+        let pids = psql(&database.admin_url, &sql).ok()?;
+        Some(
+            pids.lines()
+                .filter_map(|pid| pid.trim().parse::<u32>().ok())
+                .filter_map(|pid| sys::cpu(&pid.to_string()).map(|cpu| (pid, cpu.own)))
+                .collect(),
+        )
+    }
+}
+
+/// CPU-seconds the backends of `after` used since `before` (a backend started in between counts whole).
+pub(crate) fn database_cpu_since(
+    before: &std::collections::HashMap<u32, f64>,
+    after: &std::collections::HashMap<u32, f64>,
+) -> f64 {
+    after.iter().map(|(pid, cpu)| cpu - before.get(pid).copied().unwrap_or(0.0)).sum()
 }
 
 /// A database created for one cluster on the `--database-url` server, dropped with it.
@@ -427,7 +451,7 @@ pub(crate) async fn start_cluster(options: &Options, agents: usize) -> anyhow::R
         database.iter().flat_map(|database| ["--database-url".to_owned(), database.url.clone()]).collect();
     let cluster =
         Cluster::start(cutover_harness::ClusterOptions { agents: first, server_args, ..defaults.clone() }).await;
-    let mut cluster = BenchCluster { cluster, _database: database };
+    let mut cluster = BenchCluster { cluster, database };
     for idx in first + 1..=agents {
         let name = format!("host-{idx}");
         let mut tags = defaults.tags.clone();
