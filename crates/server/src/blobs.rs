@@ -125,7 +125,7 @@ impl BlobStore {
             .map_err(|source| OpenError::Local { dir: local_root, source })
     }
 
-    /// An S3 backend over `store` (any `object_store`; tests use the in-memory one), temporary files in `staging`.
+    /// An S3 backend over `remote` (any `object_store`; tests use the in-memory one), temporary files in `staging`.
     fn with_object_store(staging: PathBuf, remote: Remote) -> std::io::Result<BlobStore> {
         std::fs::create_dir_all(staging.join("tmp"))?;
         Ok(BlobStore { root: staging, backend: Backend::S3(remote) })
@@ -339,12 +339,12 @@ impl Remote {
     /// Uploads a local file to `key`: one PUT when small, else a multipart upload, aborted if anything fails (S3
     /// shows neither until it is complete).
     async fn upload(&self, file: &Path, key: &Key) -> std::io::Result<()> {
-        let mut source = tokio::fs::File::open(file).await?;
+        let mut source = tokio::io::BufReader::with_capacity(IO_CHUNK, tokio::fs::File::open(file).await?);
         let mut writer =
             object_store::buffered::BufWriter::with_capacity(self.store.clone(), key.clone(), S3_PART_SIZE)
                 .with_max_concurrency(4);
         let written = async {
-            tokio::io::copy(&mut source, &mut writer).await?;
+            tokio::io::copy_buf(&mut source, &mut writer).await?;
             writer.shutdown().await
         }
         .await;
@@ -372,10 +372,14 @@ impl StagedBlob {
         let result = match &self.store.backend {
             Backend::Local => {
                 let dest = self.store.local_path(relative);
-                if let Some(parent) = dest.parent() {
-                    tokio::fs::create_dir_all(parent).await?;
+                let parent_ready = match dest.parent() {
+                    Some(parent) => tokio::fs::create_dir_all(parent).await,
+                    None => Ok(()),
+                };
+                match parent_ready {
+                    Ok(()) => tokio::fs::rename(&tmp, dest).await,
+                    Err(error) => Err(error),
                 }
-                tokio::fs::rename(&tmp, dest).await
             }
             Backend::S3(remote) => {
                 let key = remote.key(relative);
@@ -385,6 +389,7 @@ impl StagedBlob {
                 if stored { Ok(()) } else { remote.upload(&tmp, &key).await }
             }
         };
+        // Gone after a rename; after an upload, or any failure, the temporary file goes.
         let _ = tokio::fs::remove_file(&tmp).await;
         result
     }
@@ -424,7 +429,7 @@ pub struct S3Settings {
     pub s3_access_key_id: Option<String>,
     /// Secret of --s3-access-key-id. Prefer CUTOVER_S3_SECRET_ACCESS_KEY or --s3-secret-access-key-file to a flag,
     /// which other users can see in the process list.
-    #[arg(long)]
+    #[arg(long, hide_env_values = true)]
     pub s3_secret_access_key: Option<String>,
     /// File holding the secret of --s3-access-key-id (surrounding whitespace ignored).
     #[arg(long)]
