@@ -14,8 +14,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use cutover_harness::{Cluster, ClusterOptions};
-
 use crate::ansible;
 use crate::common::{self, HOOK_EVENTS, Options, hook_bundle, run_peer, write_file};
 use crate::report::{Report, Row, ms, quantile, times_better};
@@ -27,7 +25,7 @@ const GOAL_VS_BASH: f64 = 4.0;
 pub(crate) async fn run(options: &Options, report: &mut Report) -> anyhow::Result<()> {
     let runs = options.b1_runs;
     eprintln!("B1: trivial deployment to 1 host, {runs} runs");
-    let cluster = Cluster::start(ClusterOptions { agents: 1, ..Default::default() }).await;
+    let cluster = common::start_cluster(options, 1).await?;
     cluster.create_app_and_group("b1", "g", "CodeDeployDefault.AllAtOnce").await;
     let bundle = hook_bundle(None).tgz();
     let revision = common::push(&cluster, "b1", "b1/bundle.tgz", bundle.clone(), "tgz").await?;

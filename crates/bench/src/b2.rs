@@ -36,6 +36,8 @@ struct Measured {
     window: usize,
     makespans_ms: Vec<f64>,
     server_cpu: f64,
+    /// CPU-s of the PostgreSQL backends per deployment; None on SQLite.
+    database_cpu: Option<f64>,
     agent_cpu: Cpu,
     last_id: String,
 }
@@ -51,7 +53,7 @@ pub(crate) async fn run(options: &Options, report: &mut Report) -> anyhow::Resul
         n / 2
     );
 
-    let cluster = common::start_cluster(n).await?;
+    let cluster = common::start_cluster(options, n).await?;
     let agent_pids: Vec<u32> =
         cluster.agents.iter().filter_map(|agent| agent.child.as_ref().map(|child| child.id())).collect();
     let server_pid = cluster.server.child.id();
@@ -78,6 +80,7 @@ pub(crate) async fn run(options: &Options, report: &mut Report) -> anyhow::Resul
             return Ok(());
         }
         let server_before = sys::cpu(&server_pid.to_string()).unwrap_or_default();
+        let database_before = cluster.database_cpu();
         let agents_before = agents_cpu(&agent_pids);
         let mut makespans = Vec::new();
         let mut last_id = String::new();
@@ -93,10 +96,21 @@ pub(crate) async fn run(options: &Options, report: &mut Report) -> anyhow::Resul
             last_id = done.id;
         }
         let server_cpu = (sys::cpu(&server_pid.to_string()).unwrap_or_default() - server_before).own / runs as f64;
+        let database_cpu = database_before
+            .zip(cluster.database_cpu())
+            .map(|(before, after)| common::database_cpu_since(&before, &after) / runs as f64);
         let agent_cpu = agents_cpu(&agent_pids) - agents_before;
         let agent_cpu = Cpu { own: agent_cpu.own / runs as f64, children: agent_cpu.children / runs as f64 };
         eprintln!("  {label}: makespans {:?} ms", makespans.iter().map(|v| v.round()).collect::<Vec<_>>());
-        measured.push(Measured { label, window: w, makespans_ms: makespans, server_cpu, agent_cpu, last_id });
+        measured.push(Measured {
+            label,
+            window: w,
+            makespans_ms: makespans,
+            server_cpu,
+            database_cpu,
+            agent_cpu,
+            last_id,
+        });
     }
     let peak_rss = agent_pids.iter().filter_map(|&pid| sys::memory(pid)).map(|(_, hwm)| hwm).max().unwrap_or(0);
     if let Some(last) = measured.last() {
@@ -175,6 +189,13 @@ pub(crate) async fn run(options: &Options, report: &mut Report) -> anyhow::Resul
                 .ratio(peer.and_then(|p| times_better(p.cpu_s, total)));
         }
         report.row(row);
+        if let Some(database_cpu) = m.database_cpu {
+            report.row(Row::new(
+                scenario,
+                format!("CPU-s per deployment, {}: PostgreSQL backends", m.label),
+                format!("{} ({} ms per host)", sig(database_cpu), sig(database_cpu * 1000.0 / n as f64)),
+            ));
+        }
     }
     let idle_median = quantile(&idle_rss, 0.5);
     report.row(

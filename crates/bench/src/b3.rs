@@ -13,8 +13,6 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use cutover_harness::{Cluster, ClusterOptions};
-
 use crate::common::{self, Options, hook_bundle};
 use crate::report::{Report, Row, mb, ms, quantile, sig, times_better};
 use crate::sim::{Fleet, Mode};
@@ -47,7 +45,7 @@ pub(crate) async fn run(options: &Options, report: &mut Report) -> anyhow::Resul
     let deadline = options.b3_deadline;
     eprintln!("B3: {n} simulated agents, long poll {wait_ms} ms vs 1 s short poll, then one AllAtOnce deployment");
 
-    let cluster = Cluster::start(ClusterOptions { agents: 0, ..Default::default() }).await;
+    let cluster = common::start_cluster(options, 0).await?;
     let server_pid = cluster.server.child.id();
     let base_rss = sys::rss(server_pid);
     let token = std::fs::read_to_string(cluster.server.data_dir.join("enrollment-token"))?;

@@ -20,7 +20,6 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::Context;
-use cutover_harness::{Cluster, ClusterOptions};
 
 use crate::common::{self, Options};
 use crate::report::{Report, Row, mb, ms, quantile, sig, times_better};
@@ -101,7 +100,7 @@ async fn measure(
         ),
     ];
 
-    let cluster = Cluster::start(ClusterOptions { agents: 1, ..Default::default() }).await;
+    let cluster = common::start_cluster(options, 1).await?;
     common::create_application(&cluster.client, "b4").await?;
     let timeout = Duration::from_secs(if options.smoke { 60 } else { 600 });
     for (shape_idx, (shape, path)) in shapes.iter().enumerate() {

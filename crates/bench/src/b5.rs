@@ -15,7 +15,7 @@ use crate::report::{Report, Row, sig};
 
 pub(crate) async fn run(options: &Options, report: &mut Report) -> anyhow::Result<()> {
     let hosts = options.b2_agents;
-    let cluster = common::start_cluster(hosts).await?;
+    let cluster = common::start_cluster(options, hosts).await?;
     let client = &cluster.client;
     common::create_application(client, "b5").await?;
     let _: serde_json::Value = client

@@ -32,6 +32,8 @@ pub(crate) struct Options {
     pub(crate) soak_minutes: u64,
     pub(crate) soak_agents: usize,
     pub(crate) soak_interval: Duration,
+    /// A PostgreSQL server (`--database-url`) on which each cluster gets a database of its own; None: SQLite.
+    pub(crate) postgres: Option<String>,
 }
 
 /// The five no-op hook events of a trivial in-place deployment, in order.
@@ -339,14 +341,117 @@ fn strip_ansi(line: &str) -> String {
     out
 }
 
-/// Starts a server and `agents` real agents (`host-1`…, tagged `env=test`) and waits until all are registered.
+/// A cluster of a scenario, with the PostgreSQL database it runs on (dropped after the cluster is stopped).
+pub(crate) struct BenchCluster {
+    cluster: Cluster,
+    database: Option<ScratchDatabase>,
+}
+
+impl std::ops::Deref for BenchCluster {
+    type Target = Cluster;
+
+    fn deref(&self) -> &Cluster {
+        &self.cluster
+    }
+}
+
+impl std::ops::DerefMut for BenchCluster {
+    fn deref_mut(&mut self) -> &mut Cluster {
+        &mut self.cluster
+    }
+}
+
+impl BenchCluster {
+    /// CPU-seconds so far of each PostgreSQL backend process serving this cluster's database (they run on this
+    /// machine too, so they belong to the server's cost); None on SQLite.
+    pub(crate) fn database_cpu(&self) -> Option<std::collections::HashMap<u32, f64>> {
+        let database = self.database.as_ref()?;
+        let sql = format!("SELECT pid FROM pg_stat_activity WHERE datname = '{}'", database.name);
+        let pids = psql(&database.admin_url, &sql).ok()?;
+        Some(
+            pids.lines()
+                .filter_map(|pid| pid.trim().parse::<u32>().ok())
+                .filter_map(|pid| sys::cpu(&pid.to_string()).map(|cpu| (pid, cpu.own)))
+                .collect(),
+        )
+    }
+}
+
+/// CPU-seconds the backends of `after` used since `before` (a backend started in between counts whole).
+pub(crate) fn database_cpu_since(
+    before: &std::collections::HashMap<u32, f64>,
+    after: &std::collections::HashMap<u32, f64>,
+) -> f64 {
+    after.iter().map(|(pid, cpu)| cpu - before.get(pid).copied().unwrap_or(0.0)).sum()
+}
+
+/// A database created for one cluster on the `--database-url` server, dropped with it.
+pub(crate) struct ScratchDatabase {
+    admin_url: String,
+    name: String,
+    pub(crate) url: String,
+}
+
+impl ScratchDatabase {
+    fn create(admin_url: &str) -> anyhow::Result<ScratchDatabase> {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!("cutover_bench_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+        let (base, _) = admin_url.rsplit_once('/').context("--database-url must end with /DATABASE")?;
+        psql(admin_url, &format!("CREATE DATABASE {name}"))?;
+        Ok(ScratchDatabase { admin_url: admin_url.to_owned(), url: format!("{base}/{name}"), name })
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        // FORCE: connections of the killed server may linger for a moment.
+        if let Err(error) = psql(&self.admin_url, &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)) {
+            eprintln!("  warning: cannot drop the benchmark database {}: {error:#}", self.name);
+        }
+    }
+}
+
+/// Runs one SQL statement with `psql`; returns its unaligned, tuples-only output.
+pub(crate) fn psql(url: &str, sql: &str) -> anyhow::Result<String> {
+    let out = Command::new("psql")
+        .arg(url)
+        .args(["-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .context("cannot run psql (Debian package postgresql-client)")?;
+    if !out.status.success() {
+        bail!("psql {sql:?}: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// What the report's header says about the database.
+pub(crate) fn database_description(options: &Options) -> String {
+    match &options.postgres {
+        None => "SQLite (DATA_DIR/cutover.db, the default)".to_owned(),
+        Some(url) => {
+            let version = psql(url, "SHOW server_version").unwrap_or_else(|error| format!("? ({error:#})"));
+            let host = url.rsplit_once('@').map_or(url.as_str(), |(_, rest)| rest);
+            let host = host.rsplit_once('/').map_or(host, |(host, _)| host);
+            format!("PostgreSQL {version} at {host} (--database-url; a new database per cluster)")
+        }
+    }
+}
+
+/// Starts a server (on SQLite, or on a new database of `options.postgres`) and `agents` real agents (`host-1`…,
+/// tagged `env=test`) and waits until all are registered.
 ///
 /// `Cluster::start` checks registration with one page of ListOnPremisesInstances (100 names), so it starts at most
 /// 100 agents here; the rest are added one by one and awaited over every page.
-pub(crate) async fn start_cluster(agents: usize) -> anyhow::Result<Cluster> {
+pub(crate) async fn start_cluster(options: &Options, agents: usize) -> anyhow::Result<BenchCluster> {
     let defaults = cutover_harness::ClusterOptions::default();
     let first = agents.min(100);
-    let mut cluster = Cluster::start(cutover_harness::ClusterOptions { agents: first, ..defaults.clone() }).await;
+    let database = options.postgres.as_deref().map(ScratchDatabase::create).transpose()?;
+    let server_args =
+        database.iter().flat_map(|database| ["--database-url".to_owned(), database.url.clone()]).collect();
+    let cluster =
+        Cluster::start(cutover_harness::ClusterOptions { agents: first, server_args, ..defaults.clone() }).await;
+    let mut cluster = BenchCluster { cluster, database };
     for idx in first + 1..=agents {
         let name = format!("host-{idx}");
         let mut tags = defaults.tags.clone();

@@ -41,6 +41,9 @@ flags:
   --ansible PATH             ansible-playbook for the peers (else $ANSIBLE_PLAYBOOK, PATH,
                              target/bench-venv; installed there with pip when missing)
   --no-ansible               skip the Ansible peers
+  --database-url URL         run the servers on PostgreSQL: postgres://USER@HOST:PORT/DB of a server on
+                             which each cluster gets a new database (created and dropped with psql);
+                             default: SQLite
   --b1-runs N                measured B1 deployments (default 20; smoke 3)
   --b2-agents N              B2 agent processes (default 100; smoke 6)
   --b3-agents N              B3 simulated agents (default 10000; smoke 200)
@@ -67,6 +70,7 @@ struct Args {
     soak_minutes: Option<u64>,
     soak_agents: usize,
     soak_interval_secs: u64,
+    database_url: Option<String>,
 }
 
 const SCENARIOS: [&str; 6] = ["b1", "b2", "b3", "b4", "b5", "soak"];
@@ -86,6 +90,7 @@ fn parse_args() -> anyhow::Result<Option<Args>> {
         soak_minutes: None,
         soak_agents: 200,
         soak_interval_secs: 5,
+        database_url: None,
     };
     let mut iter = std::env::args().skip(1);
     while let Some(arg) = iter.next() {
@@ -107,6 +112,7 @@ fn parse_args() -> anyhow::Result<Option<Args>> {
             "--soak-minutes" => args.soak_minutes = Some(number(&arg, value(&arg)?)?),
             "--soak-agents" => args.soak_agents = number(&arg, value(&arg)?)?,
             "--soak-interval-secs" => args.soak_interval_secs = number(&arg, value(&arg)?)?,
+            "--database-url" => args.database_url = Some(value(&arg)?),
             name if SCENARIOS.contains(&name.to_ascii_lowercase().as_str()) => {
                 args.selected.push(name.to_ascii_lowercase());
             }
@@ -124,6 +130,12 @@ fn parse_args() -> anyhow::Result<Option<Args>> {
     anyhow::ensure!(args.b2_agents.is_none_or(|n| n >= 2), "--b2-agents must be at least 2");
     anyhow::ensure!(args.b3_agents != Some(0), "--b3-agents must be at least 1");
     anyhow::ensure!(args.soak_agents >= 1, "--soak-agents must be at least 1");
+    if let Some(url) = &args.database_url {
+        anyhow::ensure!(
+            url.starts_with("postgres://") || url.starts_with("postgresql://"),
+            "--database-url must be a postgres:// URL (SQLite is the default), got {url:?}"
+        );
+    }
     Ok(Some(args))
 }
 
@@ -196,6 +208,9 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     } else {
         None
     };
+    if let Some(url) = &args.database_url {
+        common::psql(url, "SELECT 1").context("cannot use --database-url")?;
+    }
     let smoke = args.smoke;
     let options = Arc::new(Options {
         smoke,
@@ -210,6 +225,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         soak_minutes: args.soak_minutes.unwrap_or(10),
         soak_agents: args.soak_agents,
         soak_interval: Duration::from_secs(args.soak_interval_secs),
+        postgres: args.database_url.clone(),
     });
 
     let mut report = Report::default();
@@ -272,6 +288,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         sys::load_average()
     ));
     out.push_str(&format!("command: {}\n", sys::command_line()));
+    out.push_str(&format!("database: {}\n", common::database_description(&options)));
     out.push_str(&format!(
         "binaries: {} (cutover-server, cutover-agent); RLIMIT_NOFILE {nofile}\n",
         std::env::current_exe()

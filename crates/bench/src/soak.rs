@@ -30,7 +30,7 @@ pub(crate) async fn run(options: &Options, report: &mut Report) -> anyhow::Resul
         options.soak_interval.as_secs(),
         duration.as_secs()
     );
-    let cluster = common::start_cluster(n).await?;
+    let cluster = common::start_cluster(options, n).await?;
     let server_pid = cluster.server.child.id();
     let agent_pids: Vec<u32> =
         cluster.agents.iter().filter_map(|agent| agent.child.as_ref().map(|child| child.id())).collect();

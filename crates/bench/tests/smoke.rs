@@ -3,6 +3,8 @@
 //!
 //! The server and agent binaries must have been built next to the bench binary (`cargo build --workspace --bins`,
 //! as CI does before the tests). The Ansible peers run only when `ansible-playbook` is available.
+//!
+//! When `CUTOVER_TEST_PG_URL` names a PostgreSQL server (`.ci/run` starts one), B1 and B2 also run on PostgreSQL.
 
 use std::process::Command;
 
@@ -24,4 +26,46 @@ fn smoke_runs_every_scenario() {
     }
     // B5's rollback must come from the agents' local copies, not a new download.
     assert!(stdout.contains("DownloadBundle reused the local bundle"), "B5 observation:\n{stdout}");
+}
+
+#[test]
+fn smoke_runs_b1_and_b2_on_postgresql() {
+    let Ok(url) = std::env::var("CUTOVER_TEST_PG_URL") else {
+        eprintln!("CUTOVER_TEST_PG_URL is not set: PostgreSQL smoke skipped");
+        return;
+    };
+    let child = Command::new(env!("CARGO_BIN_EXE_cutover-bench"))
+        .args(["b1", "b2", "--smoke", "--no-ansible", "--database-url", &url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run cutover-bench");
+    // Its databases are named after its process id.
+    let pid = child.id();
+    let output = child.wait_with_output().expect("wait for cutover-bench");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "cutover-bench --smoke --database-url exited with {}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
+        output.status
+    );
+    assert!(stdout.lines().any(|line| line.starts_with("database: PostgreSQL ")), "header:\n{stdout}");
+    for scenario in ["B1", "B2"] {
+        assert!(
+            stdout.lines().any(|line| line.starts_with(&format!("| {scenario} "))),
+            "no {scenario} row in the table:\n{stdout}\n--- stderr ---\n{stderr}"
+        );
+    }
+    // Every cluster's database is dropped again.
+    let left = Command::new("psql")
+        .arg(&url)
+        .args([
+            "-XAtq",
+            "-c",
+            &format!("SELECT count(*) FROM pg_database WHERE datname LIKE 'cutover\\_bench\\_{pid}\\_%'"),
+        ])
+        .output()
+        .expect("psql");
+    assert_eq!(String::from_utf8_lossy(&left.stdout).trim(), "0", "benchmark databases left behind");
 }

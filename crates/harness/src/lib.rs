@@ -247,8 +247,8 @@ impl Cluster {
     }
 
     /// Starts `replicas` servers on one PostgreSQL database (`--replica-id replica-N`, a shared master key and blob
-    /// directory), a load
-    /// balancer in front of them that agents and the API client use, and `options.agents` agents.
+    /// directory, unless `options.server_args` keep blobs in S3 with `--s3-bucket`), a load balancer in front of them
+    /// that agents and the API client use, and `options.agents` agents.
     pub async fn start_replicated(options: ClusterOptions, replicas: usize, database_url: &str) -> Cluster {
         let dir = tempfile::Builder::new().prefix("cutover-e2e-").tempdir().expect("tempdir");
         let mut servers = Vec::new();
@@ -263,9 +263,10 @@ impl Cluster {
                 format!("replica-{n}"),
                 "--master-key-file".to_owned(),
                 dir.path().join("master-key").display().to_string(),
-                "--blobs-dir".to_owned(),
-                dir.path().join("blobs").display().to_string(),
             ]);
+            if !options.server_args.iter().any(|arg| arg == "--s3-bucket") {
+                args.extend(["--blobs-dir".to_owned(), dir.path().join("blobs").display().to_string()]);
+            }
             // One after the other: the first creates the schema, the admin key and the master key.
             let mut server =
                 start_server(&data_dir, &options.listen, &args, &dir.path().join(format!("server-{n}.log")));

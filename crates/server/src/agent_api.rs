@@ -423,10 +423,10 @@ async fn bundle(
     Extension(identity): Extension<AgentIdentity>,
     Path(sha256): Path<String>,
 ) -> Response {
-    let Some(path) = state.inner.blobs.path(&sha256) else {
+    if !crate::blobs::is_digest(&sha256) {
         return AgentApiError(StatusCode::BAD_REQUEST, "InvalidDigest", "not a sha256 digest".to_owned())
             .into_response();
-    };
+    }
     // Only the bundles of this instance's own deployments: a bundle may hold another team's secrets.
     let allowed = async {
         let mut tx = state.store().begin().await?;
@@ -445,10 +445,22 @@ async fn bundle(
         }
         Err(error) => return AgentApiError::from(error).into_response(),
     }
-    match crate::blobs::file_response(&path).await {
+    match state.inner.blobs.response_body(&sha256).await {
         Ok(body) => ([("content-type", "application/octet-stream")], body).into_response(),
-        Err(_) => AgentApiError(StatusCode::NOT_FOUND, "NoSuchBundle", format!("no bundle with sha256 {sha256}"))
-            .into_response(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            AgentApiError(StatusCode::NOT_FOUND, "NoSuchBundle", format!("no bundle with sha256 {sha256}"))
+                .into_response()
+        }
+        // E.g. the S3 store is unreachable: a 5xx, which agents retry.
+        Err(error) => {
+            tracing::error!(message = "Cannot read a bundle from the blob store.", sha256, %error);
+            AgentApiError(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "BlobStoreUnavailable",
+                format!("cannot read bundle {sha256}"),
+            )
+            .into_response()
+        }
     }
 }
 

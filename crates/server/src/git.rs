@@ -88,7 +88,15 @@ impl GitRevisions {
     async fn cached(&self, state: &AppState, repository: &str, commit: &str) -> ApiResult<Option<GitBundleRow>> {
         let mut tx = state.store().begin().await?;
         let row = tx.git_bundle(repository, commit).await?;
-        Ok(row.filter(|row| state.inner.blobs.path(&row.sha256).is_some_and(|path| path.exists())))
+        let Some(row) = row else { return Ok(None) };
+        // A bundle recorded but missing from the blob store (e.g. deleted by hand) is built again.
+        let stored = state
+            .inner
+            .blobs
+            .exists(&row.sha256)
+            .await
+            .map_err(|error| ApiError::Internal(format!("blob store: {error}")))?;
+        Ok(stored.then_some(row))
     }
 
     /// Makes sure the bundle of `repository` at `commit` is in the blob store and the store; returns it.

@@ -62,10 +62,13 @@ pub struct Config {
     /// `sqlite://PATH`. Default: SQLite in DATA_DIR/cutover.db.
     #[arg(long)]
     pub database_url: Option<String>,
-    /// Directory of the revision blobs (content-addressed bundles). Replicas must share it (e.g. one NFS mount).
-    /// Default: DATA_DIR/blobs.
+    /// Directory of the revision blobs (content-addressed bundles). Replicas must share it (e.g. one NFS mount), or
+    /// keep revisions in S3 instead (--s3-bucket). Default: DATA_DIR/blobs.
     #[arg(long)]
     pub blobs_dir: Option<PathBuf>,
+    /// Revision blobs in an S3-compatible bucket instead of a directory (`--s3-*`, an `[s3]` table in the file).
+    #[command(flatten)]
+    pub s3: blobs::S3Settings,
     /// Most connections this server opens to PostgreSQL.
     #[arg(long, default_value_t = 10)]
     pub database_max_connections: u32,
@@ -307,7 +310,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
             format!("{}-{}-{}", host.trim(), std::process::id(), &random[..8])
         }
     };
-    let blobs = blobs::BlobStore::open(config.blobs_dir.clone().unwrap_or_else(|| config.data_dir.join("blobs")))?;
+    let blobs = blobs::BlobStore::from_config(&config).await?;
+    tracing::info!(message = "Revision blobs opened.", location = %blobs.describe());
     let keyring = auth::Keyring::load_or_create(
         &config.master_key_file.clone().unwrap_or_else(|| config.data_dir.join("master-key")),
     )?;

@@ -41,11 +41,9 @@ use s3s::dto::*;
 use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::{S3, S3Error, S3Request, S3Response, S3Result, s3_error};
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
 
 use crate::AppState;
-use crate::blobs::{BlobStore, StagedBlob};
+use crate::blobs::{BlobStore, ByteStream, StagedBlob};
 
 /// Header with the SHA-256 (hex) of an object's content on object responses.
 const SHA256_HEADER: &str = "x-cutover-sha256";
@@ -548,21 +546,18 @@ impl CutoverS3 {
         Ok(Listing { entries, truncated })
     }
 
-    fn upload_dir(&self, upload_id: &str) -> S3Result<std::path::PathBuf> {
+    /// Upload ids are ours (hex), and name a directory or keys in the blob store: anything else does not exist.
+    fn check_upload_id(upload_id: &str) -> S3Result<()> {
         if upload_id.is_empty() || upload_id.len() > 64 || !upload_id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(s3_error!(NoSuchUpload, "The specified multipart upload does not exist."));
         }
-        Ok(self.blobs().uploads_dir().join(upload_id))
+        Ok(())
     }
 
-    async fn upload(&self, upload_id: &str, bucket: &str, key: &str) -> S3Result<(std::path::PathBuf, Upload)> {
-        let dir = self.upload_dir(upload_id)?;
-        let text = match tokio::fs::read(dir.join("upload.json")).await {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                return Err(s3_error!(NoSuchUpload, "The specified multipart upload does not exist."));
-            }
-            Err(error) => return Err(internal(error)),
+    async fn upload(&self, upload_id: &str, bucket: &str, key: &str) -> S3Result<Upload> {
+        Self::check_upload_id(upload_id)?;
+        let Some(text) = self.blobs().upload_description(upload_id).await.map_err(internal)? else {
+            return Err(s3_error!(NoSuchUpload, "The specified multipart upload does not exist."));
         };
         let upload: Upload = serde_json::from_slice(&text).map_err(internal)?;
         if upload.bucket != bucket || upload.key != key {
@@ -571,24 +566,17 @@ impl CutoverS3 {
                 "The specified multipart upload does not exist for this bucket and key."
             ));
         }
-        Ok((dir, upload))
+        Ok(upload)
     }
 
     /// Deletes uploads started more than [`STALE_UPLOAD_MS`] ago.
+    /// (An upload without its description is the remains of a failed start or an abort; it is judged by the time
+    /// of its newest part.)
     async fn prune_stale_uploads(&self) {
-        let now = self.state.inner.clock.now_ms();
-        let Ok(mut dir) = tokio::fs::read_dir(self.blobs().uploads_dir()).await else { return };
-        while let Ok(Some(entry)) = dir.next_entry().await {
-            let stale = match tokio::fs::read(entry.path().join("upload.json")).await {
-                Ok(text) => serde_json::from_slice::<Upload>(&text)
-                    .is_ok_and(|upload| now - upload.create_time > STALE_UPLOAD_MS),
-                // A directory without its description is the remains of a failed start or an abort.
-                Err(_) => entry.metadata().await.ok().and_then(|meta| meta.modified().ok()).is_some_and(|modified| {
-                    modified.elapsed().is_ok_and(|age| age.as_millis() > STALE_UPLOAD_MS as u128)
-                }),
-            };
-            if stale {
-                let _ = tokio::fs::remove_dir_all(entry.path()).await;
+        let Ok(uploads) = self.blobs().uploads().await else { return };
+        for (upload_id, started) in uploads {
+            if started.elapsed().is_ok_and(|age| age.as_millis() > STALE_UPLOAD_MS as u128) {
+                let _ = self.blobs().remove_upload(&upload_id).await;
             }
         }
     }
@@ -597,12 +585,11 @@ impl CutoverS3 {
 /// Opens the `idx`th part of a multipart upload. A named function rather than a closure returning an async block:
 /// with the closure the compiler cannot prove the operation's future `Send` for all lifetimes, which
 /// `async_trait` requires ("one type is more general than the other").
-async fn open_part((idx, path): (usize, std::path::PathBuf)) -> std::io::Result<(usize, tokio::fs::File)> {
-    tokio::fs::File::open(path).await.map(|file| (idx, file))
-}
-
-fn part_path(dir: &std::path::Path, part_number: i32) -> std::path::PathBuf {
-    dir.join(format!("part-{part_number:05}"))
+async fn open_part(
+    (idx, blobs, upload_id, part_number): (usize, BlobStore, String, i32),
+) -> std::io::Result<futures_util::stream::BoxStream<'static, std::io::Result<(usize, Bytes)>>> {
+    let stream: ByteStream = blobs.read_part(&upload_id, part_number).await?;
+    Ok(stream.map_ok(move |bytes| (idx, bytes)).boxed())
 }
 
 fn checksum_of(
@@ -774,8 +761,6 @@ impl S3 for CutoverS3 {
     async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
         let input = req.input;
         let row = self.find(&input.bucket, &input.key, input.version_id.as_deref()).await?;
-        let path = self.blobs().path(&row.sha256).ok_or_else(|| internal(format!("corrupt digest {}", row.sha256)))?;
-        let mut file = tokio::fs::File::open(&path).await.map_err(internal)?;
         let size = row.size.max(0) as u64;
         let (start, length, content_range) = match &input.range {
             None => (0, size, None),
@@ -786,15 +771,15 @@ impl S3 for CutoverS3 {
                 (range.start, range.end - range.start, Some(format!("bytes {}-{}/{size}", range.start, range.end - 1)))
             }
         };
-        if start > 0 {
-            file.seek(std::io::SeekFrom::Start(start)).await.map_err(internal)?;
-        }
-        let body = ReaderStream::with_capacity(file.take(length), 256 * 1024);
+        let range = (start > 0 || length < size).then_some(start..start + length);
+        let body = self.blobs().read(&row.sha256, range).await.map_err(internal)?;
+        // StreamingBlob::wrap wants a `Sync` stream, which an S3 download is not; s3s wraps a body in a mutex.
+        let body = StreamingBlob::from(s3s::Body::http_body_unsync(Body::from_stream(body)));
         let headers = sha256_headers(&row.sha256);
         Ok(respond(
             GetObjectOutput {
                 accept_ranges: Some("bytes".to_owned()),
-                body: Some(StreamingBlob::wrap(body)),
+                body: Some(body),
                 content_length: Some(length as i64),
                 content_range,
                 content_type: row.content_type.clone(),
@@ -906,18 +891,14 @@ impl S3 for CutoverS3 {
         self.require_bucket(&input.bucket, false).await?;
         self.prune_stale_uploads().await;
         let upload_id = self.new_id();
-        let dir = self.upload_dir(&upload_id)?;
         let upload = Upload {
             bucket: input.bucket.clone(),
             key: input.key.clone(),
             content_type: input.content_type,
             create_time: self.state.inner.clock.now_ms(),
         };
-        tokio::fs::create_dir_all(&dir).await.map_err(internal)?;
-        // Written aside and renamed, so an upload is either fully described or absent.
         let text = serde_json::to_vec(&upload).map_err(internal)?;
-        tokio::fs::write(dir.join("upload.json.tmp"), text).await.map_err(internal)?;
-        tokio::fs::rename(dir.join("upload.json.tmp"), dir.join("upload.json")).await.map_err(internal)?;
+        self.blobs().create_upload(&upload_id, text).await.map_err(internal)?;
         Ok(S3Response::new(CreateMultipartUploadOutput {
             bucket: Some(input.bucket),
             key: Some(input.key),
@@ -931,7 +912,7 @@ impl S3 for CutoverS3 {
         if !(1..=10_000).contains(&input.part_number) {
             return Err(s3_error!(InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive."));
         }
-        let (dir, _) = self.upload(&input.upload_id, &input.bucket, &input.key).await?;
+        self.upload(&input.upload_id, &input.bucket, &input.key).await?;
         let mut checks = BodyChecks::new(
             checksum_of(
                 &input.checksum_crc32,
@@ -953,7 +934,7 @@ impl S3 for CutoverS3 {
             .map_err(|error| s3_error!(IncompleteBody, "The upload did not complete: {error}"))?;
         let computed = checks.verify(&staged)?;
         let etag = hex_etag(&staged.md5);
-        staged.persist_to(&part_path(&dir, input.part_number)).await.map_err(internal)?;
+        staged.commit_part(&input.upload_id, input.part_number).await.map_err(internal)?;
         Ok(S3Response::new(UploadPartOutput {
             e_tag: Some(ETag::Strong(etag)),
             checksum_crc32: computed.checksum_crc32,
@@ -970,12 +951,12 @@ impl S3 for CutoverS3 {
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         let input = req.input;
-        let (dir, upload) = self.upload(&input.upload_id, &input.bucket, &input.key).await?;
+        let upload = self.upload(&input.upload_id, &input.bucket, &input.key).await?;
         let parts = input.multipart_upload.and_then(|upload| upload.parts).unwrap_or_default();
         if parts.is_empty() {
             return Err(s3_error!(MalformedXML, "You must specify at least one part."));
         }
-        let mut files = Vec::with_capacity(parts.len());
+        let mut numbers = Vec::with_capacity(parts.len());
         let mut previous = 0;
         for (idx, part) in parts.iter().enumerate() {
             let number = part.part_number.ok_or_else(|| s3_error!(InvalidPart, "A part has no PartNumber."))?;
@@ -983,10 +964,8 @@ impl S3 for CutoverS3 {
                 return Err(s3_error!(InvalidPartOrder, "The list of parts was not in ascending order."));
             }
             previous = number;
-            let path = part_path(&dir, number);
-            let size = match tokio::fs::metadata(&path).await {
-                Ok(meta) => meta.len(),
-                Err(_) => return Err(s3_error!(InvalidPart, "Part {number} was not uploaded.")),
+            let Some(size) = self.blobs().part_size(&input.upload_id, number).await.map_err(internal)? else {
+                return Err(s3_error!(InvalidPart, "Part {number} was not uploaded."));
             };
             if idx + 1 < parts.len() && size < MIN_PART_SIZE {
                 return Err(s3_error!(
@@ -994,13 +973,15 @@ impl S3 for CutoverS3 {
                     "Part {number} is smaller than the minimum allowed size of 5 MiB."
                 ));
             }
-            files.push(path);
+            numbers.push(number);
         }
         // Concatenate the parts into one blob, keeping each part's MD5 for the ETags.
-        let mut part_md5s: Vec<Md5> = files.iter().map(|_| Md5::new()).collect();
-        let stream = futures_util::stream::iter(files.into_iter().enumerate())
+        let mut part_md5s: Vec<Md5> = numbers.iter().map(|_| Md5::new()).collect();
+        let blobs = self.blobs().clone();
+        let upload_id = input.upload_id.clone();
+        let stream = futures_util::stream::iter(numbers.into_iter().enumerate())
+            .map(move |(idx, number)| (idx, blobs.clone(), upload_id.clone(), number))
             .then(open_part)
-            .map_ok(|(idx, file)| ReaderStream::with_capacity(file, 256 * 1024).map_ok(move |bytes| (idx, bytes)))
             .try_flatten()
             .map_ok(|(idx, bytes)| {
                 part_md5s[idx].update(&bytes);
@@ -1026,7 +1007,7 @@ impl S3 for CutoverS3 {
         let content = (staged.sha256.clone(), staged.size);
         staged.commit().await.map_err(internal)?;
         let row = self.record_version(&input.bucket, &input.key, content, etag, upload.content_type).await?;
-        let _ = tokio::fs::remove_dir_all(&dir).await;
+        let _ = self.blobs().remove_upload(&input.upload_id).await;
         Ok(respond(
             CompleteMultipartUploadOutput {
                 bucket: Some(input.bucket.clone()),
@@ -1045,8 +1026,8 @@ impl S3 for CutoverS3 {
         req: S3Request<AbortMultipartUploadInput>,
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         let input = req.input;
-        let (dir, _) = self.upload(&input.upload_id, &input.bucket, &input.key).await?;
-        tokio::fs::remove_dir_all(&dir).await.map_err(internal)?;
+        self.upload(&input.upload_id, &input.bucket, &input.key).await?;
+        self.blobs().remove_upload(&input.upload_id).await.map_err(internal)?;
         Ok(S3Response::new(AbortMultipartUploadOutput::default()))
     }
 }

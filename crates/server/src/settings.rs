@@ -60,7 +60,7 @@ fn file_flags(path: &Path) -> Result<Vec<OsString>, String> {
     let table: toml::Table = toml::from_str(&text).map_err(|error| format!("{}: {error}", path.display()))?;
     let command = Config::command();
     let mut flags = Vec::new();
-    for (key, value) in table {
+    for (key, shown, value) in flatten_tables(table) {
         let long = key.replace('_', "-");
         let known = command.get_arguments().find(|arg| arg.get_long() == Some(long.as_str()) && long != "config");
         let Some(arg) = known else {
@@ -71,7 +71,7 @@ fn file_flags(path: &Path) -> Result<Vec<OsString>, String> {
                 .map(|name| name.replace('-', "_"))
                 .collect();
             names.sort();
-            return Err(format!("{}: unknown setting `{key}`; known settings: {}", path.display(), names.join(", ")));
+            return Err(format!("{}: unknown setting `{shown}`; known settings: {}", path.display(), names.join(", ")));
         };
         if std::env::var_os(format!("CUTOVER_{}", arg.get_id().as_str().to_uppercase())).is_some() {
             continue;
@@ -88,7 +88,7 @@ fn file_flags(path: &Path) -> Result<Vec<OsString>, String> {
                 toml::Value::Boolean(b) => b.to_string(),
                 other => {
                     return Err(format!(
-                        "{}: setting `{key}` must be a string, number or boolean (or a list of them), not {}",
+                        "{}: setting `{shown}` must be a string, number or boolean (or a list of them), not {}",
                         path.display(),
                         other.type_str()
                     ));
@@ -98,6 +98,25 @@ fn file_flags(path: &Path) -> Result<Vec<OsString>, String> {
         }
     }
     Ok(flags)
+}
+
+/// Tables that group settings: `[s3]` with `bucket = …` is `s3_bucket = …`.
+const TABLES: [&str; 1] = ["s3"];
+
+/// The file's settings as (setting name, name as written, value), with the tables of [`TABLES`] flattened.
+fn flatten_tables(table: toml::Table) -> Vec<(String, String, toml::Value)> {
+    let mut settings = Vec::new();
+    for (key, value) in table {
+        match value {
+            toml::Value::Table(inner) if TABLES.contains(&key.as_str()) => {
+                for (name, value) in inner {
+                    settings.push((format!("{key}_{name}"), format!("{name}` in `[{key}]"), value));
+                }
+            }
+            value => settings.push((key.clone(), key, value)),
+        }
+    }
+    settings
 }
 
 /// Checks that go beyond a value's type.
@@ -131,6 +150,7 @@ fn validate(config: &Config) -> Result<(), String> {
     if config.agent_lease_secs == 0 || config.poll_max_wait_ms == 0 {
         return Err("agent_lease_secs and poll_max_wait_ms must be positive".to_owned());
     }
+    config.s3.validate(config.blobs_dir.as_deref())?;
     Ok(())
 }
 
@@ -157,6 +177,32 @@ mod tests {
         assert_eq!(config.replica_id.as_deref(), Some("r1"));
         assert_eq!(config.deployment_lease_secs, 9);
         assert_eq!(config.tls_san, ["a.example", "b.example"]);
+    }
+
+    #[test]
+    fn the_s3_table_sets_the_s3_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("server.toml");
+        std::fs::write(
+            &file,
+            "[s3]\nbucket = \"revisions\"\nendpoint = \"http://127.0.0.1:9000\"\nallow_http = true\n\
+             prefix = \"prod/\"\nvirtual_hosted_style = false\n",
+        )
+        .unwrap();
+        let path = file.to_str().unwrap().to_owned();
+        let config = load(args(&["--config", &path])).unwrap();
+        assert_eq!(config.s3.s3_bucket.as_deref(), Some("revisions"));
+        assert_eq!(config.s3.s3_endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert!(config.s3.s3_allow_http && !config.s3.s3_virtual_hosted_style);
+        assert_eq!(config.s3.s3_prefix.as_deref(), Some("prod/"));
+        std::fs::write(&file, "[s3]\nbucket = \"revisions\"\nendpont = \"http://x\"\n").unwrap();
+        let error = load(args(&["--config", &path])).unwrap_err();
+        assert!(error.contains("unknown setting `endpont` in `[s3]`") && error.contains("s3_endpoint"), "{error}");
+        std::fs::write(&file, "[s3]\nbucket = \"revisions\"\nendpoint = \"http://127.0.0.1:9000\"\n").unwrap();
+        let error = load(args(&["--config", &path])).unwrap_err();
+        assert!(error.contains("s3_allow_http"), "{error}");
+        let error = load(args(&["--s3-bucket", "revisions", "--blobs-dir", "/mnt/blobs"])).unwrap_err();
+        assert!(error.contains("blobs_dir") && error.contains("s3_bucket"), "{error}");
     }
 
     #[test]

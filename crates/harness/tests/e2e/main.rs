@@ -27,6 +27,7 @@ mod plan;
 mod replicas;
 mod rollback;
 mod s3;
+mod s3_store;
 mod safety;
 mod scripts;
 mod security;
