@@ -766,10 +766,13 @@ async fn run_shift(state: &AppState, deployment_id: &str, events: &[EventRow]) -
     record(state, deployment_id, &keys, Ok(()), &log).await
 }
 
+/// A target group with the (instance, address) pairs of the fleet losing traffic and of the one gaining it.
+type Fleets = (String, Vec<(String, String)>, Vec<(String, String)>);
+
 /// Puts all traffic back on the fleet that had it before the shift (at once) and takes the other out.
 async fn restore(
     traffic: &Traffic,
-    fleets: &[(String, Vec<(String, String)>, Vec<(String, String)>)],
+    fleets: &[Fleets],
     log: &mut Vec<String>,
 ) -> Result<(), String> {
     for (name, old, new) in fleets {
