@@ -770,11 +770,7 @@ async fn run_shift(state: &AppState, deployment_id: &str, events: &[EventRow]) -
 type Fleets = (String, Vec<(String, String)>, Vec<(String, String)>);
 
 /// Puts all traffic back on the fleet that had it before the shift (at once) and takes the other out.
-async fn restore(
-    traffic: &Traffic,
-    fleets: &[Fleets],
-    log: &mut Vec<String>,
-) -> Result<(), String> {
+async fn restore(traffic: &Traffic, fleets: &[Fleets], log: &mut Vec<String>) -> Result<(), String> {
     for (name, old, new) in fleets {
         let group = traffic.group(name)?;
         let (old_weight, new_weight) = split_weights(0, old.len(), new.len(), group.controller.max_weight());

@@ -623,10 +623,9 @@ async fn blue_green_failed_validation_rolls_back_haproxy() {
 }
 
 /// Stopping a linear shift half-way (with rollback) puts all traffic back on the originals at once.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stopping_a_linear_shift_returns_all_traffic_to_blue_at_once() {
+async fn stopping_a_linear_shift(kind: RouterKind) {
     let minute_ms = 3000u64;
-    let rig = blue_green_rig(RouterKind::Builtin, minute_ms as f64 / 1000.0, "Linear25", "KEEP_ALIVE").await;
+    let rig = blue_green_rig(kind, minute_ms as f64 / 1000.0, "Linear25", "KEEP_ALIVE").await;
     let load = rig.load();
     let revision = rig.cluster.push_bundle("shop", app_revision("v2", None), "tgz").await;
     let id = rig.cluster.deploy("shop", "bluegreen", &revision, green_targets()).await;
@@ -667,6 +666,16 @@ async fn stopping_a_linear_shift_returns_all_traffic_to_blue_at_once() {
     assert!(last_v2 < after, "v2 answered after the deployment stopped");
     assert_eq!(report.share("v1", after, u64::MAX), Some(1.0));
     eprintln!("time to roll back traffic: {} ms after StopDeployment", last_v2.saturating_sub(stop_at));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_a_linear_shift_returns_all_traffic_to_blue_at_once_builtin_router() {
+    stopping_a_linear_shift(RouterKind::Builtin).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_a_linear_shift_returns_all_traffic_to_blue_at_once_haproxy() {
+    stopping_a_linear_shift(RouterKind::Haproxy).await;
 }
 
 /// `deploymentReadyOption` STOP_DEPLOYMENT waits in Ready (traffic untouched) until ContinueDeployment, and a
