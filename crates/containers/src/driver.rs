@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use bollard::Docker;
 use bollard::container::LogOutput;
 use bollard::errors::Error as BollardError;
-use bollard::models::{ContainerCreateBody, ContainerSummary, HostConfig, PortBinding, PortMap};
+use bollard::models::{ContainerCreateBody, ContainerState, ContainerSummary, HostConfig, PortBinding, PortMap};
 use bollard::query_parameters::{
     CreateContainerOptions, InspectContainerOptions, KillContainerOptions, ListContainersOptions, LogsOptions,
     RemoveContainerOptions, StartContainerOptions,
@@ -201,6 +201,7 @@ impl TaskSets {
         self.docker.client_version().to_string()
     }
 
+    #[cfg(feature = "test-support")]
     pub(crate) fn docker(&self) -> &Docker {
         &self.docker
     }
@@ -571,16 +572,30 @@ impl TaskSets {
                 error => self.engine_error(format!("start container {docker_name}"), error),
             });
         }
-        self.describe_started(&created.id, container).await
+        self.describe_started(task_id, &created.id, container).await
     }
 
-    /// The started container as a `TaskContainer`, with the host ports the engine assigned.
-    async fn describe_started(&self, container_id: &str, container: &ContainerDefinition) -> Result<TaskContainer> {
+    /// The started container as a `TaskContainer`, with the host ports the engine assigned. A container that already
+    /// stopped has none: that is said with its output.
+    async fn describe_started(
+        &self,
+        task_id: &str,
+        container_id: &str,
+        container: &ContainerDefinition,
+    ) -> Result<TaskContainer> {
         let inspect = self
             .docker
             .inspect_container(container_id, None::<InspectContainerOptions>)
             .await
             .map_err(|error| self.engine_error(format!("inspect container {container_id}"), error))?;
+        if let Some(state) = inspect.state.as_ref().and_then(describe_stopped) {
+            return Err(Error::TaskStopped {
+                task: task_id.to_owned(),
+                container: container.name.clone(),
+                state,
+                logs: self.last_output(container_id).await,
+            });
+        }
         let published = inspect.network_settings.and_then(|settings| settings.ports).unwrap_or_default();
         let mut ports = Vec::new();
         for mapping in &container.port_mappings {
@@ -657,21 +672,7 @@ impl TaskSets {
     /// `Some(description)` if the container is no longer running (or is gone).
     async fn stopped_state(&self, container_id: &str) -> Result<Option<String>> {
         match self.docker.inspect_container(container_id, None::<InspectContainerOptions>).await {
-            Ok(inspect) => {
-                let Some(state) = inspect.state else { return Ok(None) };
-                if state.running == Some(true) {
-                    return Ok(None);
-                }
-                let status = state.status.map(|s| s.to_string()).unwrap_or_else(|| "stopped".into());
-                let mut description = format!("{status} with code {}", state.exit_code.unwrap_or(-1));
-                if state.oom_killed == Some(true) {
-                    description.push_str(", killed for lack of memory");
-                }
-                if let Some(error) = state.error.filter(|error| !error.is_empty()) {
-                    description.push_str(&format!(", {error}"));
-                }
-                Ok(Some(description))
-            }
+            Ok(inspect) => Ok(inspect.state.as_ref().and_then(describe_stopped)),
             Err(BollardError::DockerResponseServerError { status_code: 404, .. }) => Ok(Some("removed".into())),
             Err(error) => Err(self.engine_error(format!("inspect container {container_id}"), error)),
         }
@@ -773,6 +774,22 @@ impl TaskSets {
                 .collect(),
         }
     }
+}
+
+/// `None` while the container runs; otherwise its state, exit code and why, e.g. `exited with code 137`.
+fn describe_stopped(state: &ContainerState) -> Option<String> {
+    if state.running == Some(true) {
+        return None;
+    }
+    let status = state.status.map(|s| s.to_string()).unwrap_or_else(|| "stopped".into());
+    let mut description = format!("{status} with code {}", state.exit_code.unwrap_or(-1));
+    if state.oom_killed == Some(true) {
+        description.push_str(", killed for lack of memory");
+    }
+    if let Some(error) = state.error.as_deref().filter(|error| !error.is_empty()) {
+        description.push_str(&format!(", {error}"));
+    }
+    Some(description)
 }
 
 fn summary_to_container(container: &ContainerSummary) -> TaskContainer {

@@ -144,12 +144,14 @@ pub async fn ensure_image(
     let digest = format!("sha256:{}", hex::encode(hasher.finalize()));
 
     let docker = tasks.docker();
+    let mut replaced = None;
     if let Ok(existing) = docker.inspect_image(reference).await {
         let labels = existing.config.and_then(|config| config.labels).unwrap_or_default();
         if labels.get(DIGEST_LABEL) == Some(&digest) {
             let image_id = existing.id.unwrap_or_default();
             return Ok(BuiltImage { reference: reference.to_owned(), image_id, digest, reused: true });
         }
+        replaced = existing.id;
     }
     changes.push(format!("LABEL {DIGEST_LABEL}={digest}"));
     let options = CreateImageOptions {
@@ -170,6 +172,11 @@ pub async fn ensure_image(
         .inspect_image(reference)
         .await
         .map_err(|error| engine(&format!("inspect image {reference}"), error.to_string()))?;
+    if let Some(old) = replaced.filter(|old| Some(old) != imported.id.as_ref()) {
+        // The tag moved to the new image; the old one would stay behind untagged. Not forced: an image a container
+        // still uses is kept (the engine refuses, which is fine).
+        let _ = docker.remove_image(old.as_str(), None::<RemoveImageOptions>, None).await;
+    }
     Ok(BuiltImage { reference: reference.to_owned(), image_id: imported.id.unwrap_or_default(), digest, reused: false })
 }
 
