@@ -38,6 +38,9 @@ pub mod labels {
     pub const DEFINITION: &str = "cutover.task-definition";
     /// The container's health check as JSON, so a rediscovered task can be checked without its definition.
     pub const HEALTH_CHECK: &str = "cutover.health-check";
+    /// When the task was started, in microseconds since the Unix epoch: orders tasks (Docker's own `Created` of a
+    /// listed container has whole seconds only).
+    pub const TASK_CREATED: &str = "cutover.task-created";
 }
 
 /// Ports are published on loopback only: the router (or HAProxy) on the same host is the way in.
@@ -52,7 +55,7 @@ const LAST_LINES: usize = 20;
 pub struct TaskSet {
     pub id: String,
     pub family: String,
-    /// Oldest first.
+    /// Oldest first (then by id).
     pub tasks: Vec<Task>,
 }
 
@@ -60,7 +63,10 @@ pub struct TaskSet {
 pub struct Task {
     /// `<task set id>-<8 hex digits>`.
     pub id: String,
+    /// Microseconds since the Unix epoch (`labels::TASK_CREATED`).
+    pub created_at_micros: u64,
     pub definition_digest: String,
+    /// By name.
     pub containers: Vec<TaskContainer>,
 }
 
@@ -227,12 +233,12 @@ impl TaskSets {
                 }
             }
         }
-        tasks.sort_by(|a, b| a.id.cmp(&b.id));
+        tasks.sort_by(task_order);
         Ok(TaskSet { id: id.to_owned(), family: definition.family.clone(), tasks })
     }
 
     /// Waits until every container with a health check passed it `healthyThreshold` times in a row (checked from the
-    /// host through its published port). Fails at once if a container stops, with its last output.
+    /// host through its published port). Fails at once if any container stops, with its last output.
     pub async fn wait_healthy(&self, task_set: &TaskSet, timeout: Duration) -> Result<()> {
         struct Pending {
             task: String,
@@ -245,9 +251,14 @@ impl TaskSets {
         }
         let deadline = Instant::now() + timeout;
         let mut pending = Vec::new();
+        // Containers without a check only have to keep running while the others get healthy.
+        let mut unchecked = Vec::new();
         for task in &task_set.tasks {
             for container in &task.containers {
-                let Some(check) = container.health_check.clone() else { continue };
+                let Some(check) = container.health_check.clone() else {
+                    unchecked.push((task.id.as_str(), container));
+                    continue;
+                };
                 let Some(port) = container.ports.iter().find(|port| port.container_port == check.port) else {
                     return Err(Error::Engine {
                         operation: format!("publish port {} of {}", check.port, container.docker_name),
@@ -276,14 +287,17 @@ impl TaskSets {
                     }
                 }
             }
-            for entry in pending.iter().filter(|entry| entry.successes == 0) {
-                if let Some(state) = self.stopped_state(&entry.container_id).await? {
-                    let logs = self.last_output(&entry.container_id).await;
+            let failing = pending.iter().filter(|entry| entry.successes == 0);
+            let suspects = failing
+                .map(|entry| (entry.task.as_str(), entry.container.as_str(), entry.container_id.as_str()))
+                .chain(unchecked.iter().map(|(task, c)| (*task, c.name.as_str(), c.container_id.as_str())));
+            for (task, container, container_id) in suspects {
+                if let Some(state) = self.stopped_state(container_id).await? {
                     return Err(Error::TaskStopped {
-                        task: entry.task.clone(),
-                        container: entry.container.clone(),
+                        task: task.to_owned(),
+                        container: container.to_owned(),
                         state,
-                        logs,
+                        logs: self.last_output(container_id).await,
                     });
                 }
             }
@@ -309,7 +323,8 @@ impl TaskSets {
 
     /// Keeps task set `id` at `count` healthy tasks of `definition`: a task with a container that is not running,
     /// that failed its health check `unhealthyThreshold` times in a row (one check per call), or that runs another
-    /// revision is removed and replaced; extra tasks are removed. Meant to be called at the health-check interval.
+    /// revision is removed and replaced; extra tasks (the newest) are removed. Meant to be called at the health-check
+    /// interval, by one caller per task set at a time (a task being started by another call looks broken).
     pub async fn reconcile(&self, id: &str, definition: &TaskDefinition, count: usize) -> Result<Reconciliation> {
         check_task_set_id(id)?;
         definition.validate()?;
@@ -488,12 +503,16 @@ impl TaskSets {
     async fn start_task(&self, set_id: &str, definition: &TaskDefinition) -> Result<Task> {
         let task_id = format!("{set_id}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let digest = definition.digest();
+        let created_at_micros = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| u64::try_from(since.as_micros()).unwrap_or(u64::MAX));
+        let task = Task { id: task_id.clone(), created_at_micros, definition_digest: digest, containers: Vec::new() };
         let mut containers = Vec::new();
         for container in &definition.containers {
-            match self.start_container(set_id, &task_id, definition, &digest, container).await {
+            match self.start_container(set_id, &task, definition, container).await {
                 Ok(started) => containers.push(started),
                 Err(error) => {
-                    let partial = Task { id: task_id.clone(), definition_digest: digest, containers };
+                    let partial = Task { containers, ..task };
                     // The set's own cleanup (or the next reconcile) removes what this misses.
                     let _ = self.remove_task(&partial).await;
                     let _ = self.remove(&format!("cutover-{task_id}-{}", container.name)).await;
@@ -501,24 +520,26 @@ impl TaskSets {
                 }
             }
         }
-        Ok(Task { id: task_id, definition_digest: digest, containers })
+        containers.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Task { containers, ..task })
     }
 
     async fn start_container(
         &self,
         set_id: &str,
-        task_id: &str,
+        task: &Task,
         definition: &TaskDefinition,
-        digest: &str,
         container: &ContainerDefinition,
     ) -> Result<TaskContainer> {
+        let task_id = task.id.as_str();
         let docker_name = format!("cutover-{task_id}-{}", container.name);
         let mut container_labels = HashMap::from([
             (labels::TASK_SET.to_owned(), set_id.to_owned()),
             (labels::TASK.to_owned(), task_id.to_owned()),
+            (labels::TASK_CREATED.to_owned(), task.created_at_micros.to_string()),
             (labels::CONTAINER.to_owned(), container.name.clone()),
             (labels::FAMILY.to_owned(), definition.family.clone()),
-            (labels::DEFINITION.to_owned(), digest.to_owned()),
+            (labels::DEFINITION.to_owned(), task.definition_digest.clone()),
         ]);
         if let Some(check) = &container.health_check {
             container_labels.insert(labels::HEALTH_CHECK.to_owned(), serde_json::to_string(check).unwrap_or_default());
@@ -743,37 +764,34 @@ impl TaskSets {
         }
     }
 
-    /// Groups listed containers into tasks (oldest first), each container in definition order of its creation.
+    /// Groups listed containers into tasks, oldest first, containers by name.
     fn task_set_from(&self, id: &str, containers: Vec<ContainerSummary>) -> TaskSet {
         let mut family = String::new();
-        let mut tasks: BTreeMap<String, (i64, Task)> = BTreeMap::new();
+        let mut tasks: BTreeMap<String, Task> = BTreeMap::new();
         for container in containers {
             let Some(task_id) = label(&container, labels::TASK) else { continue };
             if family.is_empty() {
                 family = label(&container, labels::FAMILY).unwrap_or_default().to_owned();
             }
-            let created = container.created.unwrap_or_default();
-            let entry = tasks.entry(task_id.to_owned()).or_insert_with(|| {
-                let digest = label(&container, labels::DEFINITION).unwrap_or_default().to_owned();
-                (created, Task { id: task_id.to_owned(), definition_digest: digest, containers: Vec::new() })
+            let task = tasks.entry(task_id.to_owned()).or_insert_with(|| Task {
+                id: task_id.to_owned(),
+                created_at_micros: label(&container, labels::TASK_CREATED).and_then(|t| t.parse().ok()).unwrap_or(0),
+                definition_digest: label(&container, labels::DEFINITION).unwrap_or_default().to_owned(),
+                containers: Vec::new(),
             });
-            entry.0 = entry.0.min(created);
-            entry.1.containers.push(summary_to_container(&container));
+            task.containers.push(summary_to_container(&container));
         }
-        let mut tasks: Vec<(i64, Task)> = tasks.into_values().collect();
-        tasks.sort_by(|(a_created, a), (b_created, b)| a_created.cmp(b_created).then_with(|| a.id.cmp(&b.id)));
-        TaskSet {
-            id: id.to_owned(),
-            family,
-            tasks: tasks
-                .into_iter()
-                .map(|(_, mut task)| {
-                    task.containers.sort_by(|a, b| a.name.cmp(&b.name));
-                    task
-                })
-                .collect(),
+        let mut tasks: Vec<Task> = tasks.into_values().collect();
+        for task in &mut tasks {
+            task.containers.sort_by(|a, b| a.name.cmp(&b.name));
         }
+        tasks.sort_by(task_order);
+        TaskSet { id: id.to_owned(), family, tasks }
     }
+}
+
+fn task_order(a: &Task, b: &Task) -> std::cmp::Ordering {
+    a.created_at_micros.cmp(&b.created_at_micros).then_with(|| a.id.cmp(&b.id))
 }
 
 /// `None` while the container runs; otherwise its state, exit code and why, e.g. `exited with code 137`.
@@ -867,4 +885,19 @@ fn chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     message
+}
+
+/// Compile-time check: the agent runs these on spawned tasks, so none may hold the probe table's lock across an
+/// await.
+#[cfg(test)]
+#[allow(dead_code)]
+fn driver_futures_are_send(tasks: &TaskSets, definition: &TaskDefinition, set: &TaskSet) {
+    fn send<T: Send>(_: T) {}
+    send(tasks.start_task_set("s", definition, 1));
+    send(tasks.wait_healthy(set, Duration::ZERO));
+    send(tasks.reconcile("s", definition, 1));
+    send(tasks.stop_task_set("s", Duration::ZERO));
+    send(tasks.list_task_sets());
+    send(tasks.task_set("s"));
+    send(tasks.logs("s", 1));
 }
