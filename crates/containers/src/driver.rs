@@ -52,6 +52,7 @@ const STOP_POLL: Duration = Duration::from_millis(100);
 const LAST_LINES: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TaskSet {
     pub id: String,
     pub family: String,
@@ -60,6 +61,7 @@ pub struct TaskSet {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Task {
     /// `<task set id>-<8 hex digits>`.
     pub id: String,
@@ -71,6 +73,7 @@ pub struct Task {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TaskContainer {
     /// The container definition's name.
     pub name: String,
@@ -80,7 +83,7 @@ pub struct TaskContainer {
     pub image: String,
     /// Docker's state: `running`, `exited`, `created`, `dead`, …
     pub state: String,
-    /// Docker's status text, e.g. `Exited (137) 2 seconds ago`.
+    /// Docker's status text, e.g. `Exited (137) 2 seconds ago` (empty in what `start_task_set` returns).
     pub status: String,
     pub ports: Vec<PublishedPort>,
     /// From the container's label, so a rediscovered task is checked as it was started.
@@ -89,6 +92,7 @@ pub struct TaskContainer {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PublishedPort {
     pub container_port: u16,
     /// `127.0.0.1:<host port>`.
@@ -119,6 +123,7 @@ impl Task {
 
 /// What one `reconcile` did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Reconciliation {
     /// The task set afterwards, as the engine lists it.
     pub task_set: TaskSet,
@@ -131,6 +136,7 @@ pub struct Reconciliation {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ReplacedTask {
     pub task_id: String,
     pub reason: String,
@@ -139,6 +145,7 @@ pub struct ReplacedTask {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ContainerLogs {
     pub task_id: String,
     pub container_name: String,
@@ -147,6 +154,7 @@ pub struct ContainerLogs {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LogLine {
     pub stream: LogStream,
     pub text: String,
