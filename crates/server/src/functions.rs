@@ -136,6 +136,10 @@ pub(crate) struct HookExecution {
     pub deadline: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// The function was invoked (a server restarted between recording the execution and invoking invokes again,
+    /// with the same id).
+    #[serde(default)]
+    pub invoked: bool,
 }
 
 /// Moves an alias and invokes functions.
@@ -399,18 +403,28 @@ async fn hook(
                 function: hook_function.clone(),
                 deadline: now + state.inner.traffic.minutes(HOOK_DEADLINE_MINUTES).as_millis() as i64,
                 status: None,
+                invoked: false,
             };
             let stored = execution.clone();
             save(state, deployment_id, move |function| function.executions.push(stored))
                 .await
                 .map_err(|error| error.to_string())?;
-            let payload =
-                serde_json::json!({"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": execution.id});
-            invoke(state, &function.name, hook_function, &payload).await?;
-            log.push(format!("Invoked {hook_function} (execution {}).", execution.id));
             execution
         }
     };
+    if !execution.invoked && execution.status.is_none() {
+        let payload = serde_json::json!({"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": execution.id});
+        invoke(state, &function.name, hook_function, &payload).await?;
+        let id = execution.id.clone();
+        save(state, deployment_id, move |function| {
+            if let Some(known) = function.executions.iter_mut().find(|known| known.id == id) {
+                known.invoked = true;
+            }
+        })
+        .await
+        .map_err(|error| error.to_string())?;
+        log.push(format!("Invoked {hook_function} (execution {}).", execution.id));
+    }
     let started = Instant::now();
     loop {
         let (status, stop) = {
@@ -436,11 +450,32 @@ async fn hook(
             return Err(format!("the deployment stopped while the {event} hook {hook_function} ran"));
         }
         if state.inner.clock.now_ms() >= execution.deadline {
-            return Err(format!(
-                "the {event} hook {hook_function} did not report its status (PutLifecycleEventHookExecutionStatus) \
-                 within {} minutes",
-                HOOK_DEADLINE_MINUTES
-            ));
+            // Decided under the deployment's row lock, so a report that got in first still counts.
+            let id = execution.id.clone();
+            let decided = save(state, deployment_id, move |function| {
+                if let Some(known) = function.executions.iter_mut().find(|known| known.id == id)
+                    && known.status.is_none()
+                {
+                    known.status = Some("TimedOut".to_owned());
+                }
+            })
+            .await
+            .map_err(|error| error.to_string())?;
+            let status =
+                decided.executions.iter().find(|known| known.id == execution.id).and_then(|known| known.status.clone());
+            match status.as_deref() {
+                Some("Succeeded") => {
+                    log.push(format!("{hook_function} reported Succeeded at its deadline."));
+                    return Ok(());
+                }
+                Some("TimedOut") | None => {
+                    return Err(format!(
+                        "the {event} hook {hook_function} did not report its status (PutLifecycleEventHookExecutionStatus) \
+                         within {HOOK_DEADLINE_MINUTES} minutes"
+                    ));
+                }
+                Some(other) => return Err(format!("the {event} hook {hook_function} reported {other}")),
+            }
         }
         tokio::time::sleep(POLL).await;
     }
@@ -525,16 +560,25 @@ pub(crate) fn spawn_restore(state: &AppState, deployment_id: &str) {
             DeploymentOptions::from_json(&row.options)
         };
         let Some(function) = options.function.filter(|function| function.restore && !function.restored) else { return };
-        match route(&state, &function, 0).await {
-            Ok(()) => {
-                tracing::info!(message = "Function alias rolled back.", %deployment_id, version = %function.current_version);
-                let _ = save(&state, &deployment_id, |function| {
-                    function.restored = true;
-                    function.target_percent = 0;
-                })
-                .await;
+        // The router or the Lambda API may be briefly unreachable: try again with a growing pause, for ~5 minutes.
+        let mut pause = Duration::from_millis(200);
+        for attempt in 1..=12 {
+            match route(&state, &function, 0).await {
+                Ok(()) => {
+                    tracing::info!(message = "Function alias rolled back.", %deployment_id, version = %function.current_version);
+                    let _ = save(&state, &deployment_id, |function| {
+                        function.restored = true;
+                        function.target_percent = 0;
+                    })
+                    .await;
+                    return;
+                }
+                Err(error) => {
+                    tracing::error!(message = "Rolling the function alias back failed.", %deployment_id, attempt, %error);
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(60));
+                }
             }
-            Err(error) => tracing::error!(message = "Rolling the function alias back failed.", %deployment_id, %error),
         }
     });
 }
@@ -569,7 +613,12 @@ pub(crate) async fn report_hook(
             format!("{execution_id} is not a lifecycle event hook execution of deployment {deployment_id}"),
         )));
     };
-    if execution.status.is_some() || matches!(row.status.as_str(), "Succeeded" | "Failed" | "Stopped") {
+    let late = state.inner.clock.now_ms() >= execution.deadline;
+    if execution.status.is_some()
+        || late
+        || row.stop_requested
+        || matches!(row.status.as_str(), "Succeeded" | "Failed" | "Stopped")
+    {
         return Ok(Err((
             "LifecycleEventAlreadyCompletedException",
             format!("The {} hook of deployment {deployment_id} has already completed.", execution.event),

@@ -61,7 +61,9 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
             let rule = minimum_healthy_hosts(&mut tx, &deployment.config_name).await?;
             // A blue/green deployment whose replacement hosts are still to be provisioned may start with none.
             let provisioning = options.blue_green.as_ref().is_some_and(|bg| bg.provision.is_some());
-            let started = if provisioning { Ok(0) } else { planner::start(n as u64, &rule) };
+            // Blue/green: the minimum-healthy rule guards hosts that serve traffic, which the replacements do not yet.
+            let started =
+                if provisioning || options.blue_green.is_some() { Ok(0) } else { planner::start(n as u64, &rule) };
             match started {
                 Ok(min_healthy) => {
                     tx.start_deployment(deployment_id, min_healthy as i64, now).await?;
@@ -137,8 +139,8 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
         }
     } else if let Some(bg) = &options.blue_green {
         match blue_green_step(&mut tx, &deployment, status, &options, bg, now, state).await? {
-            BlueGreenOutcome::Wait(woken) => {
-                for instance_name in woken {
+            BlueGreenOutcome::Wait(dispatched, woken) => {
+                for instance_name in dispatched {
                     if triggers {
                         tx.enqueue_trigger_event(
                             deployment_id,
@@ -150,8 +152,8 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
                         )
                         .await?;
                     }
-                    to_wake.push(instance_name);
                 }
+                to_wake.extend(woken);
             }
             BlueGreenOutcome::Terminate(instances) => terminate = Some(instances),
             BlueGreenOutcome::Provision(request) => provision = Some(request),
@@ -318,8 +320,9 @@ pub async fn stop_for_alarm(state: &AppState, deployment_id: &str, reason: &str)
 }
 
 enum BlueGreenOutcome {
-    /// Nothing more to do now; the targets named were dispatched or moved to a new phase and wait for their agents.
-    Wait(Vec<String>),
+    /// Nothing more to do now: the targets dispatched in this step (first), and the agents to wake (dispatched, or
+    /// with work in a new phase).
+    Wait(Vec<String>, Vec<String>),
     /// The original instances are to be terminated now (after the commit).
     Terminate(Vec<String>),
     /// The replacement instances are to be provisioned (after the commit).
@@ -356,7 +359,7 @@ async fn blue_green_step(
             }
         }
         if running {
-            return Ok(BlueGreenOutcome::Wait(Vec::new()));
+            return Ok(BlueGreenOutcome::Wait(Vec::new(), Vec::new()));
         }
         let code = DeploymentErrorCode::HealthConstraints;
         return Ok(BlueGreenOutcome::Finished(DeploymentStatus::Failed, (code, failure_message(code))));
@@ -379,6 +382,7 @@ async fn blue_green_step(
         tx.set_target_status(id, &target.instance_name, "InProgress", now).await?;
         woken.push(target.instance_name);
     }
+    let dispatched = woken.clone();
     let save = |bg: crate::traffic::BlueGreen| {
         let mut options = options.clone();
         options.blue_green = Some(bg);
@@ -391,7 +395,7 @@ async fn blue_green_step(
     loop {
         let (open, last) = tx.open_events_up_to_phase(id, current).await?;
         if open > 0 {
-            return Ok(BlueGreenOutcome::Wait(woken));
+            return Ok(BlueGreenOutcome::Wait(dispatched, woken));
         }
         if current >= last.max(phase::LAST) {
             break;
@@ -425,7 +429,7 @@ async fn blue_green_step(
                 }
                 Some(_) => {}
             }
-            return Ok(BlueGreenOutcome::Wait(woken));
+            return Ok(BlueGreenOutcome::Wait(dispatched, woken));
         }
         current += 1;
         tx.set_deployment_phase(id, current, now).await?;
@@ -456,12 +460,12 @@ async fn blue_green_step(
         if next.wait_until.is_some_and(|until| now >= until) {
             return Ok(BlueGreenOutcome::Terminate(originals));
         }
-        return Ok(BlueGreenOutcome::Wait(woken));
+        return Ok(BlueGreenOutcome::Wait(dispatched, woken));
     }
     if bg.termination_continued || bg.wait_until.is_some_and(|until| now >= until) {
         return Ok(BlueGreenOutcome::Terminate(originals));
     }
-    Ok(BlueGreenOutcome::Wait(woken))
+    Ok(BlueGreenOutcome::Wait(dispatched, woken))
 }
 
 /// The zonal settings of a deployment's configuration, when it has some.
@@ -643,7 +647,10 @@ async fn finish(
         tx.enqueue_trigger_event(&deployment.id, &deployment.deployment_group_id, event, None, status.as_str(), now)
             .await?;
     }
-    let succeeded_revision = (status == DeploymentStatus::Succeeded).then_some(deployment.revision.as_str());
+    // A blue/green rollback leaves the originals on what they ran: the group's revision does not change.
+    let blue_green_rollback = options.blue_green.as_ref().is_some_and(|bg| bg.rollback);
+    let succeeded_revision =
+        (status == DeploymentStatus::Succeeded && !blue_green_rollback).then_some(deployment.revision.as_str());
     tx.release_group(&deployment.deployment_group_id, &deployment.id, succeeded_revision).await?;
     replicas::release(state, tx, &deployment.id).await?;
     tracing::info!(message = "Deployment finished.", deployment_id = %deployment.id, status = %status.as_str());
@@ -668,6 +675,8 @@ async fn start_rollback(
         return Ok(None);
     }
     let event = match (status, code) {
+        // A blue/green deployment whose Ready wait ran out moved no traffic: there is nothing to roll back.
+        (DeploymentStatus::Stopped, Some(DeploymentErrorCode::Timeout)) => return Ok(None),
         (DeploymentStatus::Failed, _) => "DEPLOYMENT_FAILURE",
         (DeploymentStatus::Stopped, Some(DeploymentErrorCode::AlarmActive)) => "DEPLOYMENT_STOP_ON_ALARM",
         (DeploymentStatus::Stopped, _) => "DEPLOYMENT_STOP_ON_REQUEST",
@@ -700,10 +709,28 @@ async fn start_rollback(
         return Ok(None);
     }
     let group = tx.deployment_group_by_id(&deployment.deployment_group_id).await?;
+    if let Some(bg) = &options.blue_green
+        && (bg.termination_started.is_some() || bg.retired)
+    {
+        // The originals are being (or were) retired: there is no live fleet to give the traffic back to.
+        options.rollback_info = Some(cutover_api_types::codedeploy::RollbackInfo {
+            rollback_deployment_id: None,
+            rollback_triggering_deployment_id: None,
+            rollback_message: Some(
+                "No rollback was made: traffic had moved to the replacement instances and the originals were being retired."
+                    .to_owned(),
+            ),
+        });
+        tx.set_deployment_options(&deployment.id, &options.to_json()).await?;
+        return Ok(None);
+    }
     let last_good = match group.as_ref().and_then(|group| group.last_successful_deployment_id.clone()) {
         Some(id) if id != deployment.id => tx.deployment(&id).await?,
         _ => None,
     };
+    // A blue/green rollback installs nothing (the originals keep what they run), so it needs no earlier success:
+    // it names the failed deployment's own revision.
+    let last_good = last_good.or_else(|| options.blue_green.is_some().then(|| deployment.clone()));
     let Some(last_good) = last_good else {
         options.rollback_info = Some(cutover_api_types::codedeploy::RollbackInfo {
             rollback_deployment_id: None,

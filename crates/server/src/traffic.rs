@@ -643,10 +643,15 @@ async fn run_shift(state: &AppState, deployment_id: &str, events: &[EventRow]) -
             Ok(new) => new,
             Err(message) => return record(state, deployment_id, &keys, Err(message), &log).await,
         };
-        let old = match addresses(state, &old_fleet, &group.settings).await {
-            Ok(old) => old,
-            Err(message) => return record(state, deployment_id, &keys, Err(message), &log).await,
-        };
+        // The fleet losing traffic may hold hosts the router never knew (no address tag, failed before their
+        // install): they are left out rather than failing the move, which a rollback must not.
+        let mut old = Vec::new();
+        for instance in &old_fleet {
+            match addresses(state, std::slice::from_ref(instance), &group.settings).await {
+                Ok(mut found) => old.append(&mut found),
+                Err(message) => log.push(format!("{name}: {message}; left out of the routing.")),
+            }
+        }
         fleets.push((name.clone(), old, new));
     }
 
@@ -738,6 +743,12 @@ async fn run_shift(state: &AppState, deployment_id: &str, events: &[EventRow]) -
             let applied = set_members(group, &changes, &[]).await;
             drop(guard);
             if let Err(message) = applied {
+                // A failure part-way must not leave the traffic split: everything goes back to the other fleet.
+                let restored = restore(traffic, &fleets, &mut log).await;
+                let message = match restored {
+                    Ok(()) => format!("{message}; all traffic is back where it was before the shift"),
+                    Err(error) => format!("{message}; restoring the traffic failed too: {error}"),
+                };
                 return record(state, deployment_id, &keys, Err(message), &log).await;
             }
         }
@@ -769,10 +780,16 @@ async fn run_shift(state: &AppState, deployment_id: &str, events: &[EventRow]) -
 /// A target group with the (instance, address) pairs of the fleet losing traffic and of the one gaining it.
 type Fleets = (String, Vec<(String, String)>, Vec<(String, String)>);
 
-/// Puts all traffic back on the fleet that had it before the shift (at once) and takes the other out.
+/// Puts all traffic back on the fleet that had it before the shift (at once); the other keeps its place in the pool
+/// at weight 0.
 async fn restore(traffic: &Traffic, fleets: &[Fleets], log: &mut Vec<String>) -> Result<(), String> {
     for (name, old, new) in fleets {
         let group = traffic.group(name)?;
+        if old.is_empty() {
+            // Nothing served before this deployment: taking the new fleet out would leave nothing at all.
+            log.push(format!("{name}: no original instance to return traffic to; routing left as it is."));
+            continue;
+        }
         let (old_weight, new_weight) = split_weights(0, old.len(), new.len(), group.controller.max_weight());
         let mut changes: Vec<Member> = old
             .iter()
@@ -963,14 +980,20 @@ async fn terminate(
     instances: &[String],
 ) -> Result<(), StoreError> {
     for instance in instances {
-        let address = {
+        let (address, gone) = {
             let mut tx = state.store().begin().await?;
-            tx.instance(instance)
-                .await?
+            let row = tx.instance(instance).await?;
+            let gone = row.as_ref().is_none_or(|row| row.deregister_time.is_some());
+            let address = row
                 .map(|row| crate::convert::tags_from_json(&row.tags))
                 .and_then(|tags| tags.into_iter().find(|(key, _)| key == ADDRESS_TAG).map(|(_, value)| value))
-                .unwrap_or_default()
+                .unwrap_or_default();
+            (address, gone)
         };
+        // Already terminated (a run before a restart): the command is not run twice.
+        if gone {
+            continue;
+        }
         if let Some(command) = command {
             let mut child = tokio::process::Command::new("sh");
             child
@@ -984,21 +1007,30 @@ async fn terminate(
                 .stdin(std::process::Stdio::null())
                 .kill_on_drop(true);
             let outcome = tokio::time::timeout(Duration::from_secs(600), child.output()).await;
-            match outcome {
+            let terminated = match outcome {
                 Ok(Ok(output)) if output.status.success() => {
                     tracing::info!(message = "Original instance terminated.", %deployment_id, %instance);
+                    true
                 }
-                Ok(Ok(output)) => tracing::warn!(
-                    message = "The terminate command failed; the instance stays registered.",
-                    %deployment_id, %instance, status = %output.status,
-                    stderr = %String::from_utf8_lossy(&output.stderr).trim()
-                ),
+                Ok(Ok(output)) => {
+                    tracing::warn!(
+                        message = "The terminate command failed; the instance stays registered.",
+                        %deployment_id, %instance, status = %output.status,
+                        stderr = %String::from_utf8_lossy(&output.stderr).trim()
+                    );
+                    false
+                }
                 Ok(Err(error)) => {
-                    tracing::warn!(message = "The terminate command could not run.", %deployment_id, %instance, %error)
+                    tracing::warn!(message = "The terminate command could not run; the instance stays registered.", %deployment_id, %instance, %error);
+                    false
                 }
                 Err(_) => {
-                    tracing::warn!(message = "The terminate command timed out (600 s).", %deployment_id, %instance)
+                    tracing::warn!(message = "The terminate command timed out (600 s); the instance stays registered.", %deployment_id, %instance);
+                    false
                 }
+            };
+            if !terminated {
+                continue;
             }
         }
         let now = state.inner.clock.now_ms();

@@ -313,7 +313,15 @@ async fn canary_sends_ten_percent_then_everything() {
     let done = rig.cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
     assert_eq!(done.status.as_deref(), Some("Succeeded"), "{}", rig.cluster.logs());
     assert_eq!(done.compute_platform.as_deref(), Some("Lambda"));
-    settle(&load).await;
+    // Keep the load on for a while after the second step.
+    wait_for("requests after the last step", Duration::from_secs(20), || {
+        let samples = load.samples();
+        async move {
+            let first = samples.iter().find(|sample| sample.outcome.as_deref() == Ok("v2"))?.at_ms;
+            samples.last().is_some_and(|last| last.at_ms > first + 3000 + 800).then_some(())
+        }
+    })
+    .await;
     let report = load.stop().await;
     assert_no_failures(&report, &rig.cluster.logs());
     let first = first_v2(&report);

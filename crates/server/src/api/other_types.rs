@@ -1,10 +1,7 @@
-//! Deployment operations that belong to deployment types Cutover does not run: SkipWaitTimeForInstanceTermination
-//! (blue/green: skip the wait before the original fleet is terminated) and PutLifecycleEventHookExecutionStatus
-//! (Lambda and ECS: a hook function reports its result).
-//!
-//! Every Cutover deployment is an in-place deployment to servers, so both answer the model's
-//! UnsupportedActionForDeploymentTypeException, once the request is well formed and the deployment exists, with a
-//! message saying what applies instead.
+//! SkipWaitTimeForInstanceTermination (deprecated: ContinueDeployment(TERMINATION_WAIT) of a blue/green deployment)
+//! and PutLifecycleEventHookExecutionStatus (a hook function of a Lambda deployment reports its result, see
+//! `functions.rs`). For an in-place deployment to servers both answer the model's
+//! UnsupportedActionForDeploymentTypeException, with a message saying what applies instead.
 
 use cutover_api_types::codedeploy as wire;
 
