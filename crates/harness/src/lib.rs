@@ -12,6 +12,7 @@ pub mod balancer;
 pub mod load;
 pub mod netns;
 pub mod proxy;
+pub mod router;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};

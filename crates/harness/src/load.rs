@@ -63,6 +63,22 @@ impl LoadLoop {
         self.samples.lock().expect("samples lock").clone()
     }
 
+    /// Waits (at most 20 s) until more than `count` requests were sent after `at_ms`, so a report covers what came
+    /// after some event, not just the event.
+    pub async fn run_past(&self, at_ms: u64, count: usize) {
+        crate::wait_for(&format!("{count} requests after {at_ms} ms"), Duration::from_secs(20), || {
+            let n = self.samples.lock().expect("samples lock").iter().filter(|sample| sample.at_ms > at_ms).count();
+            async move { (n > count).then_some(()) }
+        })
+        .await;
+    }
+
+    /// When the first request answered with `body` was sent, if one was.
+    pub fn first_answer(&self, body: &str) -> Option<u64> {
+        let samples = self.samples.lock().expect("samples lock");
+        samples.iter().filter(|sample| sample.outcome.as_deref() == Ok(body)).map(|sample| sample.at_ms).min()
+    }
+
     /// Lets every worker finish its request in flight, then reports.
     pub async fn stop(self) -> LoadReport {
         self.stopping.store(true, Ordering::SeqCst);
@@ -77,6 +93,13 @@ impl LoadLoop {
 }
 
 impl LoadReport {
+    /// When the first (`last` false) or last request answered with `body` was sent.
+    pub fn answered(&self, body: &str, last: bool) -> Option<u64> {
+        let times =
+            self.samples.iter().filter(|sample| sample.outcome.as_deref() == Ok(body)).map(|sample| sample.at_ms);
+        if last { times.max() } else { times.min() }
+    }
+
     /// Of the successful responses to requests sent in `[from_ms, to_ms)`, the fraction whose body is `body`; None
     /// when there is none.
     pub fn share(&self, body: &str, from_ms: u64, to_ms: u64) -> Option<f64> {

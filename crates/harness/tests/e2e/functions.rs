@@ -3,19 +3,18 @@
 //! that report through PutLifecycleEventHookExecutionStatus; and the AWS Lambda provider against a moto server.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cutover_api_types::codedeploy::{self as wire, Operation};
 use cutover_harness::http_stub::HttpStub;
 use cutover_harness::load::{LoadLoop, LoadReport};
-use cutover_harness::{Cluster, ClusterOptions, binary, wait_for};
+use cutover_harness::router::{RouterProc, TOKEN};
+use cutover_harness::{Cluster, ClusterOptions, wait_for};
 use cutover_router::{Member, MemberState, TrafficController};
 
 use crate::DEPLOY_TIMEOUT;
-
-const TOKEN: &str = "function-router-token-0123456789";
 
 /// How a hook function answers: it calls PutLifecycleEventHookExecutionStatus with this status, or never.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -27,7 +26,7 @@ enum HookAnswer {
 
 struct FnRig {
     cluster: Cluster,
-    router: Child,
+    _router: RouterProc,
     control: String,
     url: String,
     _versions: (HttpStub, HttpStub),
@@ -42,8 +41,6 @@ struct FnRig {
 
 impl Drop for FnRig {
     fn drop(&mut self) {
-        let _ = self.router.kill();
-        let _ = self.router.wait();
         for task in &self.answering {
             task.abort();
         }
@@ -58,42 +55,11 @@ async fn version_stub(body: &'static str) -> HttpStub {
     .await
 }
 
-async fn start_router(dir: &Path) -> (Child, String, String) {
-    let config = dir.join("router.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[control]\nlisten = \"127.0.0.1:0\"\ntoken = \"{TOKEN}\"\n\n[[pool]]\nname = \"checkout-live\"\nlisten = \"127.0.0.1:0\"\n\
-             [pool.health_check]\npath = \"/health\"\ninterval_ms = 100\ntimeout_ms = 500\nhealthy_threshold = 1\nunhealthy_threshold = 2\n"
-        ),
-    )
-    .expect("router config");
-    let ready = dir.join("router-ready.json");
-    let log = std::fs::File::create(dir.join("router.log")).expect("router log");
-    let child = Command::new(binary("cutover-router"))
-        .arg("--config")
-        .arg(&config)
-        .arg("--ready-file")
-        .arg(&ready)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .spawn()
-        .expect("spawn cutover-router");
-    let ready: serde_json::Value = wait_for("the router to listen", Duration::from_secs(20), || {
-        let ready = ready.clone();
-        async move { std::fs::read_to_string(ready).ok().and_then(|text| serde_json::from_str(&text).ok()) }
-    })
-    .await;
-    let control = format!("http://{}", ready["control"].as_str().expect("control"));
-    let url = format!("http://{}/", ready["pools"]["checkout-live"].as_str().expect("pool"));
-    (child, control, url)
-}
-
 impl FnRig {
     async fn start(minute_seconds: f64) -> FnRig {
         let dir: PathBuf = tempfile::tempdir().expect("tempdir").keep();
-        let (router, control, url) = start_router(&dir).await;
+        let router = RouterProc::start(&dir, &["checkout-live"], 1).await;
+        let (control, url) = (router.control_url.clone(), router.url("checkout-live"));
         let versions = (version_stub("v1").await, version_stub("v2").await);
         let pre = HttpStub::start(|_| (202, "application/json", b"{}".to_vec())).await;
         let post = HttpStub::start(|_| (202, "application/json", b"{}".to_vec())).await;
@@ -111,10 +77,10 @@ impl FnRig {
         std::fs::write(
             &traffic,
             format!(
-                "[[target_group]]\nname = \"checkout-live\"\nhealth_timeout_seconds = 20\n[target_group.router]\nkind = \"builtin\"\n\
-                 control_url = \"{control}\"\ntoken = \"{TOKEN}\"\n\n\
+                "[[target_group]]\nname = \"checkout-live\"\nhealth_timeout_seconds = 20\n[target_group.router]\n{}\n\
                  [[function]]\nname = \"checkout\"\n[function.versions]\n\"1\" = [\"{}\"]\n\"2\" = [\"{}\"]\n[function.aliases]\nlive = \"checkout-live\"\n\n\
                  [[function]]\nname = \"pre-traffic\"\ninvoke_url = \"{}\"\n\n[[function]]\nname = \"post-traffic\"\ninvoke_url = \"{}\"\n",
+                router.server_config(),
                 versions.0.addr,
                 versions.1.addr,
                 pre.url("/invoke"),
@@ -154,7 +120,7 @@ impl FnRig {
         let v1_address = versions.0.addr.to_string();
         let rig = FnRig {
             cluster,
-            router,
+            _router: router,
             control,
             url,
             _versions: versions,
@@ -282,21 +248,21 @@ fn assert_no_failures(report: &LoadReport, logs: &str) {
 }
 
 async fn settle(load: &LoadLoop) {
-    let end = load.now_ms();
-    wait_for("requests after the deployment", Duration::from_secs(10), || {
-        let n = load.samples().iter().filter(|sample| sample.at_ms > end).count();
-        async move { (n > 50).then_some(()) }
-    })
-    .await;
+    load.run_past(load.now_ms(), 50).await;
 }
 
 fn first_v2(report: &LoadReport) -> u64 {
-    report
-        .samples
-        .iter()
-        .find(|sample| sample.outcome.as_deref() == Ok("v2"))
-        .map(|sample| sample.at_ms)
-        .expect("v2 answered")
+    report.answered("v2", false).expect("v2 answered")
+}
+
+/// Keeps the load on until requests were sent `after_ms` past the first answer of v2.
+async fn run_past_first_v2(load: &LoadLoop, after_ms: u64) {
+    let first = wait_for("v2 to answer", Duration::from_secs(20), || {
+        let first = load.first_answer("v2");
+        async move { first }
+    })
+    .await;
+    load.run_past(first + after_ms, 20).await;
 }
 
 /// Percentage points a measured share may differ from the configured step.
@@ -313,15 +279,8 @@ async fn canary_sends_ten_percent_then_everything() {
     let done = rig.cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
     assert_eq!(done.status.as_deref(), Some("Succeeded"), "{}", rig.cluster.logs());
     assert_eq!(done.compute_platform.as_deref(), Some("Lambda"));
-    // Keep the load on for a while after the second step.
-    wait_for("requests after the last step", Duration::from_secs(20), || {
-        let samples = load.samples();
-        async move {
-            let first = samples.iter().find(|sample| sample.outcome.as_deref() == Ok("v2"))?.at_ms;
-            samples.last().is_some_and(|last| last.at_ms > first + 3000 + 800).then_some(())
-        }
-    })
-    .await;
+    // Keep the load on for a while after the last step.
+    run_past_first_v2(&load, 3000 + 800).await;
     let report = load.stop().await;
     assert_no_failures(&report, &rig.cluster.logs());
     let first = first_v2(&report);
@@ -360,14 +319,7 @@ async fn linear_moves_ten_percent_every_minute() {
     let done = rig.cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
     assert_eq!(done.status.as_deref(), Some("Succeeded"), "{}", rig.cluster.logs());
     // Keep the load on for a while after the last step.
-    wait_for("requests after the last step", Duration::from_secs(20), || {
-        let samples = load.samples();
-        async move {
-            let first = samples.iter().find(|sample| sample.outcome.as_deref() == Ok("v2"))?.at_ms;
-            samples.last().is_some_and(|last| last.at_ms > first + 9 * minute_ms + 1000).then_some(())
-        }
-    })
-    .await;
+    run_past_first_v2(&load, 9 * minute_ms + 1000).await;
     let report = load.stop().await;
     assert_no_failures(&report, &rig.cluster.logs());
     let first = first_v2(&report);
@@ -443,13 +395,7 @@ async fn an_alarm_during_a_linear_shift_returns_all_traffic_at_once() {
     settle(&load).await;
     let report = load.stop().await;
     assert_no_failures(&report, &rig.cluster.logs());
-    let last_v2 = report
-        .samples
-        .iter()
-        .filter(|sample| sample.outcome.as_deref() == Ok("v2"))
-        .map(|sample| sample.at_ms)
-        .max()
-        .expect("v2 answered before the alarm");
+    let last_v2 = report.answered("v2", true).expect("v2 answered before the alarm");
     assert!(last_v2 < stopped, "version 2 answered after the deployment stopped");
     assert_eq!(report.share("v1", stopped, u64::MAX), Some(1.0), "all traffic back on version 1");
     let message = done.rollback_info.and_then(|info| info.rollback_message).unwrap_or_default();

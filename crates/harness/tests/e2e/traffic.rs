@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use cutover_api_types::codedeploy::{self as wire, Operation};
 use cutover_harness::load::{LoadLoop, LoadReport};
+use cutover_harness::router::RouterProc;
 use cutover_harness::{Bundle, Cluster, ClusterOptions, binary, wait_for};
 
 use crate::DEPLOY_TIMEOUT;
@@ -85,17 +86,24 @@ enum RouterKind {
 }
 
 struct Router {
-    child: Child,
+    process: RouterProcess,
     /// Where the load goes.
     url: String,
     /// The `[target_group.router]` table of the server's traffic file.
     config: String,
 }
 
+enum RouterProcess {
+    Builtin(#[allow(dead_code)] RouterProc),
+    Haproxy(Child),
+}
+
 impl Drop for Router {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let RouterProcess::Haproxy(child) = &mut self.process {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -108,40 +116,8 @@ impl Router {
     }
 
     async fn builtin(dir: &Path) -> Router {
-        let token = "test-router-token-0123456789";
-        let config = dir.join("router.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[control]\nlisten = \"127.0.0.1:0\"\ntoken = \"{token}\"\n\n[[pool]]\nname = \"web\"\nlisten = \"127.0.0.1:0\"\n\
-                 [pool.health_check]\npath = \"/health\"\ninterval_ms = 100\ntimeout_ms = 500\nhealthy_threshold = 2\nunhealthy_threshold = 2\n"
-            ),
-        )
-        .expect("router config");
-        let ready = dir.join("router-ready.json");
-        let log = std::fs::File::create(dir.join("router.log")).expect("router log");
-        let child = Command::new(binary("cutover-router"))
-            .arg("--config")
-            .arg(&config)
-            .arg("--ready-file")
-            .arg(&ready)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("spawn cutover-router");
-        let ready: serde_json::Value = wait_for("the router to listen", Duration::from_secs(20), || {
-            let ready = ready.clone();
-            async move { std::fs::read_to_string(ready).ok().and_then(|text| serde_json::from_str(&text).ok()) }
-        })
-        .await;
-        let control = ready["control"].as_str().expect("control address").to_owned();
-        let pool = ready["pools"]["web"].as_str().expect("pool address").to_owned();
-        Router {
-            child,
-            url: format!("http://{pool}/"),
-            config: format!("kind = \"builtin\"\ncontrol_url = \"http://{control}\"\ntoken = \"{token}\"\n"),
-        }
+        let router = RouterProc::start(dir, &["web"], 2).await;
+        Router { url: router.url("web"), config: router.server_config(), process: RouterProcess::Builtin(router) }
     }
 
     async fn haproxy(dir: &Path, hosts: &[(String, u16)]) -> Router {
@@ -181,7 +157,7 @@ impl Router {
         })
         .await;
         Router {
-            child,
+            process: RouterProcess::Haproxy(child),
             url: format!("http://127.0.0.1:{port}/"),
             config: format!("kind = \"haproxy\"\nsocket = \"{}\"\n", socket.display()),
         }
@@ -379,11 +355,7 @@ async fn in_place_with_traffic_control(kind: RouterKind) {
     let end = load.now_ms();
     rig.wait_serving("v2").await;
     let tail_start = load.now_ms();
-    wait_for("some requests after the deployment", Duration::from_secs(10), || {
-        let n = load.samples().iter().filter(|sample| sample.at_ms > tail_start).count();
-        async move { (n > 50).then_some(()) }
-    })
-    .await;
+    load.run_past(tail_start, 50).await;
     let report = load.stop().await;
     assert_no_failures(&report, "in-place with traffic control", &rig.cluster.logs());
     assert_eq!(versions_seen(&report), ["v1", "v2"]);
@@ -412,23 +384,8 @@ async fn in_place_with_traffic_control_haproxy() {
 
 /// Original hosts blue-1/2 (v1, put in service by an in-place group of their own), replacement hosts green-1/2.
 async fn blue_green_rig(kind: RouterKind, minute_seconds: f64, config: &str, termination: &str) -> Rig {
-    let rig = Rig::start(
-        kind,
-        &[("blue-1", "blue"), ("blue-2", "blue"), ("green-1", "green"), ("green-2", "green")],
-        minute_seconds,
-    )
-    .await;
-    rig.group(
-        "seed",
-        "CodeDeployDefault.AllAtOnce",
-        Some("blue"),
-        serde_json::json!({
-            "deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
-        }),
-    )
-    .await;
-    let seeded = rig.deploy("seed", "v1", None, serde_json::json!({})).await;
-    assert_eq!(seeded.status.as_deref(), Some("Succeeded"), "{}", rig.cluster.logs());
+    let hosts = [("blue-1", "blue"), ("blue-2", "blue"), ("green-1", "green"), ("green-2", "green")];
+    let rig = seeded_rig(kind, &hosts, minute_seconds).await;
     if config == "Linear25" {
         // 25 % more every minute: 25, 50, 75, 100 %.
         let _: wire::CreateDeploymentConfigOutput = rig
@@ -444,18 +401,51 @@ async fn blue_green_rig(kind: RouterKind, minute_seconds: f64, config: &str, ter
             .await
             .expect("CreateDeploymentConfig");
     }
-    rig.group("bluegreen", config, None, serde_json::json!({
-        "deploymentStyle": {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
-        "blueGreenDeploymentConfiguration": {
+    rig.blue_green_group(
+        config,
+        serde_json::json!({
             "terminateBlueInstancesOnDeploymentSuccess": {"action": termination, "terminationWaitTimeInMinutes": 0},
             "deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT"},
             "greenFleetProvisioningOption": {"action": "DISCOVER_EXISTING"},
-        },
-        "autoRollbackConfiguration": {"enabled": true, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"]},
-    }))
+        }),
+    )
     .await;
+    rig
+}
+
+/// A rig whose `fleet=blue` hosts run v1 and serve it (put in service by an in-place group of their own, `seed`).
+async fn seeded_rig(kind: RouterKind, hosts: &[(&str, &str)], minute_seconds: f64) -> Rig {
+    let rig = Rig::start(kind, hosts, minute_seconds).await;
+    rig.group(
+        "seed",
+        "CodeDeployDefault.AllAtOnce",
+        Some("blue"),
+        serde_json::json!({
+            "deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        }),
+    )
+    .await;
+    let seeded = rig.deploy("seed", "v1", None, serde_json::json!({})).await;
+    assert_eq!(seeded.status.as_deref(), Some("Succeeded"), "{}", rig.cluster.logs());
     rig.wait_serving("v1").await;
     rig
+}
+
+impl Rig {
+    /// The blue/green group `bluegreen` over every host (`env=test`), with auto-rollback on failure and stop.
+    async fn blue_green_group(&self, config: &str, blue_green: serde_json::Value) {
+        self.group(
+            "bluegreen",
+            config,
+            None,
+            serde_json::json!({
+                "deploymentStyle": {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+                "blueGreenDeploymentConfiguration": blue_green,
+                "autoRollbackConfiguration": {"enabled": true, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"]},
+            }),
+        )
+        .await;
+    }
 }
 
 fn green_targets() -> serde_json::Value {
@@ -481,11 +471,7 @@ async fn blue_green_all_at_once(kind: RouterKind) {
     let overview = done.deployment_overview.clone().expect("overview");
     assert_eq!((overview.succeeded, overview.in_progress, overview.failed), (Some(4), Some(0), Some(0)));
     let end = load.now_ms();
-    wait_for("requests after the deployment", Duration::from_secs(10), || {
-        let n = load.samples().iter().filter(|sample| sample.at_ms > end).count();
-        async move { (n > 50).then_some(()) }
-    })
-    .await;
+    load.run_past(end, 50).await;
     let report = load.stop().await;
     assert_no_failures(&report, "blue/green all at once", &rig.cluster.logs());
     assert_eq!(versions_seen(&report), ["v1", "v2"]);
@@ -530,20 +516,11 @@ async fn blue_green_linear(kind: RouterKind) {
     let done = rig.deploy("bluegreen", "v2", None, green_targets()).await;
     assert_eq!(done.status.as_deref(), Some("Succeeded"), "{}", rig.cluster.logs());
     let end = load.now_ms();
-    wait_for("requests after the deployment", Duration::from_secs(10), || {
-        let n = load.samples().iter().filter(|sample| sample.at_ms > end).count();
-        async move { (n > 50).then_some(()) }
-    })
-    .await;
+    load.run_past(end, 50).await;
     let report = load.stop().await;
     assert_no_failures(&report, "blue/green linear", &rig.cluster.logs());
     // The first v2 answer marks the first shift; each step then holds for one minute.
-    let first = report
-        .samples
-        .iter()
-        .find(|sample| sample.outcome.as_deref() == Ok("v2"))
-        .map(|sample| sample.at_ms)
-        .expect("v2 answered");
+    let first = report.answered("v2", false).expect("v2 answered");
     let margin = 300;
     for (step, expected) in [0.25, 0.50, 0.75].into_iter().enumerate() {
         let from = first + step as u64 * minute_ms + margin;
@@ -594,11 +571,7 @@ async fn blue_green_failed_validation(kind: RouterKind) {
     let rollback = rig.cluster.wait_deployment(&rollback_id, DEPLOY_TIMEOUT).await;
     assert_eq!(rollback.status.as_deref(), Some("Succeeded"), "{}", rig.cluster.logs());
     let end = load.now_ms();
-    wait_for("requests after the rollback", Duration::from_secs(10), || {
-        let n = load.samples().iter().filter(|sample| sample.at_ms > end).count();
-        async move { (n > 50).then_some(()) }
-    })
-    .await;
+    load.run_past(end, 50).await;
     let report = load.stop().await;
     assert_no_failures(&report, "blue/green with a failing ValidateService", &rig.cluster.logs());
     assert_eq!(versions_seen(&report), ["v2"], "production traffic never reached v3");
@@ -648,20 +621,10 @@ async fn stopping_a_linear_shift(kind: RouterKind) {
     let stopped = rig.cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
     assert_eq!(stopped.status.as_deref(), Some("Stopped"), "{}", rig.cluster.logs());
     let after = load.now_ms();
-    wait_for("requests after the stop", Duration::from_secs(10), || {
-        let n = load.samples().iter().filter(|sample| sample.at_ms > after).count();
-        async move { (n > 50).then_some(()) }
-    })
-    .await;
+    load.run_past(after, 50).await;
     let report = load.stop().await;
     assert_no_failures(&report, "stopped linear shift", &rig.cluster.logs());
-    let last_v2 = report
-        .samples
-        .iter()
-        .filter(|sample| sample.outcome.as_deref() == Ok("v2"))
-        .map(|sample| sample.at_ms)
-        .max()
-        .expect("v2 answered before the stop");
+    let last_v2 = report.answered("v2", true).expect("v2 answered before the stop");
     // Traffic went back before the deployment even reported Stopped, and never reached v2 again.
     assert!(last_v2 < after, "v2 answered after the deployment stopped");
     assert_eq!(report.share("v1", after, u64::MAX), Some(1.0));
@@ -682,26 +645,15 @@ async fn stopping_a_linear_shift_returns_all_traffic_to_blue_at_once_haproxy() {
 /// termination wait ends early with ContinueDeployment(TERMINATION_WAIT).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blue_green_waits_for_continue_deployment() {
-    let rig = Rig::start(RouterKind::Builtin, &[("blue-1", "blue"), ("green-1", "green")], 1.0).await;
-    rig.group(
-        "seed",
+    let rig = seeded_rig(RouterKind::Builtin, &[("blue-1", "blue"), ("green-1", "green")], 1.0).await;
+    rig.blue_green_group(
         "CodeDeployDefault.AllAtOnce",
-        Some("blue"),
         serde_json::json!({
-            "deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+            "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 600},
+            "deploymentReadyOption": {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": 600},
         }),
     )
     .await;
-    assert_eq!(rig.deploy("seed", "v1", None, serde_json::json!({})).await.status.as_deref(), Some("Succeeded"));
-    rig.group("bluegreen", "CodeDeployDefault.AllAtOnce", None, serde_json::json!({
-        "deploymentStyle": {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
-        "blueGreenDeploymentConfiguration": {
-            "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 600},
-            "deploymentReadyOption": {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": 600},
-        },
-    }))
-    .await;
-    rig.wait_serving("v1").await;
     let load = rig.load();
     let revision = rig.cluster.push_bundle("shop", app_revision("v2", None), "tgz").await;
     let id = rig.cluster.deploy("shop", "bluegreen", &revision, green_targets()).await;
@@ -721,11 +673,7 @@ async fn blue_green_waits_for_continue_deployment() {
     })
     .await;
     let ready_at = load.now_ms();
-    wait_for("requests while Ready", Duration::from_secs(10), || {
-        let n = load.samples().iter().filter(|sample| sample.at_ms > ready_at).count();
-        async move { (n > 50).then_some(()) }
-    })
-    .await;
+    load.run_past(ready_at, 50).await;
     // Termination cannot be skipped before it began.
     let early: Result<serde_json::Value, _> = rig
         .cluster
@@ -777,27 +725,12 @@ async fn blue_green_waits_for_continue_deployment() {
 /// that register with the deployment's tag); the revision goes to them and the traffic follows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blue_green_provisions_the_replacement_fleet() {
-    let rig = Rig::start(RouterKind::Builtin, &[("blue-1", "blue"), ("blue-2", "blue")], 1.0).await;
-    rig.group(
-        "seed",
+    let rig = seeded_rig(RouterKind::Builtin, &[("blue-1", "blue"), ("blue-2", "blue")], 1.0).await;
+    rig.blue_green_group(
         "CodeDeployDefault.AllAtOnce",
-        Some("blue"),
         serde_json::json!({
-            "deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
-        }),
-    )
-    .await;
-    assert_eq!(rig.deploy("seed", "v1", None, serde_json::json!({})).await.status.as_deref(), Some("Succeeded"));
-    rig.group(
-        "bluegreen",
-        "CodeDeployDefault.AllAtOnce",
-        None,
-        serde_json::json!({
-            "deploymentStyle": {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
-            "blueGreenDeploymentConfiguration": {
-                "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 0},
-                "greenFleetProvisioningOption": {"action": "COPY_AUTO_SCALING_GROUP"},
-            },
+            "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 0},
+            "greenFleetProvisioningOption": {"action": "COPY_AUTO_SCALING_GROUP"},
         }),
     )
     .await;
@@ -819,16 +752,11 @@ async fn blue_green_provisions_the_replacement_fleet() {
         token = rig.cluster.server.data_dir.join("enrollment-token").display(),
     );
     std::fs::write(rig.dir.join("provision.sh"), script).expect("provision script");
-    rig.wait_serving("v1").await;
     let load = rig.load();
     let done = rig.deploy("bluegreen", "v2", None, serde_json::json!({})).await;
     assert_eq!(done.status.as_deref(), Some("Succeeded"), "{}", rig.cluster.logs());
     let end = load.now_ms();
-    wait_for("requests after the deployment", Duration::from_secs(10), || {
-        let n = load.samples().iter().filter(|sample| sample.at_ms > end).count();
-        async move { (n > 50).then_some(()) }
-    })
-    .await;
+    load.run_past(end, 50).await;
     let report = load.stop().await;
     assert_no_failures(&report, "blue/green with a provisioned fleet", &rig.cluster.logs());
     assert_eq!(report.share("v2", end, u64::MAX), Some(1.0));

@@ -179,15 +179,7 @@ pub(crate) async fn create(
     };
 
     let id = state.inner.clock.deployment_id();
-    if !tx.claim_group_for_deployment(&group_row.id, &id).await? {
-        return Err(ApiError::new(
-            "DeploymentLimitExceededException",
-            format!(
-                "The deployment group {group_name} already has an active deployment ({}).",
-                group_row.active_deployment_id.as_deref().unwrap_or("unknown")
-            ),
-        ));
-    }
+    claim_group(&mut tx, &group_row, &id).await?;
     let options = DeploymentOptions {
         description: input.description.clone(),
         ignore_application_stop_failures: input.ignore_application_stop_failures.unwrap_or(false),
@@ -244,22 +236,48 @@ pub(crate) async fn create(
     for (name, zone) in &zones {
         tx.set_target_zone(&id, name, zone.as_deref()).await?;
     }
-    // CodeDeploy registers a revision the first time it is deployed.
+    record_revision_use(&mut tx, &app.id, &revision_key, revision_json, now).await?;
+    tx.commit().await?;
+    tracing::info!(message = "Deployment created.", deployment_id = %id, targets = plan.len());
+    orchestrator::advance(&state, &id, None).await?;
+    Ok(wire::CreateDeploymentOutput { deployment_id: Some(id) })
+}
+
+/// Makes `id` the group's one active deployment, or answers DeploymentLimitExceededException.
+async fn claim_group(tx: &mut Tx, group_row: &cutover_store::DeploymentGroupRow, id: &str) -> ApiResult<()> {
+    if tx.claim_group_for_deployment(&group_row.id, id).await? {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        "DeploymentLimitExceededException",
+        format!(
+            "The deployment group {} already has an active deployment ({}).",
+            group_row.name,
+            group_row.active_deployment_id.as_deref().unwrap_or("unknown")
+        ),
+    ))
+}
+
+/// CodeDeploy registers a revision the first time it is deployed, and notes every use.
+async fn record_revision_use(
+    tx: &mut Tx,
+    application_id: &str,
+    revision_key: &str,
+    location: String,
+    now: i64,
+) -> ApiResult<()> {
     tx.upsert_revision(&RevisionRow {
-        application_id: app.id.clone(),
-        revision_key: revision_key.clone(),
-        location: revision_json,
+        application_id: application_id.to_owned(),
+        revision_key: revision_key.to_owned(),
+        location,
         description: None,
         register_time: now,
         first_used_time: None,
         last_used_time: None,
     })
     .await?;
-    tx.mark_revision_used(&app.id, &revision_key, now).await?;
-    tx.commit().await?;
-    tracing::info!(message = "Deployment created.", deployment_id = %id, targets = plan.len());
-    orchestrator::advance(&state, &id, None).await?;
-    Ok(wire::CreateDeploymentOutput { deployment_id: Some(id) })
+    tx.mark_revision_used(application_id, revision_key, now).await?;
+    Ok(())
 }
 
 /// The AppSpec text of a Lambda revision: inline (`AppSpecContent`, or the older `String`).
@@ -337,16 +355,7 @@ async fn create_function_deployment(
     };
     let settings: wire::DeploymentGroupInfo = serde_json::from_str(&group_row.spec)?;
     let id = state.inner.clock.deployment_id();
-    if !tx.claim_group_for_deployment(&group_row.id, &id).await? {
-        return Err(ApiError::new(
-            "DeploymentLimitExceededException",
-            format!(
-                "The deployment group {} already has an active deployment ({}).",
-                group_row.name,
-                group_row.active_deployment_id.as_deref().unwrap_or("unknown")
-            ),
-        ));
-    }
+    claim_group(&mut tx, group_row, &id).await?;
     let function = &spec.function;
     let options = DeploymentOptions {
         description: input.description.clone(),
@@ -402,17 +411,7 @@ async fn create_function_deployment(
     };
     tx.insert_deployment_plan(&row, &[target]).await?;
     let revision_key = convert::revision_key(&revision);
-    tx.upsert_revision(&RevisionRow {
-        application_id: app.id.clone(),
-        revision_key: revision_key.clone(),
-        location: revision_json,
-        description: None,
-        register_time: now,
-        first_used_time: None,
-        last_used_time: None,
-    })
-    .await?;
-    tx.mark_revision_used(&app.id, &revision_key, now).await?;
+    record_revision_use(&mut tx, &app.id, &revision_key, revision_json, now).await?;
     tx.commit().await?;
     tracing::info!(message = "Function deployment created.", deployment_id = %id, function = %function.name, alias = %function.alias);
     orchestrator::advance(state, &id, None).await?;
