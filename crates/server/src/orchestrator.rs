@@ -251,7 +251,9 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
     let server_events = if finished || succeeded || (options.target_groups.is_empty() && options.function.is_none()) {
         Vec::new()
     } else {
-        tx.start_server_events(deployment_id, now).await?
+        // Blue/green moves whole phases at once, and a restart or sweep (`changed` None) looks at every target.
+        let only = if options.blue_green.is_none() && !deployment.stop_requested { changed } else { None };
+        tx.start_server_events(deployment_id, only, now).await?
     };
     for instance_name in &to_wake {
         replicas::broadcast_wake(&mut tx, instance_name).await?;
@@ -352,9 +354,17 @@ async fn blue_green_step(
         tx.skip_pending_targets(id, now).await?;
         let events = tx.events_of_targets_in_status(id, "InProgress").await?;
         let mut running = false;
+        let triggers = has_triggers(tx, &deployment.deployment_group_id).await?;
         for chunk in events.chunk_by(|a, b| a.instance_name == b.instance_name) {
             match target_outcome(chunk, options) {
-                Some(outcome) => tx.set_target_status(id, &chunk[0].instance_name, outcome, now).await?,
+                Some(outcome) => {
+                    tx.set_target_status(id, &chunk[0].instance_name, outcome, now).await?;
+                    if triggers {
+                        let event = if outcome == "Succeeded" { "InstanceSuccess" } else { "InstanceFailure" };
+                        let group = &deployment.deployment_group_id;
+                        tx.enqueue_trigger_event(id, group, event, Some(&chunk[0].instance_name), outcome, now).await?;
+                    }
+                }
                 None => running = true,
             }
         }

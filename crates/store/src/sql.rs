@@ -673,13 +673,30 @@ impl Tx {
     /// Server-run events that may run now: each the first open event of a running target, in a phase the deployment
     /// reached. Pending ones become InProgress here (the caller runs them after committing); InProgress ones are
     /// returned too, so a restarted server runs again what it was running when it stopped.
-    pub async fn start_server_events(&mut self, deployment_id: &str, now: i64) -> Result<Vec<EventRow>> {
-        let rows = sqlx::query(
-            "SELECT e.* FROM lifecycle_events e              JOIN deployment_targets t ON t.deployment_id = e.deployment_id AND t.instance_name = e.instance_name              JOIN deployments d ON d.id = e.deployment_id              WHERE e.deployment_id = $1 AND e.runner = 'server' AND e.status IN ('Pending', 'InProgress')              AND t.status = 'InProgress' AND d.status = 'InProgress' AND e.phase <= d.phase              AND NOT EXISTS (SELECT 1 FROM lifecycle_events p WHERE p.deployment_id = e.deployment_id                  AND p.instance_name = e.instance_name AND p.position < e.position AND p.status IN ('Pending', 'InProgress'))              ORDER BY e.instance_name, e.position",
-        )
-        .bind(deployment_id)
-        .fetch_all(self.conn())
-        .await?;
+    /// `instance` limits the search to one target (the one whose events just changed), so an agent's report costs
+    /// one target's events, not the deployment's.
+    pub async fn start_server_events(
+        &mut self,
+        deployment_id: &str,
+        instance: Option<&str>,
+        now: i64,
+    ) -> Result<Vec<EventRow>> {
+        let only = if instance.is_some() { "AND e.instance_name = $2 " } else { "" };
+        let sql = format!(
+            "SELECT e.* FROM lifecycle_events e \
+             JOIN deployment_targets t ON t.deployment_id = e.deployment_id AND t.instance_name = e.instance_name \
+             JOIN deployments d ON d.id = e.deployment_id \
+             WHERE e.deployment_id = $1 {only}AND e.runner = 'server' AND e.status IN ('Pending', 'InProgress') \
+             AND t.status = 'InProgress' AND d.status = 'InProgress' AND e.phase <= d.phase \
+             AND NOT EXISTS (SELECT 1 FROM lifecycle_events p WHERE p.deployment_id = e.deployment_id \
+             AND p.instance_name = e.instance_name AND p.position < e.position AND p.status IN ('Pending', 'InProgress')) \
+             ORDER BY e.instance_name, e.position"
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(deployment_id);
+        if let Some(instance) = instance {
+            query = query.bind(instance);
+        }
+        let rows = query.fetch_all(self.conn()).await?;
         let mut events: Vec<EventRow> = rows.iter().map(rows::event).collect::<Result<_>>()?;
         for event in &mut events {
             if event.status == "Pending" {
