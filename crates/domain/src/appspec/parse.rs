@@ -112,9 +112,9 @@ pub(super) enum Value {
 
 #[derive(Debug)]
 pub(super) struct Scalar {
-    text: String,
+    pub(super) text: String,
     /// Unquoted and untagged, so YAML's implicit typing applies (`~` is null, `true` a boolean).
-    plain: bool,
+    pub(super) plain: bool,
 }
 
 #[derive(Debug, Clone)]
