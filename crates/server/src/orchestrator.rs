@@ -125,6 +125,7 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
     let mut succeeded = false;
     let mut finished = false;
     let mut terminate = None;
+    let mut started: Vec<String> = Vec::new();
     let mut provision = None;
     if deployment.stop_requested {
         if count("InProgress") == 0 {
@@ -140,19 +141,7 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
     } else if let Some(bg) = &options.blue_green {
         match blue_green_step(&mut tx, &deployment, status, &options, bg, now, state).await? {
             BlueGreenOutcome::Wait(dispatched, woken) => {
-                for instance_name in dispatched {
-                    if triggers {
-                        tx.enqueue_trigger_event(
-                            deployment_id,
-                            &group_id,
-                            "InstanceStart",
-                            Some(&instance_name),
-                            "InProgress",
-                            now,
-                        )
-                        .await?;
-                    }
-                }
+                started = dispatched;
                 to_wake.extend(woken);
             }
             BlueGreenOutcome::Terminate(instances) => terminate = Some(instances),
@@ -168,22 +157,7 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
         }
     } else if let Some(zonal) = zonal_config(&mut tx, &deployment.config_name).await? {
         match zonal_step(&mut tx, &deployment, &options, min_healthy, &zonal, now).await? {
-            ZonalOutcome::Dispatched(instances) => {
-                for instance_name in instances {
-                    if triggers {
-                        tx.enqueue_trigger_event(
-                            deployment_id,
-                            &group_id,
-                            "InstanceStart",
-                            Some(&instance_name),
-                            "InProgress",
-                            now,
-                        )
-                        .await?;
-                    }
-                    to_wake.push(instance_name);
-                }
-            }
+            ZonalOutcome::Dispatched(instances) => started = instances,
             ZonalOutcome::Wait => {}
             ZonalOutcome::Succeeded => {
                 rollback = finish(state, &mut tx, &deployment, DeploymentStatus::Succeeded, None, now).await?;
@@ -217,18 +191,7 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
                 let pending = tx.targets_in_status(deployment_id, "Pending", indices.len() as i64).await?;
                 for target in pending {
                     tx.set_target_status(deployment_id, &target.instance_name, "InProgress", now).await?;
-                    if triggers {
-                        tx.enqueue_trigger_event(
-                            deployment_id,
-                            &group_id,
-                            "InstanceStart",
-                            Some(&target.instance_name),
-                            "InProgress",
-                            now,
-                        )
-                        .await?;
-                    }
-                    to_wake.push(target.instance_name);
+                    started.push(target.instance_name);
                 }
             }
             Step::Wait => {}
@@ -245,6 +208,18 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
                 finished = true;
             }
         }
+    }
+    // Every host dispatched in this call, whatever the strategy: one InstanceStart each, and its agent is woken.
+    if triggers {
+        for instance_name in &started {
+            tx.enqueue_trigger_event(deployment_id, &group_id, "InstanceStart", Some(instance_name), "InProgress", now)
+                .await?;
+        }
+    }
+    if !started.is_empty() {
+        to_wake.extend(started);
+        to_wake.sort_unstable();
+        to_wake.dedup();
     }
     // Traffic events (BlockTraffic, AllowTraffic) that may run now are the server's own: started here, run after
     // the commit.

@@ -24,7 +24,7 @@ use crate::appspec::model::{
 use crate::lifecycle::LifecycleEvent;
 
 /// Largest AppSpec accepted. Real ones are a few kilobytes; this only bounds the work a hostile file can cause.
-pub(super) const MAX_TEXT_BYTES: usize = 1024 * 1024;
+const MAX_TEXT_BYTES: usize = 1024 * 1024;
 /// Deepest nesting accepted (a valid AppSpec needs 5 levels).
 const MAX_DEPTH: usize = 64;
 /// Most nodes accepted, counting each alias as a full copy of its anchor (this is what stops billion laughs).
@@ -50,6 +50,22 @@ const SCRIPT_KEYS: &[&str] = &["location", "timeout", "runas", "sudo"];
 ///   own agent parses it but never runs it); every other unknown event name is an error;
 /// - YAML 1.1 booleans (`yes`/`no`/`on`/`off`) are accepted for `sudo`, and aliases and `<<` merge keys work.
 pub fn parse(text: &str) -> Result<AppSpec, Vec<Diagnostic>> {
+    // Every path that yields no AppSpec reports why; the fallback message keeps the contract if one ever does not.
+    check_text(text, "the AppSpec could not be read", |diagnostics, root| {
+        let mut checker = Checker { diagnostics, os: None };
+        let spec = checker.document(root);
+        (spec, checker.diagnostics)
+    })
+}
+
+/// Builds the positioned tree of `text` (refusing oversized text) and checks it with `check`, which gets the tree's
+/// own diagnostics and returns its result with all of them; on failure every problem, sorted by position (`empty`
+/// when there is none to say).
+pub(super) fn check_text<T>(
+    text: &str,
+    empty: &str,
+    check: impl FnOnce(Vec<Diagnostic>, Option<&Node>) -> (Option<T>, Vec<Diagnostic>),
+) -> Result<T, Vec<Diagnostic>> {
     if text.len() > MAX_TEXT_BYTES {
         return Err(vec![document_error(
             None,
@@ -58,15 +74,12 @@ pub fn parse(text: &str) -> Result<AppSpec, Vec<Diagnostic>> {
         )]);
     }
     let tree = build_tree(text)?;
-    let mut checker = Checker { diagnostics: tree.diagnostics, os: None };
-    let spec = checker.document(tree.root.as_ref());
-    let mut diagnostics = checker.diagnostics;
+    let (spec, mut diagnostics) = check(tree.diagnostics, tree.root.as_ref());
     match spec {
         Some(spec) if diagnostics.is_empty() => Ok(spec),
         _ => {
             if diagnostics.is_empty() {
-                // Every path that yields no AppSpec reports why; this keeps the contract if one ever does not.
-                diagnostics.push(document_error(None, "the AppSpec could not be read".to_owned(), None));
+                diagnostics.push(document_error(None, empty.to_owned(), None));
             }
             // Stable, so problems at one position keep the order they were found in.
             diagnostics.sort_by_key(|diagnostic| (diagnostic.line, diagnostic.column));

@@ -3,7 +3,7 @@
 //! [`Diagnostic`] with its line and field.
 
 use super::model::Diagnostic;
-use super::parse::{MAX_TEXT_BYTES, Node, Pos, Value, build_tree, document_error, quote};
+use super::parse::{Node, Pos, Value, check_text, quote};
 use crate::lifecycle::LifecycleEvent;
 
 /// The kind of resource an AppSpec deploys.
@@ -29,32 +29,16 @@ pub(super) struct Resource<'a> {
     pub(super) hooks: Vec<(LifecycleEvent, String)>,
 }
 
-/// Builds the positioned tree of `text` and checks it with `document`; every problem found, sorted by position.
+/// Checks `text` with `document` (see [`check_text`]).
 pub(super) fn parse<T>(
     text: &str,
     document: impl FnOnce(&mut Check, &Node) -> Option<T>,
 ) -> Result<T, Vec<Diagnostic>> {
-    if text.len() > MAX_TEXT_BYTES {
-        return Err(vec![document_error(
-            None,
-            format!("application specification file is {} bytes, more than the {MAX_TEXT_BYTES} allowed", text.len()),
-            None,
-        )]);
-    }
-    let tree = build_tree(text)?;
-    let mut check = Check { diagnostics: tree.diagnostics };
-    let spec = tree.root.as_ref().and_then(|root| document(&mut check, root));
-    let mut diagnostics = check.diagnostics;
-    match spec {
-        Some(spec) if diagnostics.is_empty() => Ok(spec),
-        _ => {
-            if diagnostics.is_empty() {
-                diagnostics.push(document_error(None, "the AppSpec is empty".to_owned(), None));
-            }
-            diagnostics.sort_by_key(|diagnostic| (diagnostic.line, diagnostic.column));
-            Err(diagnostics)
-        }
-    }
+    check_text(text, "the AppSpec is empty", |diagnostics, root| {
+        let mut check = Check { diagnostics };
+        let spec = root.and_then(|root| document(&mut check, root));
+        (spec, check.diagnostics)
+    })
 }
 
 pub(super) struct Check {

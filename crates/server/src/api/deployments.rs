@@ -210,27 +210,8 @@ pub(crate) async fn create(
         function: None,
     };
     let revision_json = serde_json::to_string(&revision)?;
-    let row = DeploymentRow {
-        id: id.clone(),
-        application_id: app.id.clone(),
-        application_name: app.name.clone(),
-        deployment_group_id: group_row.id.clone(),
-        deployment_group_name: group_row.name.clone(),
-        config_name,
-        status: "Created".to_owned(),
-        creator: "user".to_owned(),
-        revision: revision_json.clone(),
-        bundle: serde_json::to_string(&bundle)?,
-        previous_revision: group_row.target_revision.clone(),
-        options: options.to_json(),
-        min_healthy: None,
-        error_code: None,
-        error_message: None,
-        stop_requested: false,
-        create_time: now,
-        start_time: None,
-        complete_time: None,
-    };
+    let row =
+        created_row(&id, &app, &group_row, config_name, &revision_json, serde_json::to_string(&bundle)?, &options, now);
     let plan = plan_targets(&targets, &green, blue_green, traffic_control, false);
     tx.insert_deployment_plan(&row, &plan).await?;
     for (name, zone) in &zones {
@@ -241,6 +222,41 @@ pub(crate) async fn create(
     tracing::info!(message = "Deployment created.", deployment_id = %id, targets = plan.len());
     orchestrator::advance(&state, &id, None).await?;
     Ok(wire::CreateDeploymentOutput { deployment_id: Some(id) })
+}
+
+/// A new deployment's row, in status Created, by a user.
+#[allow(clippy::too_many_arguments)]
+fn created_row(
+    id: &str,
+    app: &cutover_store::ApplicationRow,
+    group_row: &cutover_store::DeploymentGroupRow,
+    config_name: String,
+    revision_json: &str,
+    bundle: String,
+    options: &DeploymentOptions,
+    now: i64,
+) -> DeploymentRow {
+    DeploymentRow {
+        id: id.to_owned(),
+        application_id: app.id.clone(),
+        application_name: app.name.clone(),
+        deployment_group_id: group_row.id.clone(),
+        deployment_group_name: group_row.name.clone(),
+        config_name,
+        status: "Created".to_owned(),
+        creator: "user".to_owned(),
+        revision: revision_json.to_owned(),
+        bundle,
+        previous_revision: group_row.target_revision.clone(),
+        options: options.to_json(),
+        min_healthy: None,
+        error_code: None,
+        error_message: None,
+        stop_requested: false,
+        create_time: now,
+        start_time: None,
+        complete_time: None,
+    }
 }
 
 /// Makes `id` the group's one active deployment, or answers DeploymentLimitExceededException.
@@ -380,27 +396,7 @@ async fn create_function_deployment(
         ..DeploymentOptions::default()
     };
     let revision_json = serde_json::to_string(&revision)?;
-    let row = DeploymentRow {
-        id: id.clone(),
-        application_id: app.id.clone(),
-        application_name: app.name.clone(),
-        deployment_group_id: group_row.id.clone(),
-        deployment_group_name: group_row.name.clone(),
-        config_name,
-        status: "Created".to_owned(),
-        creator: "user".to_owned(),
-        revision: revision_json.clone(),
-        bundle: "{}".to_owned(),
-        previous_revision: group_row.target_revision.clone(),
-        options: options.to_json(),
-        min_healthy: None,
-        error_code: None,
-        error_message: None,
-        stop_requested: false,
-        create_time: now,
-        start_time: None,
-        complete_time: None,
-    };
+    let row = created_row(&id, app, group_row, config_name, &revision_json, "{}".to_owned(), &options, now);
     let target = PlannedTarget {
         instance_name: format!("{}:{}", function.name, function.alias),
         role: None,
