@@ -343,3 +343,130 @@ pub struct PlannedRollback {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<crate::codedeploy::RevisionLocation>,
 }
+
+/// `POST /agent/v1/task-sets`: what the agent runs on its Docker engine (container services, `computePlatform:
+/// ECS`), answered with what it should run. The server is the desired state, the engine the actual one: the agent
+/// starts an assigned task set it does not run, keeps it at its count (replacing tasks that die or fail their health
+/// check, on the same host ports), and stops a task set it was assigned before that is no longer in the answer.
+/// Sent every `interval_ms` of the last answer (and at once after a change the agent made).
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct TaskSetReport {
+    pub instance_name: String,
+    /// One per task set the agent was assigned and has not stopped yet.
+    #[serde(default)]
+    pub task_sets: Vec<TaskSetState>,
+    /// The agent cannot drive a Docker engine (e.g. `the Docker engine at unix socket … is unreachable: …`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_error: Option<String>,
+}
+
+/// What one assigned task set is on the engine now.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct TaskSetState {
+    pub task_set_id: String,
+    /// Tasks whose containers all run.
+    pub running: u32,
+    /// Every task of the assigned count was started and passed its health checks (`healthyThreshold` in a row)
+    /// at least once. Stays true while the set is reconciled afterwards.
+    pub healthy: bool,
+    /// `host:port` of each running task's load-balanced container port (the assignment's container and port).
+    #[serde(default)]
+    pub upstreams: Vec<String>,
+    /// The last failure starting or reconciling the set (missing image, a task that stopped, health timeout);
+    /// cleared by the next success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Tasks replaced since the agent started (a container died, or failed its health check).
+    #[serde(default)]
+    pub replaced: u32,
+    /// New since the last report: one line per replaced task (its reason), then its last output lines.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<String>,
+    /// Sent when the last answer asked for logs (`send_logs`): the last lines of each container of the set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logs: Option<Vec<TaskSetContainerLogs>>,
+}
+
+/// The last lines of one container of a task set.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+pub struct TaskSetContainerLogs {
+    pub task_id: String,
+    pub container_name: String,
+    /// Oldest first; each line prefixed `stdout: ` or `stderr: `.
+    pub lines: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct TaskSetAssignments {
+    pub task_sets: Vec<TaskSetAssignment>,
+    /// When to report next, in milliseconds.
+    pub interval_ms: u64,
+}
+
+/// A task set this host is to run.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct TaskSetAssignment {
+    /// Unique across the fleet (`<cluster>-<16 hex>`): several agents may share one engine.
+    pub task_set_id: String,
+    /// The task definition as JSON (`cutover_containers::TaskDefinition`).
+    pub task_definition: String,
+    /// Tasks on this host.
+    pub count: u32,
+    /// The load balancer's target (`LoadBalancerInfo`): whose published port is the upstream.
+    pub container_name: String,
+    pub container_port: u16,
+    /// How long a newly started set may take to become healthy before `error` reports it.
+    pub health_timeout_ms: u64,
+    /// Include the last `tail_lines` lines of every container in the next report.
+    #[serde(default)]
+    pub send_logs: bool,
+    #[serde(default)]
+    pub tail_lines: u32,
+}
+
+/// `POST /v1/container-services`: a container service's task sets on every host as their agents last reported
+/// them (`cutover containers status`), and with `logs` the last lines of every container (`cutover containers logs`).
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct ContainerServiceRequest {
+    pub cluster: String,
+    pub service: String,
+    /// Ask every host for its containers' last lines and wait (up to `wait_ms`, default 10 s) for them.
+    #[serde(default)]
+    pub logs: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct ContainerService {
+    pub cluster: String,
+    pub service: String,
+    /// Primary task sets first, then a running deployment's replacement; by host.
+    pub task_sets: Vec<ContainerTaskSet>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct ContainerTaskSet {
+    pub instance_name: String,
+    pub task_set_id: String,
+    /// `primary` or `replacement`.
+    pub role: String,
+    pub deployment_id: String,
+    pub family: String,
+    pub desired: u32,
+    pub running: u32,
+    pub healthy: bool,
+    pub upstreams: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub replaced: u32,
+    /// What the agent reported happening (replaced tasks with their reason and last output), newest last.
+    #[serde(default)]
+    pub messages: String,
+    /// Epoch ms of the host's last report, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_at: Option<i64>,
+    /// With `logs`: the containers' last lines (None when the host did not send them in time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logs: Option<Vec<TaskSetContainerLogs>>,
+}

@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{apply, appspec, completions, deploy, dev, local, manage, push, read, security};
+use crate::commands::{apply, appspec, completions, containers, deploy, dev, local, manage, push, read, security};
 
 /// Where the CLI looks for the server unless told otherwise.
 pub(crate) const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8700";
@@ -65,6 +65,9 @@ pub(crate) enum Command {
     Deployments(read::DeploymentsCommand),
     /// List on-premises instances (hosts running cutover-agent), or show one.
     Instances(read::InstancesCommand),
+    /// Container services (ECS deployments): their task sets on every host, and their containers' logs.
+    #[command(subcommand)]
+    Containers(containers::ContainersCommand),
     /// Work with AppSpec files locally.
     #[command(subcommand)]
     Appspec(appspec::AppspecCommand),

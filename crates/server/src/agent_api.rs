@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use cutover_api_types::agent::{
     AgentError, BundleSpec, CompleteRequest, CompleteResponse, DeploymentLogs, DeploymentSpec, EventLog,
     HeartbeatRequest, HeartbeatResponse, HostCommand, InstanceLogs, LogChunk, LogChunkRequest, LogChunkResponse,
-    PollRequest, PollResponse, RegisterRequest, RegisterResponse,
+    PollRequest, PollResponse, RegisterRequest, RegisterResponse, TaskSetAssignment, TaskSetAssignments, TaskSetReport,
 };
 use cutover_domain::lifecycle::LifecycleEvent;
 use cutover_store::{ClaimedEvent, EventDiagnostics, InstanceRow, RecordOutcome, StoreError};
@@ -31,6 +31,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/complete", post(complete))
         .route("/heartbeat", post(heartbeat))
         .route("/logs", post(log_chunk))
+        .route("/task-sets", post(task_sets))
         .route("/bundles/{sha256}", get(bundle))
 }
 
@@ -627,4 +628,59 @@ pub(crate) async fn deployment_logs(
             () = tokio::time::sleep_until(wait_until) => {}
         }
     }
+}
+
+/// The task sets this host is to run (container services), after recording what its agent reports of them. The
+/// report is the only writer of the reported columns; the answer is the desired state.
+async fn task_sets(
+    State(state): State<AppState>,
+    Extension(identity): Extension<AgentIdentity>,
+    Json(report): Json<TaskSetReport>,
+) -> AgentResult<TaskSetAssignments> {
+    check_identity(&identity, &report.instance_name)?;
+    let now = state.inner.clock.now_ms();
+    let mut tx = state.store().begin().await?;
+    for set in &report.task_sets {
+        let row = cutover_store::TaskSetReportRow {
+            task_set_id: set.task_set_id.clone(),
+            running: i64::from(set.running),
+            healthy: set.healthy,
+            upstreams: serde_json::to_string(&set.upstreams).unwrap_or_else(|_| "[]".to_owned()),
+            error: set.error.clone(),
+            replaced: i64::from(set.replaced),
+            messages: set.messages.join("\n"),
+            logs: set.logs.as_ref().map(|logs| serde_json::to_string(logs).unwrap_or_default()),
+        };
+        tx.record_task_set_report(&report.instance_name, &row, now).await?;
+    }
+    let assigned = tx.task_sets_of_instance(&report.instance_name).await?;
+    if let Some(error) = &report.engine_error {
+        // Sets the agent could not even look at: the deployment waiting on them fails with the reason.
+        for row in assigned.iter().filter(|row| !report.task_sets.iter().any(|set| set.task_set_id == row.task_set_id))
+        {
+            let failed = cutover_store::TaskSetReportRow {
+                task_set_id: row.task_set_id.clone(),
+                error: Some(error.clone()),
+                upstreams: "[]".to_owned(),
+                ..Default::default()
+            };
+            tx.record_task_set_report(&report.instance_name, &failed, now).await?;
+        }
+    }
+    tx.commit().await?;
+    let settings = &state.inner.traffic.containers;
+    let task_sets = assigned
+        .into_iter()
+        .map(|row| TaskSetAssignment {
+            task_set_id: row.task_set_id,
+            task_definition: row.definition,
+            count: u32::try_from(row.task_count).unwrap_or(0),
+            container_name: row.container_name,
+            container_port: u16::try_from(row.container_port).unwrap_or(0),
+            health_timeout_ms: settings.health_timeout_seconds.saturating_mul(1000),
+            send_logs: row.logs_wanted_until.is_some_and(|until| until > now),
+            tail_lines: settings.tail_lines,
+        })
+        .collect();
+    Ok(Json(TaskSetAssignments { task_sets, interval_ms: settings.report_interval_ms }))
 }

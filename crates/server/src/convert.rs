@@ -109,6 +109,9 @@ pub(crate) struct DeploymentOptions {
     /// Function (Lambda) deployments: the alias, versions, hooks and progress.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function: Option<crate::functions::FunctionDeployment>,
+    /// Container (ECS) deployments: the service, task definition, routes, hooks and progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<crate::ecs::ContainerDeployment>,
 }
 
 impl DeploymentOptions {

@@ -235,10 +235,16 @@ async fn route(state: &AppState, deployment: &FunctionDeployment, target_percent
 }
 
 /// Invokes a hook function with CodeDeploy's payload; it reports back through PutLifecycleEventHookExecutionStatus.
-async fn invoke(state: &AppState, deployed: &str, function: &str, payload: &serde_json::Value) -> Result<(), String> {
+async fn invoke(
+    state: &AppState,
+    deployed: Option<&str>,
+    function: &str,
+    payload: &serde_json::Value,
+) -> Result<(), String> {
     let body = serde_json::to_vec(payload).unwrap_or_default();
     // A hook function declared on its own wins; otherwise it lives where the deployed function does (AWS).
-    let settings = state.inner.traffic.function(function).or_else(|| state.inner.traffic.function(deployed));
+    let settings =
+        state.inner.traffic.function(function).or_else(|| deployed.and_then(|name| state.inner.traffic.function(name)));
     let settings = settings.ok_or_else(|| format!("hook function {function:?} is not declared in the traffic file"))?;
     match (&settings.aws, &settings.invoke_url) {
         (Some(aws), _) => {
@@ -374,26 +380,75 @@ pub(crate) async fn run_event(state: &AppState, deployment_id: &str, event: &Eve
         Err(message) => Err(message),
         Ok(function) => match event.name.as_str() {
             "AllowTraffic" => shift(state, deployment_id, &function, &mut log).await,
-            name => hook(state, deployment_id, &function, name, &mut log).await,
+            name => {
+                let hooks = HookSource { deployed: Some(&function.name), hooks: &function.hooks };
+                run_hook(state, deployment_id, hooks, &function.executions, name, &mut log).await
+            }
         },
     };
     crate::traffic::record(state, deployment_id, &[(event.instance_name.clone(), event.position)], result, &log).await
 }
 
-/// A validation hook: invoke the function, then wait for its report or the deadline.
-async fn hook(
+/// The hooks of a Lambda or ECS AppSpec: (event, hook function), and the deployed function a hook function may
+/// share its provider with (Lambda).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HookSource<'a> {
+    pub deployed: Option<&'a str>,
+    pub hooks: &'a [(String, String)],
+}
+
+/// The hook executions of a Lambda or ECS deployment, kept in its options.
+fn executions(options: &DeploymentOptions) -> Option<&Vec<HookExecution>> {
+    match (&options.function, &options.container) {
+        (Some(function), _) => Some(&function.executions),
+        (None, Some(container)) => Some(&container.executions),
+        (None, None) => None,
+    }
+}
+
+fn executions_mut(options: &mut DeploymentOptions) -> Option<&mut Vec<HookExecution>> {
+    match (&mut options.function, &mut options.container) {
+        (Some(function), _) => Some(&mut function.executions),
+        (None, Some(container)) => Some(&mut container.executions),
+        (None, None) => None,
+    }
+}
+
+/// Changes the hook executions under the deployment's row lock; returns them afterwards.
+async fn save_executions(
     state: &AppState,
     deployment_id: &str,
-    function: &FunctionDeployment,
+    change: impl FnOnce(&mut Vec<HookExecution>),
+) -> Result<Vec<HookExecution>, StoreError> {
+    let mut tx = state.store().begin().await?;
+    let row =
+        tx.deployment_for_update(deployment_id).await?.ok_or_else(|| StoreError::NotFound(deployment_id.to_owned()))?;
+    let mut options = DeploymentOptions::from_json(&row.options);
+    let Some(executions) = executions_mut(&mut options) else {
+        return Err(StoreError::NotFound(format!("hook executions of {deployment_id}")));
+    };
+    change(executions);
+    let after = executions.clone();
+    tx.set_deployment_options(deployment_id, &options.to_json()).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// A validation hook: invoke the hook function, then wait for its report or the deadline.
+pub(crate) async fn run_hook(
+    state: &AppState,
+    deployment_id: &str,
+    source: HookSource<'_>,
+    known: &[HookExecution],
     event: &str,
     log: &mut Vec<String>,
 ) -> Result<(), String> {
-    let Some((_, hook_function)) = function.hooks.iter().find(|(name, _)| name == event) else {
+    let Some((_, hook_function)) = source.hooks.iter().find(|(name, _)| name == event) else {
         log.push(format!("No {event} hook in the AppSpec."));
         return Ok(());
     };
     // One execution per event: a restarted server waits for the one it started rather than invoking again.
-    let execution = match function.executions.iter().find(|execution| execution.event == event) {
+    let execution = match known.iter().find(|execution| execution.event == event) {
         Some(execution) => execution.clone(),
         None => {
             let now = state.inner.clock.now_ms();
@@ -406,7 +461,7 @@ async fn hook(
                 invoked: false,
             };
             let stored = execution.clone();
-            save(state, deployment_id, move |function| function.executions.push(stored))
+            save_executions(state, deployment_id, move |executions| executions.push(stored))
                 .await
                 .map_err(|error| error.to_string())?;
             execution
@@ -414,10 +469,10 @@ async fn hook(
     };
     if !execution.invoked && execution.status.is_none() {
         let payload = serde_json::json!({"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": execution.id});
-        invoke(state, &function.name, hook_function, &payload).await?;
+        invoke(state, source.deployed, hook_function, &payload).await?;
         let id = execution.id.clone();
-        save(state, deployment_id, move |function| {
-            if let Some(known) = function.executions.iter_mut().find(|known| known.id == id) {
+        save_executions(state, deployment_id, move |executions| {
+            if let Some(known) = executions.iter_mut().find(|known| known.id == id) {
                 known.invoked = true;
             }
         })
@@ -431,11 +486,12 @@ async fn hook(
             let mut tx = state.store().begin().await.map_err(|error| error.to_string())?;
             let row = tx.deployment(deployment_id).await.map_err(|error| error.to_string())?;
             let stop = row.as_ref().is_none_or(|row| row.stop_requested || row.status != "InProgress");
-            let status = row
-                .map(|row| DeploymentOptions::from_json(&row.options))
-                .and_then(|options| options.function)
-                .and_then(|function| function.executions.into_iter().find(|known| known.id == execution.id))
-                .and_then(|known| known.status);
+            let status = row.map(|row| DeploymentOptions::from_json(&row.options)).and_then(|options| {
+                executions(&options)?
+                    .iter()
+                    .find(|known| known.id == execution.id)
+                    .and_then(|known| known.status.clone())
+            });
             (status, stop)
         };
         match status.as_deref() {
@@ -452,8 +508,8 @@ async fn hook(
         if state.inner.clock.now_ms() >= execution.deadline {
             // Decided under the deployment's row lock, so a report that got in first still counts.
             let id = execution.id.clone();
-            let decided = save(state, deployment_id, move |function| {
-                if let Some(known) = function.executions.iter_mut().find(|known| known.id == id)
+            let decided = save_executions(state, deployment_id, move |executions| {
+                if let Some(known) = executions.iter_mut().find(|known| known.id == id)
                     && known.status.is_none()
                 {
                     known.status = Some("TimedOut".to_owned());
@@ -461,8 +517,7 @@ async fn hook(
             })
             .await
             .map_err(|error| error.to_string())?;
-            let status =
-                decided.executions.iter().find(|known| known.id == execution.id).and_then(|known| known.status.clone());
+            let status = decided.iter().find(|known| known.id == execution.id).and_then(|known| known.status.clone());
             match status.as_deref() {
                 Some("Succeeded") => {
                     log.push(format!("{hook_function} reported Succeeded at its deadline."));
@@ -490,9 +545,68 @@ async fn shift(
     log: &mut Vec<String>,
 ) -> Result<(), String> {
     let routing: TrafficRouting = function.routing.map_or(TrafficRouting::AllAtOnce, Into::into);
+    let target = format!("{}:{} on version {}", function.name, function.alias, function.target_version);
+    let back =
+        format!("all traffic of {}:{} is back on version {}", function.name, function.alias, function.current_version);
+    let progress = ShiftProgress { started: function.shift_started, done: function.shifts_done };
+    let alias = AliasShift { state, deployment_id, function };
+    shift_by_schedule(state, deployment_id, &routing, progress, &alias, (&target, &back), log).await
+}
+
+struct AliasShift<'a> {
+    state: &'a AppState,
+    deployment_id: &'a str,
+    function: &'a FunctionDeployment,
+}
+
+impl ShiftTarget for AliasShift<'_> {
+    fn route(&self, percent: u64) -> impl Future<Output = Result<(), String>> + Send {
+        route(self.state, self.function, percent)
+    }
+
+    fn saved(&self, progress: ShiftProgress, percent: u64) -> impl Future<Output = Result<(), String>> + Send {
+        async move {
+            save(self.state, self.deployment_id, move |function| {
+                function.shift_started = progress.started;
+                function.shifts_done = progress.done;
+                function.target_percent = percent;
+            })
+            .await
+            .map(|_| ())
+            .map_err(|error| error.to_string())
+        }
+    }
+}
+
+/// What a time-based shift moves: `route(percent)` puts that share on the new side; `saved` records a step made.
+pub(crate) trait ShiftTarget: Sync {
+    fn route(&self, percent: u64) -> impl Future<Output = Result<(), String>> + Send;
+    fn saved(&self, progress: ShiftProgress, percent: u64) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+/// How far a time-based shift got: when its first step was made, and how many steps are done.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ShiftProgress {
+    pub started: Option<i64>,
+    pub done: usize,
+}
+
+/// Moves traffic step by step per `routing` (all at once, canary, linear), from where `progress` says, through
+/// `target.route(percent on the new side)`, recording each step with `target.saved`. A stop between steps routes
+/// everything back at once (`route(0)`) and fails. `describe` is (the new side, what a stop leaves) for the log.
+pub(crate) async fn shift_by_schedule(
+    state: &AppState,
+    deployment_id: &str,
+    routing: &TrafficRouting,
+    progress: ShiftProgress,
+    target_side: &impl ShiftTarget,
+    describe: (&str, &str),
+    log: &mut Vec<String>,
+) -> Result<(), String> {
+    let (target, back) = describe;
     let schedule = routing.schedule();
-    let mut started_at = function.shift_started;
-    for (index, step) in schedule.iter().enumerate().skip(function.shifts_done) {
+    let mut started_at = progress.started;
+    for (index, step) in schedule.iter().enumerate().skip(progress.done) {
         loop {
             let now = state.inner.clock.now_ms();
             let due = started_at
@@ -505,18 +619,13 @@ async fn shift(
                     .is_none_or(|row| row.stop_requested || row.status != "InProgress")
             };
             if stop {
-                let restored = route(state, function, 0).await;
-                let _ = save(state, deployment_id, |function| function.target_percent = 0).await;
+                let restored = target_side.route(0).await;
+                let _ = target_side.saved(ShiftProgress { started: started_at, done: index }, 0).await;
                 return Err(match restored {
-                    Ok(()) => format!(
-                        "The deployment stopped at step {} of {}: all traffic of {}:{} is back on version {}.",
-                        index + 1,
-                        schedule.len(),
-                        function.name,
-                        function.alias,
-                        function.current_version
-                    ),
-                    Err(error) => format!("The deployment stopped, and restoring the alias failed: {error}"),
+                    Ok(()) => {
+                        format!("The deployment stopped at step {} of {}: {back}.", index + 1, schedule.len())
+                    }
+                    Err(error) => format!("The deployment stopped, and routing the traffic back failed: {error}"),
                 });
             }
             if now >= due {
@@ -524,27 +633,12 @@ async fn shift(
             }
             tokio::time::sleep(POLL.min(Duration::from_millis((due - now) as u64))).await;
         }
-        route(state, function, step.total_percent).await?;
+        target_side.route(step.total_percent).await?;
         let now = state.inner.clock.now_ms();
         started_at = started_at.or(Some(now));
-        log.push(format!(
-            "{} % of {}:{} on version {} (step {} of {}).",
-            step.total_percent,
-            function.name,
-            function.alias,
-            function.target_version,
-            index + 1,
-            schedule.len()
-        ));
-        tracing::info!(message = "Function traffic shifted.", %deployment_id, percent = step.total_percent);
-        let percent = step.total_percent;
-        save(state, deployment_id, move |function| {
-            function.shift_started = started_at;
-            function.shifts_done = index + 1;
-            function.target_percent = percent;
-        })
-        .await
-        .map_err(|error| error.to_string())?;
+        log.push(format!("{} % of {target} (step {} of {}).", step.total_percent, index + 1, schedule.len()));
+        tracing::info!(message = "Traffic shifted.", %deployment_id, percent = step.total_percent);
+        target_side.saved(ShiftProgress { started: started_at, done: index + 1 }, step.total_percent).await?;
     }
     Ok(())
 }
@@ -598,7 +692,7 @@ pub(crate) async fn report_hook(
         )));
     };
     let mut options = DeploymentOptions::from_json(&row.options);
-    let Some(mut function) = options.function.clone() else {
+    let Some(executions) = executions_mut(&mut options) else {
         return Ok(Err((
             "UnsupportedActionForDeploymentTypeException",
             format!(
@@ -607,7 +701,7 @@ pub(crate) async fn report_hook(
             ),
         )));
     };
-    let Some(execution) = function.executions.iter_mut().find(|execution| execution.id == execution_id) else {
+    let Some(execution) = executions.iter_mut().find(|execution| execution.id == execution_id) else {
         return Ok(Err((
             "InvalidLifecycleEventHookExecutionIdException",
             format!("{execution_id} is not a lifecycle event hook execution of deployment {deployment_id}"),
@@ -625,7 +719,6 @@ pub(crate) async fn report_hook(
         )));
     }
     execution.status = Some(status.to_owned());
-    options.function = Some(function);
     tx.set_deployment_options(deployment_id, &options.to_json()).await?;
     tx.commit().await?;
     Ok(Ok(()))

@@ -14,6 +14,7 @@ pub mod blobs;
 mod clock;
 mod console;
 mod convert;
+pub mod ecs;
 pub mod error;
 mod functions;
 mod git;
@@ -236,7 +237,8 @@ pub fn app(state: AppState) -> Router {
             get(agent_api::instance_logs).route_layer(api_auth.clone()),
         )
         .route("/v1/deployments/{deployment_id}/logs", get(agent_api::deployment_logs).route_layer(api_auth.clone()))
-        .route("/v1/deployment-plans", post(plan::plan).route_layer(api_auth))
+        .route("/v1/deployment-plans", post(plan::plan).route_layer(api_auth.clone()))
+        .route("/v1/container-services", post(ecs::describe).route_layer(api_auth))
         .route("/v1", any(s3::reserved))
         .route("/v1/{*rest}", any(s3::reserved))
         .nest("/console", console::routes(&state))

@@ -223,7 +223,10 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
     }
     // Traffic events (BlockTraffic, AllowTraffic) that may run now are the server's own: started here, run after
     // the commit.
-    let server_events = if finished || succeeded || (options.target_groups.is_empty() && options.function.is_none()) {
+    let server_events = if finished
+        || succeeded
+        || (options.target_groups.is_empty() && options.function.is_none() && options.container.is_none())
+    {
         Vec::new()
     } else {
         // Blue/green moves whole phases at once, and a restart or sweep (`changed` None) looks at every target.
@@ -261,6 +264,10 @@ pub async fn advance(state: &AppState, deployment_id: &str, changed: Option<&str
     if finished && options.function.is_some() {
         // A failed or stopped function deployment whose rollback is configured: the alias goes back (finish decided).
         crate::functions::spawn_restore(state, deployment_id);
+    }
+    if finished && options.container.is_some() {
+        // A failed or stopped ECS deployment: production goes back to the original, the replacement is withdrawn.
+        crate::ecs::spawn_restore(state, deployment_id);
     }
     let rollback_started = rollback.is_some();
     if let Some(rollback) = rollback {
@@ -659,6 +666,25 @@ async fn start_rollback(
     if deployment.creator == "codeDeployRollback" {
         return Ok(None);
     }
+    if status != DeploymentStatus::Succeeded
+        && let Some(mut container) = DeploymentOptions::from_json(&deployment.options).container
+    {
+        // An ECS deployment that did not succeed always gives production back to the original task set and removes
+        // the replacement (whatever the rollback configuration: a half-shifted service is never left behind).
+        let mut options = DeploymentOptions::from_json(&deployment.options);
+        container.restore = true;
+        options.rollback_info = Some(cutover_api_types::codedeploy::RollbackInfo {
+            rollback_deployment_id: None,
+            rollback_triggering_deployment_id: None,
+            rollback_message: Some(format!(
+                "Rolled back: all production traffic of {} returns to the original task set, and the replacement task set is removed.",
+                container.service
+            )),
+        });
+        options.container = Some(container);
+        tx.set_deployment_options(&deployment.id, &options.to_json()).await?;
+        return Ok(None);
+    }
     let event = match (status, code) {
         // A blue/green deployment whose Ready wait ran out moved no traffic: there is nothing to roll back.
         (DeploymentStatus::Stopped, Some(DeploymentErrorCode::Timeout)) => return Ok(None),
@@ -752,6 +778,7 @@ async fn start_rollback(
         target_groups: options.target_groups.clone(),
         blue_green: None,
         function: None,
+        container: None,
     };
     let mut rollback_options = rollback_options;
     let row = DeploymentRow {

@@ -44,6 +44,9 @@ pub struct TrafficFile {
     /// Functions of Lambda deployments (`functions.rs`).
     #[serde(default)]
     pub function: Vec<crate::functions::FunctionSettings>,
+    /// Container services of ECS deployments (`ecs.rs`).
+    #[serde(default)]
+    pub containers: crate::ecs::ContainerSettings,
 }
 
 /// A target group: a pool on one router.
@@ -136,6 +139,7 @@ pub(crate) struct Traffic {
     groups: HashMap<String, TargetGroup>,
     fleets: Vec<FleetSettings>,
     functions: Vec<crate::functions::FunctionSettings>,
+    pub(crate) containers: crate::ecs::ContainerSettings,
     /// Invokes hook functions of the built-in provider.
     pub(crate) http: reqwest::Client,
     /// How long one "minute" of blue/green waits and canary/linear intervals lasts (a Cutover extension, so tests and
@@ -159,6 +163,7 @@ impl Traffic {
             groups,
             fleets: file.fleet,
             functions: file.function,
+            containers: file.containers,
             http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?,
             minute,
             pool_locks: Mutex::default(),
@@ -539,6 +544,9 @@ async fn run_instance_event(state: &AppState, deployment_id: &str, event: &Event
     let (groups, options) = deployment_target_groups(state, deployment_id).await?;
     if options.function.is_some() {
         return crate::functions::run_event(state, deployment_id, event).await;
+    }
+    if options.container.is_some() {
+        return crate::ecs::run_event(state, deployment_id, event).await;
     }
     let mut log = Vec::new();
     let mut result = Ok(());

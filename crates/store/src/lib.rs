@@ -17,12 +17,14 @@ mod migrate;
 mod rows;
 mod security;
 mod sql;
+mod task_sets;
 
 pub use console::*;
 pub use lease::*;
 pub use rows::*;
 pub use security::*;
 pub use sql::*;
+pub use task_sets::*;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, include_str!("../migrations/0007_log_chunks.sql"), ""),
     (8, include_str!("../migrations/0008_scale_out.sql"), include_str!("../migrations/0008_scale_out.postgres.sql")),
     (9, include_str!("../migrations/0009_traffic.sql"), ""),
+    (10, include_str!("../migrations/0010_task_sets.sql"), ""),
 ];
 
 /// Arbitrary key of the advisory lock that serializes migrations across replicas.

@@ -3,6 +3,7 @@
 pub(crate) mod apply;
 pub(crate) mod appspec;
 pub(crate) mod completions;
+pub(crate) mod containers;
 pub(crate) mod deploy;
 pub(crate) mod dev;
 pub(crate) mod local;
@@ -36,6 +37,7 @@ pub(crate) async fn run(cli: Cli) -> CliResult<()> {
         Command::CreateDeploymentGroup(args) => manage::create_deployment_group(&api, args).await,
         Command::CreateDeploymentConfig(args) => manage::create_deployment_config(&api, args).await,
         Command::Apply(args) => apply::run(&api, args).await,
+        Command::Containers(command) => containers::command(&api, command).await,
         Command::StopDeployment(args) => manage::stop_deployment(&api, args).await,
         Command::Applications(command) => read::applications(&api, command).await,
         Command::Groups(command) => read::groups(&api, command).await,

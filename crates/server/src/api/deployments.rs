@@ -86,6 +86,9 @@ pub(crate) async fn create(
     if app.compute_platform == "Lambda" {
         return create_function_deployment(&state, tx, &input, &app, &group_row, revision, now).await;
     }
+    if app.compute_platform == "ECS" {
+        return create_container_deployment(&state, tx, &input, &app, &group_row, revision, now).await;
+    }
     super::revisions::validate(&Some(revision.clone()))?;
     if matches!(revision.revision_type.as_deref(), Some("String" | "AppSpecContent")) {
         return Err(ApiError::new(
@@ -208,6 +211,7 @@ pub(crate) async fn create(
             options
         }),
         function: None,
+        container: None,
     };
     let revision_json = serde_json::to_string(&revision)?;
     let row =
@@ -297,7 +301,7 @@ async fn record_revision_use(
 }
 
 /// The AppSpec text of a Lambda revision: inline (`AppSpecContent`, or the older `String`).
-fn lambda_appspec(revision: &wire::RevisionLocation) -> ApiResult<String> {
+fn inline_appspec(revision: &wire::RevisionLocation, platform: &str) -> ApiResult<String> {
     let invalid = |message: String| Err(ApiError::new("InvalidRevisionException", message));
     let (content, sha256) = match revision.revision_type.as_deref() {
         Some("AppSpecContent") => {
@@ -310,7 +314,7 @@ fn lambda_appspec(revision: &wire::RevisionLocation) -> ApiResult<String> {
         }
         other => {
             return invalid(format!(
-                "a Lambda deployment's revision is its AppSpec, given inline: revisionType AppSpecContent (or String), got {other:?}"
+                "a {platform} deployment's revision is its AppSpec, given inline: revisionType AppSpecContent (or String), got {other:?}"
             ));
         }
     };
@@ -344,7 +348,7 @@ async fn create_function_deployment(
             "targetInstances applies to Server blue/green deployments",
         ));
     }
-    let text = lambda_appspec(&revision)?;
+    let text = inline_appspec(&revision, "Lambda")?;
     let spec = cutover_domain::appspec::parse_lambda(&text).map_err(|diagnostics| {
         let lines: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
         ApiError::new("InvalidRevisionException", format!("the Lambda AppSpec is invalid:\n{}", lines.join("\n")))
@@ -352,38 +356,12 @@ async fn create_function_deployment(
     crate::functions::check_deployable(state, &spec.function)
         .map_err(|message| ApiError::new("InvalidRevisionException", message))?;
     let config_name = input.deployment_config_name.clone().unwrap_or_else(|| group_row.config_name.clone());
-    let routing = match convert::find_config(&mut tx, &config_name).await? {
-        Some((config, _)) if config.compute_platform == cutover_domain::config::ComputePlatform::Lambda => {
-            config.effective_traffic_routing()
-        }
-        Some(_) => {
-            return Err(ApiError::new(
-                "InvalidDeploymentConfigNameException",
-                format!("deployment config {config_name} is not for the Lambda compute platform"),
-            ));
-        }
-        None => {
-            return Err(ApiError::new(
-                "DeploymentConfigDoesNotExistException",
-                format!("The deployment configuration {config_name} does not exist with the user or AWS account."),
-            ));
-        }
-    };
+    let routing = traffic_routing(&mut tx, &config_name, cutover_domain::config::ComputePlatform::Lambda).await?;
     let settings: wire::DeploymentGroupInfo = serde_json::from_str(&group_row.spec)?;
     let id = state.inner.clock.deployment_id();
     claim_group(&mut tx, group_row, &id).await?;
     let function = &spec.function;
     let options = DeploymentOptions {
-        description: input.description.clone(),
-        auto_rollback_configuration: input
-            .auto_rollback_configuration
-            .clone()
-            .or(settings.auto_rollback_configuration.clone()),
-        deployment_style: Some(wire::DeploymentStyle {
-            deployment_type: Some("BLUE_GREEN".to_owned()),
-            deployment_option: Some("WITH_TRAFFIC_CONTROL".to_owned()),
-        }),
-        override_alarm_configuration: input.override_alarm_configuration.clone(),
         function: Some(crate::functions::FunctionDeployment {
             name: function.name.clone(),
             alias: function.alias.clone(),
@@ -393,7 +371,7 @@ async fn create_function_deployment(
             routing: Some(routing.into()),
             ..Default::default()
         }),
-        ..DeploymentOptions::default()
+        ..traffic_shifting_options(input, &settings)
     };
     let revision_json = serde_json::to_string(&revision)?;
     let row = created_row(&id, app, group_row, config_name, &revision_json, "{}".to_owned(), &options, now);
@@ -410,6 +388,104 @@ async fn create_function_deployment(
     record_revision_use(&mut tx, &app.id, &revision_key, revision_json, now).await?;
     tx.commit().await?;
     tracing::info!(message = "Function deployment created.", deployment_id = %id, function = %function.name, alias = %function.alias);
+    orchestrator::advance(state, &id, None).await?;
+    Ok(wire::CreateDeploymentOutput { deployment_id: Some(id) })
+}
+
+/// The traffic routing of a Lambda or ECS deployment's configuration, which must be of that platform.
+async fn traffic_routing(
+    tx: &mut Tx,
+    config_name: &str,
+    platform: cutover_domain::config::ComputePlatform,
+) -> ApiResult<cutover_domain::config::TrafficRouting> {
+    match convert::find_config(tx, config_name).await? {
+        Some((config, _)) if config.compute_platform == platform => Ok(config.effective_traffic_routing()),
+        Some(_) => Err(ApiError::new(
+            "InvalidDeploymentConfigNameException",
+            format!("deployment config {config_name} is not for the {} compute platform", platform.as_str()),
+        )),
+        None => Err(ApiError::new(
+            "DeploymentConfigDoesNotExistException",
+            format!("The deployment configuration {config_name} does not exist with the user or AWS account."),
+        )),
+    }
+}
+
+/// The options every Lambda and ECS deployment has (they always shift traffic blue/green).
+fn traffic_shifting_options(
+    input: &wire::CreateDeploymentInput,
+    settings: &wire::DeploymentGroupInfo,
+) -> DeploymentOptions {
+    DeploymentOptions {
+        description: input.description.clone(),
+        auto_rollback_configuration: input
+            .auto_rollback_configuration
+            .clone()
+            .or(settings.auto_rollback_configuration.clone()),
+        deployment_style: Some(wire::DeploymentStyle {
+            deployment_type: Some("BLUE_GREEN".to_owned()),
+            deployment_option: Some("WITH_TRAFFIC_CONTROL".to_owned()),
+        }),
+        override_alarm_configuration: input.override_alarm_configuration.clone(),
+        ..DeploymentOptions::default()
+    }
+}
+
+/// CreateDeployment for an ECS application: the AppSpec holds the task definition and the load balancer target;
+/// the group names the service and its routes. The deployment has one target (`<cluster>:<service>`) whose eight
+/// events the server runs (`ecs.rs`).
+async fn create_container_deployment(
+    state: &AppState,
+    mut tx: Tx,
+    input: &wire::CreateDeploymentInput,
+    app: &cutover_store::ApplicationRow,
+    group_row: &cutover_store::DeploymentGroupRow,
+    revision: wire::RevisionLocation,
+    now: i64,
+) -> ApiResult<wire::CreateDeploymentOutput> {
+    if input.target_instances.is_some() {
+        return Err(ApiError::new(
+            "InvalidTargetInstancesException",
+            "targetInstances applies to Server blue/green deployments; an ECS deployment runs on its cluster's hosts",
+        ));
+    }
+    let text = inline_appspec(&revision, "ECS")?;
+    let spec = cutover_domain::appspec::parse_ecs(&text).map_err(|diagnostics| {
+        let lines: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+        ApiError::new("InvalidRevisionException", format!("the ECS AppSpec is invalid:\n{}", lines.join("\n")))
+    })?;
+    let settings: wire::DeploymentGroupInfo = serde_json::from_str(&group_row.spec)?;
+    let group = crate::ecs::group_settings(&settings, &state.inner.traffic)?;
+    let config_name = input.deployment_config_name.clone().unwrap_or_else(|| group_row.config_name.clone());
+    let routing = traffic_routing(&mut tx, &config_name, cutover_domain::config::ComputePlatform::Ecs).await?;
+    let container = crate::ecs::plan(&group, &spec, routing)?;
+    let id = state.inner.clock.deployment_id();
+    claim_group(&mut tx, group_row, &id).await?;
+    let target = PlannedTarget {
+        instance_name: format!("{}:{}", group.cluster, group.service),
+        role: None,
+        events: [
+            LifecycleEvent::BeforeInstall,
+            LifecycleEvent::Install,
+            LifecycleEvent::AfterInstall,
+            LifecycleEvent::AllowTestTraffic,
+            LifecycleEvent::AfterAllowTestTraffic,
+            LifecycleEvent::BeforeAllowTraffic,
+            LifecycleEvent::AllowTraffic,
+            LifecycleEvent::AfterAllowTraffic,
+        ]
+        .iter()
+        .map(|event| PlannedEvent::server(event.as_str(), 0))
+        .collect(),
+    };
+    let options = DeploymentOptions { container: Some(container), ..traffic_shifting_options(input, &settings) };
+    let revision_json = serde_json::to_string(&revision)?;
+    let row = created_row(&id, app, group_row, config_name, &revision_json, "{}".to_owned(), &options, now);
+    tx.insert_deployment_plan(&row, &[target]).await?;
+    let revision_key = convert::revision_key(&revision);
+    record_revision_use(&mut tx, &app.id, &revision_key, revision_json, now).await?;
+    tx.commit().await?;
+    tracing::info!(message = "ECS deployment created.", deployment_id = %id, cluster = %group.cluster, service = %group.service);
     orchestrator::advance(state, &id, None).await?;
     Ok(wire::CreateDeploymentOutput { deployment_id: Some(id) })
 }
@@ -738,7 +814,16 @@ pub(crate) async fn info(tx: &mut Tx, row: &DeploymentRow) -> ApiResult<wire::De
         ),
         file_exists_behavior: Some(options.file_exists_behavior.clone().unwrap_or_else(|| "DISALLOW".to_owned())),
         deployment_status_messages: Some(Vec::new()),
-        compute_platform: Some(if options.function.is_some() { "Lambda" } else { "Server" }.to_owned()),
+        compute_platform: Some(
+            if options.function.is_some() {
+                "Lambda"
+            } else if options.container.is_some() {
+                "ECS"
+            } else {
+                "Server"
+            }
+            .to_owned(),
+        ),
         ..Default::default()
     })
 }
@@ -976,6 +1061,15 @@ async fn deployment_target(
 ) -> ApiResult<wire::DeploymentTarget> {
     let instance = target_view(tx, row).await?;
     let options = DeploymentOptions::from_json(&deployment.options);
+    if let Some(container) = &options.container {
+        let task_sets =
+            tx.task_sets_of_service(&crate::ecs::service_key(&container.cluster, &container.service)).await?;
+        return Ok(wire::DeploymentTarget {
+            deployment_target_type: Some("ECSTarget".to_owned()),
+            ecs_target: Some(crate::ecs::target(instance, container, &task_sets, &deployment.id)),
+            ..Default::default()
+        });
+    }
     let Some(function) = options.function else {
         return Ok(wire::DeploymentTarget {
             deployment_target_type: Some("InstanceTarget".to_owned()),

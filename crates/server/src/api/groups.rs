@@ -169,8 +169,9 @@ fn validate_traffic(settings: &wire::DeploymentGroupInfo, traffic: &Traffic) -> 
     Ok(())
 }
 
-/// Validates targeting and features; Cutover deploys in place to on-premises instances selected by tags.
-fn validate_settings(settings: &wire::DeploymentGroupInfo, traffic: &Traffic) -> ApiResult<()> {
+/// Validates targeting and features; Cutover deploys in place to on-premises instances selected by tags, or (ECS)
+/// a container service to the hosts of its cluster.
+fn validate_settings(settings: &wire::DeploymentGroupInfo, traffic: &Traffic, platform: &str) -> ApiResult<()> {
     let (filters, tag_set) =
         convert::group_targeting(settings).map_err(|message| ApiError::new("InvalidTagException", message))?;
     tags::validate_filters(&filters, &tag_set)
@@ -193,13 +194,16 @@ fn validate_settings(settings: &wire::DeploymentGroupInfo, traffic: &Traffic) ->
             "EC2 tag filters are not supported: Cutover targets on-premises instances; use onPremisesInstanceTagFilters",
         ));
     }
-    if settings.ecs_services.as_ref().is_some_and(|services| !services.is_empty()) {
+    if platform == "ECS" {
+        crate::ecs::group_settings(settings, traffic)?;
+    } else if settings.ecs_services.as_ref().is_some_and(|services| !services.is_empty()) {
         return Err(ApiError::new(
             "InvalidECSServiceException",
-            "ecsServices apply to ECS deployments, which Cutover does not run",
+            format!("ecsServices apply to applications whose computePlatform is ECS, not {platform}"),
         ));
+    } else {
+        validate_traffic(settings, traffic)?;
     }
-    validate_traffic(settings, traffic)?;
     if let Some(rollback) = &settings.auto_rollback_configuration {
         for event in rollback.events.iter().flatten() {
             if !wire::AUTO_ROLLBACK_EVENT_VALUES.contains(&event.as_str()) {
@@ -236,6 +240,7 @@ async fn check_config(tx: &mut Tx, name: &str, platform: &str, settings: &wire::
     match convert::find_config(tx, name).await? {
         Some((config, _)) if platform == "Lambda" && config.compute_platform == ComputePlatform::Lambda => Ok(()),
         Some((config, _)) if platform == "Server" && config.compute_platform == ComputePlatform::Server => Ok(()),
+        Some((config, _)) if platform == "ECS" && config.compute_platform == ComputePlatform::Ecs => Ok(()),
         Some((config, _))
             if platform == "Server"
                 && style(settings).0
@@ -307,6 +312,14 @@ pub(crate) async fn create(
     let mut tx = state.store().begin().await?;
     let app = application(&mut tx, app_name).await?;
     let lambda = app.compute_platform == "Lambda";
+    let ecs = app.compute_platform == "ECS";
+    if ecs {
+        // ECS deployments always replace the task set and shift traffic (CodeDeploy fixes the style).
+        settings.deployment_style.get_or_insert(wire::DeploymentStyle {
+            deployment_type: Some("BLUE_GREEN".to_owned()),
+            deployment_option: Some("WITH_TRAFFIC_CONTROL".to_owned()),
+        });
+    }
     if lambda {
         // Lambda deployments always shift traffic (CodeDeploy fixes the style); the function is in the AppSpec.
         settings.deployment_style = Some(wire::DeploymentStyle {
@@ -317,11 +330,14 @@ pub(crate) async fn create(
             crate::alarms::validate_configuration(alarms)?;
         }
     } else {
-        validate_settings(&settings, &state.inner.traffic)?;
+        validate_settings(&settings, &state.inner.traffic, &app.compute_platform)?;
     }
     let tags = super::tags::tags_to_add(input.tags.as_deref())?;
-    let default_config =
-        if lambda { "CodeDeployDefault.LambdaAllAtOnce" } else { cutover_domain::config::DEFAULT_CONFIG };
+    let default_config = match app.compute_platform.as_str() {
+        "Lambda" => "CodeDeployDefault.LambdaAllAtOnce",
+        "ECS" => "CodeDeployDefault.ECSAllAtOnce",
+        _ => cutover_domain::config::DEFAULT_CONFIG,
+    };
     let config_name = input.deployment_config_name.clone().unwrap_or_else(|| default_config.to_owned());
     check_config(&mut tx, &config_name, &app.compute_platform, &settings).await?;
     let row = DeploymentGroupRow {
@@ -442,7 +458,7 @@ pub(crate) async fn update(
     );
     reject_auto_scaling_groups(&input.auto_scaling_groups)?;
     if app.compute_platform != "Lambda" {
-        validate_settings(&settings, &state.inner.traffic)?;
+        validate_settings(&settings, &state.inner.traffic, &app.compute_platform)?;
     }
     if let Some(config_name) = &input.deployment_config_name {
         check_config(&mut tx, config_name, &app.compute_platform, &settings).await?;
