@@ -5,8 +5,10 @@
 //! variable. The flags are a contract other scripts depend on:
 //! `cutover-agent --server URL --name NAME [--tags k=v[,k=v…]] --root DIR [--max-revisions N] [--poll-wait-ms MS]
 //! [--kill-grace-ms MS] [--heartbeat-ms MS] [--max-concurrent-commands N] [--destination-root DIR]
-//! [--enrollment-token-file PATH] [--ca-file PEM] [--allow-setuid] [--hook-pass-env NAME[,NAME…]]`.
+//! [--enrollment-token-file PATH] [--ca-file PEM] [--allow-setuid] [--hook-pass-env NAME[,NAME…]]
+//! [--no-containers] [--docker-socket PATH] [--container-publish-ip IP]`.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -76,6 +78,17 @@ pub struct Cli {
     /// e.g. deployment_id and instance)
     #[arg(long, env = "CUTOVER_AGENT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Run no container services (computePlatform ECS) on this host: no task-set reports to the server, and never a
+    /// call to Docker
+    #[arg(long, env = "CUTOVER_AGENT_NO_CONTAINERS")]
+    pub no_containers: bool,
+    /// Unix socket of the local Docker engine that runs this host's container services. Default: $DOCKER_HOST if it
+    /// is unix://PATH, else /var/run/docker.sock. Opened only once the server assigns this host a task set
+    #[arg(long, env = "CUTOVER_AGENT_DOCKER_SOCKET", value_name = "PATH")]
+    pub docker_socket: Option<PathBuf>,
+    /// Address the containers' ports are published on: the upstreams the router reaches them at
+    #[arg(long, env = "CUTOVER_AGENT_CONTAINER_PUBLISH_IP", value_name = "IP", default_value = "127.0.0.1")]
+    pub container_publish_ip: IpAddr,
 }
 
 /// The format of log lines on stderr.
@@ -106,6 +119,9 @@ impl Cli {
             hook_env: pass_env(&self.hook_pass_env)?,
             metrics_listen: self.metrics_listen,
             log_format: self.log_format,
+            containers: !self.no_containers,
+            docker_socket: self.docker_socket,
+            container_publish_ip: self.container_publish_ip,
             ..AgentConfig::default()
         };
         config.validate()?;
@@ -144,6 +160,12 @@ pub struct AgentConfig {
     /// Where to serve `/metrics` (`--metrics-listen`); `None`: nowhere.
     pub metrics_listen: Option<String>,
     pub log_format: LogFormat,
+    /// Run the task-set supervisor (`containers`); off with `--no-containers`.
+    pub containers: bool,
+    /// `--docker-socket`; `None`: `$DOCKER_HOST` (unix) or `/var/run/docker.sock`.
+    pub docker_socket: Option<PathBuf>,
+    /// `--container-publish-ip` (default 127.0.0.1).
+    pub container_publish_ip: IpAddr,
 }
 
 impl Default for AgentConfig {
@@ -166,6 +188,9 @@ impl Default for AgentConfig {
             hook_env: Vec::new(),
             metrics_listen: None,
             log_format: LogFormat::Text,
+            containers: true,
+            docker_socket: None,
+            container_publish_ip: cutover_containers::DEFAULT_PUBLISH_IP,
         }
     }
 }
@@ -273,6 +298,14 @@ mod tests {
         assert_eq!(passed.hook_env, [("PATH".to_owned(), std::env::var("PATH").unwrap())]);
         let bad = Cli::try_parse_from(base.iter().copied().chain(["--hook-pass-env", "A=b"])).unwrap();
         assert!(bad.into_config().is_err());
+        assert!(config.containers && config.docker_socket.is_none(), "the supervisor runs unless told not to");
+        assert_eq!(config.container_publish_ip.to_string(), "127.0.0.1");
+        let containers = ["--no-containers", "--docker-socket", "/run/d.sock", "--container-publish-ip", "10.0.0.7"];
+        let off = Cli::try_parse_from(base.iter().copied().chain(containers)).unwrap().into_config().unwrap();
+        assert!(!off.containers);
+        assert_eq!(off.docker_socket.as_deref(), Some(std::path::Path::new("/run/d.sock")));
+        assert_eq!(off.container_publish_ip.to_string(), "10.0.0.7");
+        assert!(Cli::try_parse_from(base.iter().copied().chain(["--container-publish-ip", "host"])).is_err());
         assert!(parse_tags("novalue").is_err());
         assert!(parse_tags("").unwrap().is_empty());
     }

@@ -15,6 +15,7 @@
 //!   deployment-logs/codedeploy-agent-deployments.log
 //!   ongoing-deployment/<DID>                 the command id of the command running now (+ its running script)
 //!   .cutover/commands/<command>.json         results of completed commands (Cutover only; see `state`)
+//!   .cutover/task-sets.json                  the container task sets this agent was assigned (see `containers`)
 //! ```
 //!
 //! Deployment and group ids come from the server; they are sanitised (`[A-Za-z0-9._-]` only) before they
@@ -142,6 +143,11 @@ impl Layout {
     /// `<root>/.cutover/commands`.
     pub fn commands_dir(&self) -> PathBuf {
         self.root.join(".cutover").join("commands")
+    }
+
+    /// `<root>/.cutover/task-sets.json`: the ids of the task sets this agent was assigned and has not stopped.
+    pub fn task_sets_file(&self) -> PathBuf {
+        self.root.join(".cutover").join("task-sets.json")
     }
 
     /// Reads a `_last_successful_install` / `_most_recent_install` file: the deployment directory it names, if the

@@ -29,6 +29,9 @@
 //! - `proctree`: the processes a script started (found through `/proc`), killed with it at its timeout, or after an
 //!   agent restart when the script was orphaned by a crash;
 //! - [`layout`]: the on-disk layout under `--root`; [`state`]: stored command results and tracking files;
+//! - [`containers`]: the task-set supervisor of container services: reports the task sets it runs on the local
+//!   Docker engine (`POST /agent/v1/task-sets`) and makes the engine match the server's answer (start, keep at the
+//!   count, stop when withdrawn); off with `--no-containers`;
 //! - [`identity`]: the agent's own credential (enrolment with a join token, then signed requests);
 //! - [`monitoring`]: Prometheus metrics on `--metrics-listen`;
 //! - [`config`]: flags and configuration; [`error`]: the event error type and its diagnostics mapping;
@@ -39,6 +42,7 @@ pub mod archive;
 pub mod bundle;
 pub mod command;
 pub mod config;
+pub mod containers;
 pub mod error;
 mod eventlog;
 pub mod executor;

@@ -58,6 +58,7 @@ use tracing::Instrument;
 use crate::bundle::HttpFetch;
 use crate::command::{CommandRunner, Ran};
 use crate::config::AgentConfig;
+use crate::containers::{Supervisor, SupervisorConfig};
 use crate::executor::{EventOutcome, Executor, ExecutorOptions};
 use crate::identity::Identity;
 use crate::layout::Layout;
@@ -189,6 +190,8 @@ impl<F: Future<Output = ()>> Agent<F> {
             return Ok(());
         }
         self.report_unreported().await;
+        // Container services, next to the poll loop until it ends (their containers keep running).
+        let _containers = self.start_containers();
         if let Err(error) = self.worker.commands.store().prune() {
             tracing::warn!(%error, "cannot prune stored command results");
         }
@@ -256,6 +259,23 @@ impl<F: Future<Output = ()>> Agent<F> {
                 Wake::Retry => retry_at = None,
             }
         }
+    }
+
+    /// Starts the task-set supervisor (unless `--no-containers`); it runs until the guard is dropped.
+    fn start_containers(&self) -> Option<AbortOnDrop> {
+        if !self.config.containers {
+            return None;
+        }
+        let supervisor = Supervisor::new(
+            self.client.clone(),
+            SupervisorConfig {
+                instance_name: self.instance_name.clone(),
+                docker_socket: self.config.docker_socket.clone(),
+                publish_ip: self.config.container_publish_ip,
+                state_file: Layout::new(&self.config.root).task_sets_file(),
+            },
+        );
+        Some(AbortOnDrop(tokio::spawn(supervisor.run())))
     }
 
     /// A poll naming the commands running now.
@@ -659,6 +679,15 @@ fn log_rejection(command_id: &str, error: &AgentClientError) {
 
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_owned()).unwrap_or_default()
+}
+
+/// Aborts the task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<Infallible>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// A shutdown future that can be awaited repeatedly: once it completed, [`Shutdown::wait`] returns at once.

@@ -19,7 +19,7 @@ use std::time::Duration;
 use cutover_api_types::agent::{
     AgentError, CompleteRequest, CompleteResponse, HeartbeatRequest, HeartbeatResponse, LogChunkRequest,
     LogChunkResponse, PREFIX, PollRequest, PollResponse, RegisterRequest, RegisterResponse, SIGNING_REGION,
-    SIGNING_SERVICE,
+    SIGNING_SERVICE, TaskSetAssignments, TaskSetReport,
 };
 use cutover_auth::Credentials;
 use serde::Serialize;
@@ -202,6 +202,12 @@ impl AgentClient {
     /// `POST /agent/v1/logs`: streams a piece of a running command's log. Times out after [`LOG_CHUNK_TIMEOUT`].
     pub async fn log_chunk(&self, request: &LogChunkRequest) -> Result<LogChunkResponse, AgentClientError> {
         self.post_json("logs", request, LOG_CHUNK_TIMEOUT).await
+    }
+
+    /// `POST /agent/v1/task-sets`: reports the task sets this host runs on its Docker engine; the answer is the task
+    /// sets it should run and when to report next.
+    pub async fn task_sets(&self, request: &TaskSetReport) -> Result<TaskSetAssignments, AgentClientError> {
+        self.post_json("task-sets", request, CALL_TIMEOUT).await
     }
 
     /// Downloads `url_or_path` (an absolute URL, or a path starting with `/` on this server) into `dest`, calling

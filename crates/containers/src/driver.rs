@@ -6,7 +6,7 @@
 //! again, which only delays a replacement).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -43,8 +43,9 @@ pub mod labels {
     pub const TASK_CREATED: &str = "cutover.task-created";
 }
 
-/// Ports are published on loopback only: the router (or HAProxy) on the same host is the way in.
-const PUBLISH_IP: Ipv4Addr = Ipv4Addr::LOCALHOST;
+/// Ports are published on loopback unless told otherwise ([`TaskSets::with_publish_ip`]): the router (or HAProxy) on
+/// the same host is the way in.
+pub const DEFAULT_PUBLISH_IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// Per request; stops are a SIGTERM and a poll, so no request waits for a grace period.
 const ENGINE_TIMEOUT_SECS: u64 = 60;
 const STOP_POLL: Duration = Duration::from_millis(100);
@@ -95,7 +96,7 @@ pub struct TaskContainer {
 #[serde(rename_all = "camelCase")]
 pub struct PublishedPort {
     pub container_port: u16,
-    /// `127.0.0.1:<host port>`.
+    /// `<publish IP>:<host port>`, e.g. `127.0.0.1:32771`.
     pub address: SocketAddr,
 }
 
@@ -173,11 +174,18 @@ struct ProbeState {
     failures: u32,
 }
 
+/// Host ports a replacement task should publish again: (container name, container port) → host port.
+type HostPorts = HashMap<(String, u16), u16>;
+
 /// The driver of task sets on one Docker engine, reached through its unix socket.
 pub struct TaskSets {
     docker: Docker,
     socket: PathBuf,
+    publish_ip: IpAddr,
     probes: Mutex<HashMap<String, ProbeState>>,
+    /// The ports each container (by id) was last seen publishing. The engine forgets the host port of a container
+    /// that stopped (it lists none), and the task that replaces it publishes the same ones again.
+    published: Mutex<HashMap<String, Vec<PublishedPort>>>,
 }
 
 impl TaskSets {
@@ -191,7 +199,25 @@ impl TaskSets {
             Docker::connect_with_unix(&socket.to_string_lossy(), ENGINE_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
                 .map_err(unreachable)?;
         let docker = docker.negotiate_version().await.map_err(unreachable)?;
-        Ok(TaskSets { docker, socket, probes: Mutex::new(HashMap::new()) })
+        Ok(TaskSets {
+            docker,
+            socket,
+            publish_ip: DEFAULT_PUBLISH_IP,
+            probes: Mutex::new(HashMap::new()),
+            published: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Publishes the ports of the tasks started from now on on `ip` instead of 127.0.0.1 (e.g. a private address a
+    /// router on another host reaches). Tasks are listed with the ports they publish on this address only.
+    pub fn with_publish_ip(mut self, ip: IpAddr) -> TaskSets {
+        self.publish_ip = ip;
+        self
+    }
+
+    /// The address ports are published on (default [`DEFAULT_PUBLISH_IP`]).
+    pub fn publish_ip(&self) -> IpAddr {
+        self.publish_ip
     }
 
     /// Connects to `DOCKER_HOST` if it names a unix socket, else to `/var/run/docker.sock`.
@@ -221,7 +247,7 @@ impl TaskSets {
     }
 
     /// Creates and starts `count` tasks of `definition` as task set `id`, each container publishing its ports on
-    /// 127.0.0.1. On any failure every container of the set is removed again.
+    /// the publish IP (127.0.0.1 by default). On any failure every container of the set is removed again.
     pub async fn start_task_set(&self, id: &str, definition: &TaskDefinition, count: usize) -> Result<TaskSet> {
         check_task_set_id(id)?;
         definition.validate()?;
@@ -232,7 +258,8 @@ impl TaskSets {
         }
         self.check_images(definition).await?;
         let mut tasks = Vec::with_capacity(count);
-        for result in join_all((0..count).map(|_| self.start_task(id, definition))).await {
+        let none = HostPorts::new();
+        for result in join_all((0..count).map(|_| self.start_task(id, definition, &none))).await {
             match result {
                 Ok(task) => tasks.push(task),
                 Err(error) => {
@@ -242,7 +269,9 @@ impl TaskSets {
             }
         }
         tasks.sort_by(task_order);
-        Ok(TaskSet { id: id.to_owned(), family: definition.family.clone(), tasks })
+        let set = TaskSet { id: id.to_owned(), family: definition.family.clone(), tasks };
+        self.remember_ports(&set);
+        Ok(set)
     }
 
     /// Waits until every container with a health check passed it `healthyThreshold` times in a row (checked from the
@@ -331,13 +360,16 @@ impl TaskSets {
 
     /// Keeps task set `id` at `count` healthy tasks of `definition`: a task with a container that is not running,
     /// that failed its health check `unhealthyThreshold` times in a row (one check per call), or that runs another
-    /// revision is removed and replaced; extra tasks (the newest) are removed. Meant to be called at the health-check
+    /// revision is removed and replaced; extra tasks (the newest) are removed. A replacement publishes the host ports
+    /// of the task it replaces (so the router's upstream stays valid), or ports Docker picks if one of those is taken
+    /// meanwhile; tasks started to make up the count get ports Docker picks. Meant to be called at the health-check
     /// interval, by one caller per task set at a time (a task being started by another call looks broken).
     pub async fn reconcile(&self, id: &str, definition: &TaskDefinition, count: usize) -> Result<Reconciliation> {
         check_task_set_id(id)?;
         definition.validate()?;
         check_count(definition, count)?;
         let current = self.task_set_from(id, self.containers_of(id).await?);
+        self.remember_ports(&current);
         let digest = definition.digest();
         let verdicts = join_all(current.tasks.iter().map(|task| self.judge(task, definition, &digest))).await;
         let mut keep = Vec::new();
@@ -356,7 +388,9 @@ impl TaskSets {
         }
 
         let mut replaced = Vec::new();
+        let mut reused_ports = Vec::new();
         for (task, reason) in broken {
+            reused_ports.push(self.host_ports_of(task).await);
             let mut logs = String::new();
             for container in &task.containers {
                 let output = self.last_output(&container.container_id).await;
@@ -372,7 +406,10 @@ impl TaskSets {
             removed.push(task.id.clone());
         }
 
-        let results = join_all((0..missing).map(|_| self.start_task(id, definition))).await;
+        // Replacements first: they take the ports of the tasks they replace.
+        let none = HostPorts::new();
+        let starts = (0..missing).map(|n| self.start_task(id, definition, reused_ports.get(n).unwrap_or(&none)));
+        let results = join_all(starts).await;
         let mut started = Vec::new();
         let mut first_error = None;
         for result in results {
@@ -384,9 +421,18 @@ impl TaskSets {
             }
         }
         let task_set = self.task_set_from(id, self.containers_of(id).await?);
+        self.remember_ports(&task_set);
+        // Forget the containers of this set that are gone (not those of other sets: one driver serves them all).
         let live: HashSet<&str> =
             task_set.tasks.iter().flat_map(|task| &task.containers).map(|c| c.container_id.as_str()).collect();
-        self.probes().retain(|container_id, _| live.contains(container_id.as_str()));
+        let gone: Vec<&str> = current
+            .tasks
+            .iter()
+            .flat_map(|task| &task.containers)
+            .map(|c| c.container_id.as_str())
+            .filter(|container_id| !live.contains(container_id))
+            .collect();
+        self.forget_containers(&gone);
         if let Some(error) = first_error {
             return Err(error);
         }
@@ -400,13 +446,8 @@ impl TaskSets {
         check_task_set_id(id)?;
         let containers = self.containers_of(id).await?;
         let results = join_all(containers.iter().filter_map(|c| c.id.as_deref()).map(|c| self.stop(c, grace))).await;
-        let mut probes = self.probes();
-        for container in &containers {
-            if let Some(id) = &container.id {
-                probes.remove(id);
-            }
-        }
-        drop(probes);
+        let ids: Vec<&str> = containers.iter().filter_map(|c| c.id.as_deref()).collect();
+        self.forget_containers(&ids);
         results.into_iter().collect::<Result<Vec<()>>>()?;
         Ok(containers.len())
     }
@@ -420,14 +461,21 @@ impl TaskSets {
                 by_set.entry(id.to_owned()).or_default().push(container);
             }
         }
-        Ok(by_set.into_iter().map(|(id, containers)| self.task_set_from(&id, containers)).collect())
+        let sets: Vec<TaskSet> =
+            by_set.into_iter().map(|(id, containers)| self.task_set_from(&id, containers)).collect();
+        sets.iter().for_each(|set| self.remember_ports(set));
+        Ok(sets)
     }
 
     /// One task set as the engine lists it; `None` if it has no containers.
     pub async fn task_set(&self, id: &str) -> Result<Option<TaskSet>> {
         check_task_set_id(id)?;
         let containers = self.containers_of(id).await?;
-        Ok((!containers.is_empty()).then(|| self.task_set_from(id, containers)))
+        let set = (!containers.is_empty()).then(|| self.task_set_from(id, containers));
+        if let Some(set) = &set {
+            self.remember_ports(set);
+        }
+        Ok(set)
     }
 
     /// The last `tail` lines of stdout and stderr of every container of the task set (stopped ones included, until
@@ -457,6 +505,69 @@ impl TaskSets {
 
     fn probes(&self) -> std::sync::MutexGuard<'_, HashMap<String, ProbeState>> {
         self.probes.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn published(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<PublishedPort>>> {
+        self.published.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Keeps the host ports of every container that lists some (a running one).
+    fn remember_ports(&self, set: &TaskSet) {
+        let mut published = self.published();
+        for container in set.tasks.iter().flat_map(|task| &task.containers) {
+            if !container.ports.is_empty() {
+                published.insert(container.container_id.clone(), container.ports.clone());
+            }
+        }
+    }
+
+    fn forget_containers(&self, container_ids: &[&str]) {
+        let mut probes = self.probes();
+        let mut published = self.published();
+        for container_id in container_ids {
+            probes.remove(*container_id);
+            published.remove(*container_id);
+        }
+    }
+
+    /// The host ports `task` published, for its replacement: what the engine lists (a running container), else what
+    /// this process saw it publish, else the fixed ports it was created with (a replacement that stopped while the
+    /// agent was not running). A port found nowhere is left to Docker.
+    async fn host_ports_of(&self, task: &Task) -> HostPorts {
+        let mut ports = HostPorts::new();
+        for container in &task.containers {
+            let mut known = container.ports.clone();
+            if known.is_empty() {
+                known = self.published().get(&container.container_id).cloned().unwrap_or_default();
+            }
+            if known.is_empty() {
+                known = self.created_with_ports(&container.container_id).await;
+            }
+            for port in known {
+                ports.insert((container.name.clone(), port.container_port), port.address.port());
+            }
+        }
+        ports
+    }
+
+    /// The fixed host ports a container was created with (none for those Docker picked), from its configuration,
+    /// which outlives the container's run.
+    async fn created_with_ports(&self, container_id: &str) -> Vec<PublishedPort> {
+        let Ok(inspect) = self.docker.inspect_container(container_id, None::<InspectContainerOptions>).await else {
+            return Vec::new();
+        };
+        let bindings = inspect.host_config.and_then(|config| config.port_bindings).unwrap_or_default();
+        let mut ports = Vec::new();
+        for (key, bindings) in bindings {
+            let Some(container_port) = key.strip_suffix("/tcp").and_then(|port| port.parse::<u16>().ok()) else {
+                continue;
+            };
+            let host_port = bindings.iter().flatten().find_map(|binding| binding.host_port.as_deref()?.parse().ok());
+            if let Some(host_port) = host_port.filter(|port: &u16| *port != 0) {
+                ports.push(PublishedPort { container_port, address: SocketAddr::new(self.publish_ip, host_port) });
+            }
+        }
+        ports
     }
 
     fn engine_error(&self, operation: impl Into<String>, error: BollardError) -> Error {
@@ -508,7 +619,9 @@ impl TaskSets {
         Ok(())
     }
 
-    async fn start_task(&self, set_id: &str, definition: &TaskDefinition) -> Result<Task> {
+    /// Starts one task; a container publishes the host ports `reuse` names for it (a replacement's), unless one of them
+    /// is taken: then Docker picks them.
+    async fn start_task(&self, set_id: &str, definition: &TaskDefinition, reuse: &HostPorts) -> Result<Task> {
         let task_id = format!("{set_id}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let digest = definition.digest();
         let created_at_micros = std::time::SystemTime::now()
@@ -517,7 +630,20 @@ impl TaskSets {
         let task = Task { id: task_id.clone(), created_at_micros, definition_digest: digest, containers: Vec::new() };
         let mut containers = Vec::new();
         for container in &definition.containers {
-            match self.start_container(set_id, &task, definition, container).await {
+            let mut result = self.start_container(set_id, &task, definition, container, reuse).await;
+            if let Err(Error::PortConflict { host_port, message, .. }) = &result
+                && reuses_a_port(container, reuse)
+            {
+                tracing::info!(
+                    task = %task_id,
+                    container = %container.name,
+                    host_port,
+                    %message,
+                    "a host port of the replaced task is taken; letting Docker pick"
+                );
+                result = self.start_container(set_id, &task, definition, container, &HostPorts::new()).await;
+            }
+            match result {
                 Ok(started) => containers.push(started),
                 Err(error) => {
                     let partial = Task { containers, ..task };
@@ -538,6 +664,7 @@ impl TaskSets {
         task: &Task,
         definition: &TaskDefinition,
         container: &ContainerDefinition,
+        reuse: &HostPorts,
     ) -> Result<TaskContainer> {
         let task_id = task.id.as_str();
         let docker_name = format!("cutover-{task_id}-{}", container.name);
@@ -552,14 +679,23 @@ impl TaskSets {
         if let Some(check) = &container.health_check {
             container_labels.insert(labels::HEALTH_CHECK.to_owned(), serde_json::to_string(check).unwrap_or_default());
         }
+        let host_ports: Vec<u16> = container
+            .port_mappings
+            .iter()
+            .map(|mapping| match mapping.host_port {
+                0 => reuse.get(&(container.name.clone(), mapping.container_port)).copied().unwrap_or(0),
+                fixed => fixed,
+            })
+            .collect();
         let port_bindings: PortMap = container
             .port_mappings
             .iter()
-            .map(|mapping| {
+            .zip(&host_ports)
+            .map(|(mapping, host_port)| {
                 let binding = PortBinding {
-                    host_ip: Some(PUBLISH_IP.to_string()),
+                    host_ip: Some(self.publish_ip.to_string()),
                     // Empty: the engine picks a free port.
-                    host_port: Some(if mapping.host_port == 0 { String::new() } else { mapping.host_port.to_string() }),
+                    host_port: Some(if *host_port == 0 { String::new() } else { host_port.to_string() }),
                 };
                 (format!("{}/tcp", mapping.container_port), Some(vec![binding]))
             })
@@ -590,13 +726,13 @@ impl TaskSets {
                 BollardError::DockerResponseServerError { message, .. }
                     if message.contains("port is already allocated") || message.contains("address already in use") =>
                 {
-                    let fixed = container.port_mappings.iter().map(|m| m.host_port).filter(|port| *port != 0);
+                    let fixed = host_ports.iter().copied().filter(|port| *port != 0);
                     let host_port = fixed
                         .clone()
                         .find(|port| message.contains(&format!(":{port}")))
                         .or_else(|| fixed.clone().next())
                         .unwrap_or(0);
-                    Error::PortConflict { container: container.name.clone(), host_port, message }
+                    Error::PortConflict { container: container.name.clone(), host_port, ip: self.publish_ip, message }
                 }
                 error => self.engine_error(format!("start container {docker_name}"), error),
             });
@@ -640,7 +776,7 @@ impl TaskSets {
             };
             ports.push(PublishedPort {
                 container_port: mapping.container_port,
-                address: SocketAddr::from((PUBLISH_IP, host_port)),
+                address: SocketAddr::new(self.publish_ip, host_port),
             });
         }
         let state = inspect.state.as_ref();
@@ -787,7 +923,7 @@ impl TaskSets {
                 definition_digest: label(&container, labels::DEFINITION).unwrap_or_default().to_owned(),
                 containers: Vec::new(),
             });
-            task.containers.push(summary_to_container(&container));
+            task.containers.push(summary_to_container(&container, self.publish_ip));
         }
         let mut tasks: Vec<Task> = tasks.into_values().collect();
         for task in &mut tasks {
@@ -818,16 +954,25 @@ fn describe_stopped(state: &ContainerState) -> Option<String> {
     Some(description)
 }
 
-fn summary_to_container(container: &ContainerSummary) -> TaskContainer {
+/// Whether a container of a replacement task publishes a host port of the task it replaces.
+fn reuses_a_port(container: &ContainerDefinition, reuse: &HostPorts) -> bool {
+    container
+        .port_mappings
+        .iter()
+        .any(|mapping| mapping.host_port == 0 && reuse.contains_key(&(container.name.clone(), mapping.container_port)))
+}
+
+/// A listed container; only the ports it publishes on `publish_ip` count.
+fn summary_to_container(container: &ContainerSummary, publish_ip: IpAddr) -> TaskContainer {
     let ports = container
         .ports
         .iter()
         .flatten()
-        .filter(|port| port.ip.as_deref() == Some("127.0.0.1"))
+        .filter(|port| port.ip.as_deref().and_then(|ip| ip.parse::<IpAddr>().ok()) == Some(publish_ip))
         .filter_map(|port| {
             Some(PublishedPort {
                 container_port: port.private_port,
-                address: SocketAddr::from((PUBLISH_IP, port.public_port?)),
+                address: SocketAddr::new(publish_ip, port.public_port?),
             })
         })
         .collect();

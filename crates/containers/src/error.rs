@@ -1,3 +1,4 @@
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -15,8 +16,8 @@ pub enum Error {
     )]
     ImageMissing { image: String, container: String },
 
-    #[error("host port {host_port} for container {container:?} is already in use on 127.0.0.1: {message}")]
-    PortConflict { container: String, host_port: u16, message: String },
+    #[error("host port {host_port} for container {container:?} is already in use on {ip}: {message}")]
+    PortConflict { container: String, host_port: u16, ip: IpAddr, message: String },
 
     #[error(
         "container {container:?} publishes the fixed host port {host_port}, so only one task fits on a host; \

@@ -19,7 +19,7 @@ pub use definition::{
     ContainerDefinition, FieldProblem, Format, HealthCheck, PortMapping, TaskDefinition, TaskDefinitionError,
 };
 pub use driver::{
-    ContainerLogs, LogLine, LogStream, PublishedPort, Reconciliation, ReplacedTask, Task, TaskContainer, TaskSet,
-    TaskSets, labels,
+    ContainerLogs, DEFAULT_PUBLISH_IP, LogLine, LogStream, PublishedPort, Reconciliation, ReplacedTask, Task,
+    TaskContainer, TaskSet, TaskSets, labels,
 };
 pub use error::{Error, Result};

@@ -141,15 +141,7 @@ async fn reconcile_replaces_a_killed_container_and_keeps_the_count() {
     let victim_upstream = victim.upstream("app", 8080).unwrap();
     docker(&["kill", &victim.containers[0].container_id]);
 
-    let deadline = Instant::now() + DEADLINE;
-    let reconciled = loop {
-        let reconciled = tasks.reconcile(&id, &definition, 3).await.expect("reconcile succeeds");
-        if !reconciled.replaced.is_empty() {
-            break reconciled;
-        }
-        assert!(Instant::now() < deadline, "the killed task was never replaced: {reconciled:#?}");
-        tokio::time::sleep(POLL).await;
-    };
+    let reconciled = replaced_after_kill(&tasks, &id, &definition, 3).await;
     assert_eq!(reconciled.replaced.len(), 1, "{reconciled:#?}");
     assert_eq!(reconciled.replaced[0].task_id, victim.id);
     assert!(reconciled.replaced[0].reason.contains("exited"), "{}", reconciled.replaced[0].reason);
@@ -160,17 +152,104 @@ async fn reconcile_replaces_a_killed_container_and_keeps_the_count() {
     assert_eq!(now.tasks.len(), 3, "{now:#?}");
     assert!(now.task(&victim.id).is_none());
     let replacement = now.task(&reconciled.started[0]).expect("the replacement is in the set");
-    let new_upstream = replacement.upstream("app", 8080).unwrap();
-    assert_ne!(new_upstream, victim_upstream);
+    assert_ne!(replacement.id, victim.id);
+    assert_eq!(
+        replacement.upstream("app", 8080),
+        Some(victim_upstream),
+        "the replacement publishes the host port of the task it replaces: the router's upstream stays valid"
+    );
     let upstreams = now.upstreams("app", 8080);
-    assert!(upstreams.contains(&new_upstream) && !upstreams.contains(&victim_upstream), "{upstreams:?}");
-    for survivor in set.tasks.iter().filter(|task| task.id != victim.id) {
-        assert!(upstreams.contains(&survivor.upstream("app", 8080).unwrap()), "{survivor:#?} was kept");
-    }
+    assert_eq!(
+        upstreams.iter().collect::<HashSet<_>>(),
+        set.upstreams("app", 8080).iter().collect::<HashSet<_>>(),
+        "the same three upstreams"
+    );
     tasks.wait_healthy(now, HEALTHY_WITHIN).await.unwrap();
     assert_eq!(answers(now).await, ["v1", "v1", "v1"]);
+    let (status, body) = http(victim_upstream, "GET", "/").await.expect("the upstream answers again");
+    assert_eq!((status, body.trim()), (200, "v1"));
     assert_eq!(containers_labelled(&id, true).len(), 3);
     assert_eq!(containers_labelled(&id, false).len(), 3, "the dead container was removed");
+
+    // After an agent restart (a driver that never saw the port), a replacement's replacement keeps it too: the
+    // replacement was created with that host port, and the engine keeps that after the container stopped.
+    let replacement_id = replacement.id.clone();
+    docker(&["kill", &replacement.containers[0].container_id]);
+    let restarted = TaskSets::connect(tasks.socket()).await.unwrap();
+    let again = replaced_after_kill(&restarted, &id, &definition, 3).await;
+    assert_eq!(again.replaced[0].task_id, replacement_id);
+    let second = again.task_set.task(&again.started[0]).expect("the second replacement is in the set");
+    assert_eq!(second.upstream("app", 8080), Some(victim_upstream));
+    restarted.wait_healthy(&again.task_set, HEALTHY_WITHIN).await.unwrap();
+    assert_eq!(http(victim_upstream, "GET", "/").await.unwrap().0, 200);
+}
+
+/// Reconciles at the health-check interval until a task was replaced.
+async fn replaced_after_kill(
+    tasks: &TaskSets,
+    id: &str,
+    definition: &TaskDefinition,
+    count: usize,
+) -> cutover_containers::Reconciliation {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let reconciled = tasks.reconcile(id, definition, count).await.expect("reconcile succeeds");
+        if !reconciled.replaced.is_empty() {
+            return reconciled;
+        }
+        assert!(Instant::now() < deadline, "the killed task was never replaced: {reconciled:#?}");
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+#[tokio::test]
+async fn a_replacement_whose_host_port_was_taken_gets_another_one() {
+    let Fixture { tasks, run, image } = fixture().await;
+    let id = run.task_set_id("web");
+    let definition = definition(&image);
+    let set = tasks.start_task_set(&id, &definition, 1).await.unwrap();
+    tasks.wait_healthy(&set, HEALTHY_WITHIN).await.unwrap();
+    let victim = &set.tasks[0];
+    let victim_upstream = victim.upstream("app", 8080).unwrap();
+    docker(&["kill", &victim.containers[0].container_id]);
+
+    // Someone else takes the port as soon as the engine lets go of it.
+    let deadline = Instant::now() + DEADLINE;
+    let _taken = loop {
+        match std::net::TcpListener::bind(victim_upstream) {
+            Ok(listener) => break listener,
+            Err(error) => assert!(Instant::now() < deadline, "{victim_upstream} was never released: {error}"),
+        }
+        tokio::time::sleep(POLL).await;
+    };
+
+    let reconciled = replaced_after_kill(&tasks, &id, &definition, 1).await;
+    assert_eq!(reconciled.replaced[0].task_id, victim.id);
+    assert_eq!(reconciled.started.len(), 1, "{reconciled:#?}");
+    let replacement = reconciled.task_set.task(&reconciled.started[0]).expect("the replacement is in the set");
+    let upstream = replacement.upstream("app", 8080).expect("the replacement publishes its port");
+    assert_ne!(upstream, victim_upstream, "Docker picked another port");
+    tasks.wait_healthy(&reconciled.task_set, HEALTHY_WITHIN).await.unwrap();
+    assert_eq!(answers(&reconciled.task_set).await, ["v1"]);
+    assert_eq!(containers_labelled(&id, false).len(), 1, "the failed attempt left no container");
+}
+
+#[tokio::test]
+async fn ports_are_published_on_the_publish_ip() {
+    let Fixture { tasks, run, image } = fixture().await;
+    assert_eq!(tasks.publish_ip(), cutover_containers::DEFAULT_PUBLISH_IP);
+    // Another loopback address: published there, listed there, and not on 127.0.0.1.
+    let ip: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+    let tasks = tasks.with_publish_ip(ip);
+    let id = run.task_set_id("web");
+    let set = tasks.start_task_set(&id, &definition(&image), 1).await.unwrap();
+    tasks.wait_healthy(&set, HEALTHY_WITHIN).await.unwrap();
+    let upstream = set.upstreams("app", 8080)[0];
+    assert_eq!(upstream.ip(), ip);
+    assert_eq!(tasks.task_set(&id).await.unwrap().unwrap().upstreams("app", 8080), [upstream]);
+    assert_eq!(answers(&set).await, ["v1"]);
+    let loopback = SocketAddr::from(([127, 0, 0, 1], upstream.port()));
+    assert!(http(loopback, "GET", "/").await.is_err(), "nothing is published on 127.0.0.1");
 }
 
 #[tokio::test]
