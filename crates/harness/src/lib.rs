@@ -9,6 +9,7 @@
 //! Waiting is always "poll a condition until a deadline", never a fixed sleep.
 
 pub mod balancer;
+pub mod hooks;
 pub mod load;
 pub mod netns;
 pub mod proxy;

@@ -173,30 +173,8 @@ impl FnRig {
             if answer == HookAnswer::Never {
                 continue;
             }
-            let client = self.cluster.client.clone();
-            self.answering.push(tokio::spawn(async move {
-                let mut answered = 0;
-                loop {
-                    let requests = stub.lock().expect("requests").clone();
-                    for (request, _) in requests.iter().skip(answered) {
-                        let payload: serde_json::Value = serde_json::from_slice(&request.body).expect("hook payload");
-                        let status = if answer == HookAnswer::Succeeded { "Succeeded" } else { "Failed" };
-                        let _: wire::PutLifecycleEventHookExecutionStatusOutput = client
-                            .call(
-                                Operation::PutLifecycleEventHookExecutionStatus,
-                                &serde_json::json!({
-                                    "deploymentId": payload["DeploymentId"],
-                                    "lifecycleEventHookExecutionId": payload["LifecycleEventHookExecutionId"],
-                                    "status": status,
-                                }),
-                            )
-                            .await
-                            .expect("PutLifecycleEventHookExecutionStatus");
-                    }
-                    answered = requests.len();
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-            }));
+            let status = if answer == HookAnswer::Succeeded { "Succeeded" } else { "Failed" };
+            self.answering.push(cutover_harness::hooks::answer(self.cluster.client.clone(), stub, status));
         }
     }
 

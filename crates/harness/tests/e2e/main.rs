@@ -11,6 +11,7 @@ mod compat_doc;
 mod compat_python;
 mod compat_sdk;
 mod console;
+mod containers;
 mod crash;
 mod deploy;
 mod faults;

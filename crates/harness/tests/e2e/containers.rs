@@ -1,0 +1,429 @@
+//! The container platform end to end (computePlatform ECS) on the real Docker engine: a real server, two real agents
+//! whose cluster tag puts them in one ECS cluster, the built-in router carrying the production and test routes, and
+//! test images made on the spot (`cutover-test-http` imported with `docker import`; nothing is pulled).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use cutover_api_types::agent::{ContainerService, ContainerServiceRequest};
+use cutover_api_types::codedeploy::{self as wire, Operation};
+use cutover_containers::TaskSets;
+use cutover_containers::testimage::TestRun;
+use cutover_harness::http_stub::HttpStub;
+use cutover_harness::load::{LoadLoop, LoadReport};
+use cutover_harness::router::RouterProc;
+use cutover_harness::{Cluster, ClusterOptions, binary, wait_for};
+
+use crate::DEPLOY_TIMEOUT;
+
+const SERVICE: &str = "web";
+
+struct EcsRig {
+    // Dropped first: the containers and images go before the processes that could recreate them.
+    run: TestRun,
+    tasks: TaskSets,
+    cluster: Cluster,
+    router: RouterProc,
+    hook: HttpStub,
+    answering: Option<tokio::task::JoinHandle<()>>,
+    images: (String, String),
+}
+
+impl Drop for EcsRig {
+    fn drop(&mut self) {
+        if let Some(task) = self.answering.take() {
+            task.abort();
+        }
+    }
+}
+
+impl EcsRig {
+    /// A server whose "minute" lasts `minute_seconds`, two agents in cluster `<run id>`, images v1 and v2.
+    async fn start(minute_seconds: f64) -> EcsRig {
+        let tasks = TaskSets::connect_local().await.expect("the Docker engine (docker info must work)");
+        let run = TestRun::new(tasks.socket());
+        let http = binary("cutover-test-http");
+        let v1 = run.http_image(&tasks, &http, "v1").await.expect("image v1").reference;
+        let v2 = run.http_image(&tasks, &http, "v2").await.expect("image v2").reference;
+        let dir: PathBuf = tempfile::tempdir().expect("tempdir").keep();
+        let router = RouterProc::start(&dir, &["web-prod", "web-test"], 1).await;
+        let hook = HttpStub::start(|_| (202, "application/json", b"{}".to_vec())).await;
+        let traffic = dir.join("traffic.toml");
+        let group = |name: &str| {
+            format!(
+                "[[target_group]]\nname = \"{name}\"\nhealth_timeout_seconds = 30\n[target_group.router]\n{}\n",
+                router.server_config()
+            )
+        };
+        std::fs::write(
+            &traffic,
+            format!(
+                "{}{}[[function]]\nname = \"validate\"\ninvoke_url = \"{}\"\n\n[containers]\nreport_interval_ms = 200\nhealth_timeout_seconds = 60\n",
+                group("web-prod"),
+                group("web-test"),
+                hook.url("/invoke"),
+            ),
+        )
+        .expect("traffic file");
+        let cluster = Cluster::start(ClusterOptions {
+            agents: 2,
+            tags: vec![("cutover:ecs-cluster".to_owned(), run.id().to_owned())],
+            server_args: vec![
+                "--traffic-config".to_owned(),
+                traffic.display().to_string(),
+                "--minute-seconds".to_owned(),
+                minute_seconds.to_string(),
+            ],
+            ..Default::default()
+        })
+        .await;
+        let _: wire::CreateApplicationOutput = cluster
+            .client
+            .call(
+                Operation::CreateApplication,
+                &serde_json::json!({"applicationName": "web", "computePlatform": "ECS"}),
+            )
+            .await
+            .expect("CreateApplication");
+        let _: wire::CreateDeploymentGroupOutput = cluster
+            .client
+            .call(
+                Operation::CreateDeploymentGroup,
+                &serde_json::json!({
+                    "applicationName": "web", "deploymentGroupName": "web", "serviceRoleArn": "r",
+                    "deploymentConfigName": "CodeDeployDefault.ECSAllAtOnce",
+                    "ecsServices": [{"serviceName": SERVICE, "clusterName": run.id()}],
+                    "loadBalancerInfo": {"targetGroupPairInfoList": [{
+                        "targetGroups": [{"name": "web-blue"}, {"name": "web-green"}],
+                        "prodTrafficRoute": {"listenerArns": ["web-prod"]},
+                        "testTrafficRoute": {"listenerArns": ["web-test"]},
+                    }]},
+                    "blueGreenDeploymentConfiguration": {"terminateBlueInstancesOnDeploymentSuccess": {
+                        "action": "TERMINATE", "terminationWaitTimeInMinutes": 0,
+                    }},
+                }),
+            )
+            .await
+            .unwrap_or_else(|error| panic!("CreateDeploymentGroup: {error:?}\n{}", cluster.logs()));
+        EcsRig { run, tasks, cluster, router, hook, answering: None, images: (v1, v2) }
+    }
+
+    /// Hook functions answer with `status` from now on.
+    fn answer_hooks(&mut self, status: &'static str) {
+        if let Some(task) = self.answering.take() {
+            task.abort();
+        }
+        self.answering =
+            Some(cutover_harness::hooks::answer(self.cluster.client.clone(), self.hook.shared_requests(), status));
+    }
+
+    /// The ECS AppSpec of `image` with `count` tasks (and an AfterAllowTestTraffic hook when `hook`).
+    fn appspec(image: &str, count: u32, hook: bool) -> String {
+        let hooks = if hook { "Hooks:\n  - AfterAllowTestTraffic: validate\n" } else { "" };
+        format!(
+            "version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n      Properties:\n        TaskDefinition:\n          family: web\n          desiredCount: {count}\n          containers:\n            - name: app\n              image: {image}\n              portMappings:\n                - containerPort: 8080\n              healthCheck:\n                port: 8080\n                path: /health\n                intervalSeconds: 0.2\n                healthyThreshold: 2\n                unhealthyThreshold: 2\n        LoadBalancerInfo:\n          ContainerName: app\n          ContainerPort: 8080\n{hooks}"
+        )
+    }
+
+    async fn create(&self, image: &str, count: u32, config: &str, hook: bool) -> String {
+        let input = serde_json::json!({
+            "applicationName": "web", "deploymentGroupName": "web", "deploymentConfigName": config,
+            "revision": {"revisionType": "AppSpecContent", "appSpecContent": {"content": Self::appspec(image, count, hook)}},
+        });
+        let out: Result<wire::CreateDeploymentOutput, _> =
+            self.cluster.client.call(Operation::CreateDeployment, &input).await;
+        match out {
+            Ok(out) => out.deployment_id.expect("deploymentId"),
+            Err(error) => panic!("CreateDeployment: {error:?}\n{}", self.cluster.logs()),
+        }
+    }
+
+    async fn deploy(&self, image: &str, count: u32, config: &str, hook: bool) -> (String, wire::DeploymentInfo) {
+        let id = self.create(image, count, config, hook).await;
+        let done = self.cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
+        (id, done)
+    }
+
+    /// The lifecycle events of the deployment's one target (`<cluster>:<service>`).
+    async fn events(&self, id: &str) -> Vec<wire::LifecycleEvent> {
+        let out: wire::GetDeploymentTargetOutput = self
+            .cluster
+            .client
+            .call(
+                Operation::GetDeploymentTarget,
+                &serde_json::json!({"deploymentId": id, "targetId": format!("{}:{SERVICE}", self.run.id())}),
+            )
+            .await
+            .expect("GetDeploymentTarget");
+        let target = out.deployment_target.expect("target");
+        assert_eq!(target.deployment_target_type.as_deref(), Some("ECSTarget"));
+        target.ecs_target.expect("ecsTarget").lifecycle_events.unwrap_or_default()
+    }
+
+    async fn service(&self) -> ContainerService {
+        let request = ContainerServiceRequest {
+            cluster: self.run.id().to_owned(),
+            service: SERVICE.to_owned(),
+            ..Default::default()
+        };
+        self.cluster.client.post_json("/v1/container-services", &request).await.expect("container service")
+    }
+
+    /// Ids of the engine's running containers of a task set.
+    async fn containers(&self, task_set: &str) -> Vec<String> {
+        match self.tasks.task_set(task_set).await.expect("task set") {
+            None => Vec::new(),
+            Some(set) => set
+                .tasks
+                .iter()
+                .flat_map(|task| &task.containers)
+                .filter(|container| container.state == "running")
+                .map(|container| container.container_id.clone())
+                .collect(),
+        }
+    }
+
+    async fn wait_gone(&self, task_set: &str) {
+        wait_for(&format!("the containers of {task_set} to be removed"), Duration::from_secs(30), || async {
+            self.tasks.task_set(task_set).await.expect("task set").is_none().then_some(())
+        })
+        .await;
+    }
+
+    fn prod(&self) -> String {
+        self.router.url("web-prod")
+    }
+
+    fn logs(&self) -> String {
+        self.cluster.logs()
+    }
+}
+
+fn assert_no_failures(report: &LoadReport, logs: &str) {
+    assert!(report.total > 100, "the load sent only {} requests", report.total);
+    assert!(
+        report.failed.is_empty(),
+        "{} of {} requests failed, first: {:?}\n{logs}",
+        report.failed.len(),
+        report.total,
+        report.failed.first()
+    );
+}
+
+fn succeeded(done: &wire::DeploymentInfo, logs: &str) {
+    assert_eq!(done.status.as_deref(), Some("Succeeded"), "{:?}\n{logs}", done.error_information);
+    assert_eq!(done.compute_platform.as_deref(), Some("ECS"));
+}
+
+/// The task set ids of the service with `role`.
+fn task_sets(service: &ContainerService, role: &str) -> Vec<String> {
+    service.task_sets.iter().filter(|set| set.role == role).map(|set| set.task_set_id.clone()).collect()
+}
+
+async fn get(url: &str) -> Option<String> {
+    Some(reqwest::get(url).await.ok()?.text().await.ok()?.trim().to_owned())
+}
+
+/// Percentage points a measured share may differ from the configured step.
+const SHARE_TOLERANCE: f64 = 0.06;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_under_load_moves_ten_percent_then_all_with_no_failed_request() {
+    // ECSCanary10Percent5Minutes with a "minute" of 0.8 s: 10 % for 4 s, then 100 %.
+    let mut rig = EcsRig::start(0.8).await;
+    let (v1, v2) = rig.images.clone();
+    // The service's first deployment: everything on v1 at once, spread 2 + 2 over the cluster's two hosts.
+    let (_, first) = rig.deploy(&v1, 4, "CodeDeployDefault.ECSAllAtOnce", false).await;
+    succeeded(&first, &rig.logs());
+    let service = rig.service().await;
+    let originals = task_sets(&service, "primary");
+    assert_eq!(originals.len(), 2, "{service:?}");
+    assert!(service.task_sets.iter().all(|set| set.desired == 2 && set.running == 2 && set.healthy), "{service:?}");
+    assert_eq!(get(&rig.prod()).await.as_deref(), Some("v1"));
+
+    rig.answer_hooks("Succeeded");
+    let load = LoadLoop::start(rig.prod(), 4);
+    load.run_past(load.now_ms() + 300, 20).await;
+    let created = Instant::now();
+    let id = rig.create(&v2, 4, "CodeDeployDefault.ECSCanary10Percent5Minutes", true).await;
+    // CreateDeployment → the replacement task set started and healthy on both hosts.
+    let healthy_after = wait_for("the replacement to be healthy", Duration::from_secs(60), || async {
+        let service = rig.service().await;
+        let replacement: Vec<_> = service.task_sets.iter().filter(|set| set.role == "replacement").collect();
+        (replacement.len() == 2 && replacement.iter().all(|set| set.healthy)).then(|| created.elapsed())
+    })
+    .await;
+    eprintln!("ECS: CreateDeployment to replacement task set healthy: {} ms", healthy_after.as_millis());
+    let done = rig.cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
+    succeeded(&done, &rig.logs());
+    let first_v2 =
+        wait_for("v2 to answer on production", Duration::from_secs(20), || async { load.first_answer("v2") }).await;
+    load.run_past(first_v2 + 4000 + 1000, 20).await;
+    let report = load.stop().await;
+    assert_no_failures(&report, &rig.logs());
+    eprintln!("ECS canary: {} requests, {} failed", report.total, report.failed.len());
+    // Before the first step nothing reached v2; during the canary about 10 % did; afterwards everything.
+    assert_eq!(report.share("v2", 0, first_v2.saturating_sub(1)), Some(0.0));
+    let canary = report.share("v2", first_v2 + 300, first_v2 + 4000 - 300).expect("samples in the canary");
+    assert!((canary - 0.10).abs() <= SHARE_TOLERANCE, "canary: {:.1} % on v2, expected 10 %", canary * 100.0);
+    assert_eq!(report.share("v2", first_v2 + 4000 + 500, u64::MAX), Some(1.0));
+    // The test route reached the replacement before production did, and the hook was invoked once.
+    assert_eq!(get(&rig.router.url("web-test")).await.as_deref(), Some("v2"));
+    assert_eq!(rig.hook.requests().len(), 1);
+    // The replacement is the service's primary now; the original's containers are gone from both hosts.
+    let service = rig.service().await;
+    assert_eq!(task_sets(&service, "replacement"), Vec::<String>::new());
+    assert_eq!(service.task_sets.iter().filter(|set| set.role == "primary").count(), 2);
+    for original in &originals {
+        rig.wait_gone(original).await;
+    }
+    // The deployment target shows the events CodeDeploy's ECS deployments have, all run by the server.
+    let events: Vec<String> = rig
+        .events(&id)
+        .await
+        .into_iter()
+        .map(|event| format!("{}={}", event.lifecycle_event_name.unwrap_or_default(), event.status.unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "BeforeInstall=Succeeded",
+            "Install=Succeeded",
+            "AfterInstall=Succeeded",
+            "AllowTestTraffic=Succeeded",
+            "AfterAllowTestTraffic=Succeeded",
+            "BeforeAllowTraffic=Succeeded",
+            "AllowTraffic=Succeeded",
+            "AfterAllowTraffic=Succeeded"
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_test_traffic_hook_rolls_back_before_production_sees_the_replacement() {
+    let mut rig = EcsRig::start(0.5).await;
+    let (v1, v2) = rig.images.clone();
+    let (_, first) = rig.deploy(&v1, 2, "CodeDeployDefault.ECSAllAtOnce", false).await;
+    succeeded(&first, &rig.logs());
+    let originals = task_sets(&rig.service().await, "primary");
+    rig.answer_hooks("Failed");
+    let load = LoadLoop::start(rig.prod(), 4);
+    let id = rig.create(&v2, 2, "CodeDeployDefault.ECSAllAtOnce", true).await;
+    let replacement = wait_for("the replacement task sets to be assigned", Duration::from_secs(30), || async {
+        let sets = task_sets(&rig.service().await, "replacement");
+        (sets.len() == 2).then_some(sets)
+    })
+    .await;
+    let done = rig.cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
+    assert_eq!(done.status.as_deref(), Some("Failed"), "{}", rig.logs());
+    // The failing event is the hook's, with the hook's report in its diagnostics; the shift never ran.
+    let events = rig.events(&id).await;
+    let status = |name: &str| {
+        let event = events.iter().find(|event| event.lifecycle_event_name.as_deref() == Some(name)).expect("event");
+        (
+            event.status.clone().unwrap_or_default(),
+            event.diagnostics.clone().and_then(|d| d.message).unwrap_or_default(),
+        )
+    };
+    assert_eq!(status("AllowTestTraffic").0, "Succeeded");
+    let (hook, message) = status("AfterAllowTestTraffic");
+    assert_eq!(hook, "Failed");
+    assert!(message.contains("the AfterAllowTestTraffic hook validate reported Failed"), "{message}");
+    assert_eq!(status("AllowTraffic").0, "Skipped");
+    // The replacement is withdrawn: its containers are removed from both hosts; the original keeps serving.
+    for set in &replacement {
+        rig.wait_gone(set).await;
+    }
+    let service = rig.service().await;
+    assert_eq!(task_sets(&service, "primary"), originals);
+    assert_eq!(task_sets(&service, "replacement"), Vec::<String>::new());
+    for set in &originals {
+        assert_eq!(rig.containers(set).await.len(), 1, "{set}");
+    }
+    load.run_past(load.now_ms() + 500, 20).await;
+    let report = load.stop().await;
+    assert_no_failures(&report, &rig.logs());
+    // Production never reached v2.
+    assert_eq!(report.answered("v2", false), None);
+    assert_eq!(report.share("v2", 0, u64::MAX), Some(0.0));
+    // The test route is back on the original too.
+    assert_eq!(get(&rig.router.url("web-test")).await.as_deref(), Some("v1"));
+    let info = done.rollback_info.expect("rollbackInfo");
+    assert!(info.rollback_message.unwrap_or_default().contains("original task set"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_container_killed_during_the_deployment_is_replaced_and_its_logs_are_reachable() {
+    // ECSLinear10PercentEvery1Minutes with a "minute" of 0.5 s: ten steps, 5 s of shifting.
+    let mut rig = EcsRig::start(0.5).await;
+    let (v1, v2) = rig.images.clone();
+    let (_, first) = rig.deploy(&v1, 2, "CodeDeployDefault.ECSAllAtOnce", false).await;
+    succeeded(&first, &rig.logs());
+    rig.answer_hooks("Succeeded");
+    let id = rig.create(&v2, 2, "CodeDeployDefault.ECSLinear10PercentEvery1Minutes", false).await;
+    // Once production started moving, kill one replacement container.
+    let (set, upstreams) = wait_for("the shift to start", Duration::from_secs(60), || async {
+        let service = rig.service().await;
+        let replacement = service.task_sets.iter().find(|set| set.role == "replacement" && set.healthy)?;
+        (get(&rig.prod()).await.is_some()
+            && rig.tasks.task_set(&replacement.task_set_id).await.ok().flatten().is_some())
+        .then(|| (replacement.task_set_id.clone(), replacement.upstreams.clone()))
+    })
+    .await;
+    let killed = rig.containers(&set).await;
+    assert_eq!(killed.len(), 1, "{set}");
+    let status = std::process::Command::new("docker").args(["kill", &killed[0]]).status().expect("docker kill");
+    assert!(status.success());
+    // The agent replaces it (a new container on the same host port) and reports the replacement.
+    let service = wait_for("the killed container to be replaced", Duration::from_secs(30), || async {
+        let running = rig.containers(&set).await;
+        let service = rig.service().await;
+        let reported = service.task_sets.iter().find(|known| known.task_set_id == set)?;
+        (running.len() == 1 && running[0] != killed[0] && reported.replaced >= 1 && reported.running == 1)
+            .then_some(service)
+    })
+    .await;
+    let reported = service.task_sets.iter().find(|known| known.task_set_id == set).expect("reported");
+    assert_eq!(reported.upstreams, upstreams, "the replacement task keeps the router's upstream");
+    assert!(reported.messages.contains("replaced"), "{}", reported.messages);
+    let done = rig.cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
+    succeeded(&done, &rig.logs());
+    assert_eq!(get(&rig.prod()).await.as_deref(), Some("v2"));
+    // The containers' logs through the CLI: the test server logs every request (the health checks among them).
+    let output = std::process::Command::new(binary("cutover"))
+        .args([
+            "--endpoint",
+            &rig.cluster.endpoint,
+            "containers",
+            "logs",
+            "--cluster",
+            rig.run.id(),
+            "--service",
+            SERVICE,
+        ])
+        .env("AWS_SHARED_CREDENTIALS_FILE", rig.cluster.credentials_file())
+        .output()
+        .expect("cutover containers logs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains(&format!("== {set} on ")), "{stdout}");
+    assert!(stdout.contains("/health"), "{stdout}");
+    // And the status table shows the replaced task.
+    let output = std::process::Command::new(binary("cutover"))
+        .args([
+            "--endpoint",
+            &rig.cluster.endpoint,
+            "containers",
+            "status",
+            "--cluster",
+            rig.run.id(),
+            "--service",
+            SERVICE,
+        ])
+        .env("AWS_SHARED_CREDENTIALS_FILE", rig.cluster.credentials_file())
+        .output()
+        .expect("cutover containers status");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains(&set) && stdout.contains("primary"), "{stdout}");
+}
