@@ -427,3 +427,95 @@ async fn a_container_killed_during_the_deployment_is_replaced_and_its_logs_are_r
     assert!(output.status.success(), "{stdout}");
     assert!(stdout.contains(&set) && stdout.contains("primary"), "{stdout}");
 }
+
+/// Calls an operation that must fail; returns (exception, message).
+async fn refused(rig: &EcsRig, operation: Operation, input: serde_json::Value) -> (String, String) {
+    let out: Result<serde_json::Value, _> = rig.cluster.client.call(operation, &input).await;
+    match out {
+        Ok(value) => panic!("{operation:?} succeeded: {value}"),
+        Err(cutover_client::api::ApiClientError::Api { type_, message, .. }) => (type_, message),
+        Err(other) => panic!("{operation:?}: {other}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_groups_appspecs_and_a_missing_image_get_specific_errors() {
+    let rig = EcsRig::start(0.5).await;
+    let group = |extra: serde_json::Value| {
+        let mut input = serde_json::json!({"applicationName": "web", "deploymentGroupName": "other", "serviceRoleArn": "r"});
+        for (key, value) in extra.as_object().expect("object") {
+            input[key] = value.clone();
+        }
+        input
+    };
+    let pair = |prod: &str| {
+        serde_json::json!({"targetGroupPairInfoList": [{"prodTrafficRoute": {"listenerArns": [prod]}}]})
+    };
+    let (kind, message) =
+        refused(&rig, Operation::CreateDeploymentGroup, group(serde_json::json!({"loadBalancerInfo": pair("web-prod")})))
+            .await;
+    assert_eq!(kind, "InvalidECSServiceException", "{message}");
+    assert!(message.contains("exactly one service in ecsServices"), "{message}");
+    let services = serde_json::json!([{"serviceName": "api", "clusterName": "c1"}]);
+    let (kind, message) = refused(
+        &rig,
+        Operation::CreateDeploymentGroup,
+        group(serde_json::json!({"ecsServices": services, "loadBalancerInfo": pair("nowhere")})),
+    )
+    .await;
+    assert_eq!(kind, "InvalidLoadBalancerInfoException", "{message}");
+    assert!(message.contains("\"nowhere\" is not a target group"), "{message}");
+    let (kind, message) = refused(
+        &rig,
+        Operation::CreateDeploymentGroup,
+        group(serde_json::json!({"ecsServices": services, "loadBalancerInfo": pair("web-prod"),
+            "deploymentConfigName": "CodeDeployDefault.LambdaAllAtOnce"})),
+    )
+    .await;
+    assert_eq!(kind, "InvalidDeploymentConfigNameException", "{message}");
+
+    // AppSpecs: the task definition's own checks with their field paths, the load balancer target, references.
+    let create = |content: String| {
+        serde_json::json!({
+            "applicationName": "web", "deploymentGroupName": "web",
+            "revision": {"revisionType": "AppSpecContent", "appSpecContent": {"content": content}},
+        })
+    };
+    let good = EcsRig::appspec(&rig.images.0, 1, false);
+    let (kind, message) = refused(
+        &rig,
+        Operation::CreateDeployment,
+        create(good.replace("                port: 8080\n", "                port: 81\n")),
+    )
+    .await;
+    assert_eq!(kind, "InvalidRevisionException", "{message}");
+    assert!(message.contains("TaskDefinition: invalid task definition: containers[0].healthCheck.port: 81"), "{message}");
+    let (kind, message) =
+        refused(&rig, Operation::CreateDeployment, create(good.replace("ContainerPort: 8080", "ContainerPort: 9090")))
+            .await;
+    assert_eq!(kind, "InvalidRevisionException", "{message}");
+    assert!(message.contains("LoadBalancerInfo"), "{message}");
+    let reference = "version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n      Properties:\n        TaskDefinition: \"arn:aws:ecs:eu-west-1:1:task-definition/web:3\"\n        LoadBalancerInfo:\n          ContainerName: app\n          ContainerPort: 8080\n";
+    let (kind, message) = refused(&rig, Operation::CreateDeployment, create(reference.to_owned())).await;
+    assert_eq!(kind, "InvalidRevisionException", "{message}");
+    assert!(message.contains("no task definition registry"), "{message}");
+
+    // An image that is not on the hosts: Install fails with the engine's reason, nothing is left running, and the
+    // group is free for the next deployment.
+    let missing = format!("cutover-test/http:{}-missing", rig.run.id());
+    let (id, done) = rig.deploy(&missing, 2, "CodeDeployDefault.ECSAllAtOnce", false).await;
+    assert_eq!(done.status.as_deref(), Some("Failed"), "{}", rig.logs());
+    let events = rig.events(&id).await;
+    let install = events.iter().find(|event| event.lifecycle_event_name.as_deref() == Some("Install")).expect("Install");
+    let message = install.diagnostics.clone().and_then(|diagnostics| diagnostics.message).unwrap_or_default();
+    assert!(message.contains("never pulls images"), "{message}");
+    let service = wait_for("the failed replacement to be withdrawn", Duration::from_secs(30), || async {
+        let service = rig.service().await;
+        service.task_sets.is_empty().then_some(service)
+    })
+    .await;
+    assert_eq!(service.task_sets, Vec::new());
+    let (_, done) = rig.deploy(&rig.images.0, 2, "CodeDeployDefault.ECSAllAtOnce", false).await;
+    succeeded(&done, &rig.logs());
+    assert_eq!(get(&rig.prod()).await.as_deref(), Some("v1"));
+}
