@@ -442,18 +442,21 @@ async fn refused(rig: &EcsRig, operation: Operation, input: serde_json::Value) -
 async fn bad_groups_appspecs_and_a_missing_image_get_specific_errors() {
     let rig = EcsRig::start(0.5).await;
     let group = |extra: serde_json::Value| {
-        let mut input = serde_json::json!({"applicationName": "web", "deploymentGroupName": "other", "serviceRoleArn": "r"});
+        let mut input =
+            serde_json::json!({"applicationName": "web", "deploymentGroupName": "other", "serviceRoleArn": "r"});
         for (key, value) in extra.as_object().expect("object") {
             input[key] = value.clone();
         }
         input
     };
-    let pair = |prod: &str| {
-        serde_json::json!({"targetGroupPairInfoList": [{"prodTrafficRoute": {"listenerArns": [prod]}}]})
-    };
-    let (kind, message) =
-        refused(&rig, Operation::CreateDeploymentGroup, group(serde_json::json!({"loadBalancerInfo": pair("web-prod")})))
-            .await;
+    let pair =
+        |prod: &str| serde_json::json!({"targetGroupPairInfoList": [{"prodTrafficRoute": {"listenerArns": [prod]}}]});
+    let (kind, message) = refused(
+        &rig,
+        Operation::CreateDeploymentGroup,
+        group(serde_json::json!({"loadBalancerInfo": pair("web-prod")})),
+    )
+    .await;
     assert_eq!(kind, "InvalidECSServiceException", "{message}");
     assert!(message.contains("exactly one service in ecsServices"), "{message}");
     let services = serde_json::json!([{"serviceName": "api", "clusterName": "c1"}]);
@@ -489,7 +492,10 @@ async fn bad_groups_appspecs_and_a_missing_image_get_specific_errors() {
     )
     .await;
     assert_eq!(kind, "InvalidRevisionException", "{message}");
-    assert!(message.contains("TaskDefinition: invalid task definition: containers[0].healthCheck.port: 81"), "{message}");
+    assert!(
+        message.contains("TaskDefinition: invalid task definition: containers[0].healthCheck.port: 81"),
+        "{message}"
+    );
     let (kind, message) =
         refused(&rig, Operation::CreateDeployment, create(good.replace("ContainerPort: 8080", "ContainerPort: 9090")))
             .await;
@@ -506,7 +512,8 @@ async fn bad_groups_appspecs_and_a_missing_image_get_specific_errors() {
     let (id, done) = rig.deploy(&missing, 2, "CodeDeployDefault.ECSAllAtOnce", false).await;
     assert_eq!(done.status.as_deref(), Some("Failed"), "{}", rig.logs());
     let events = rig.events(&id).await;
-    let install = events.iter().find(|event| event.lifecycle_event_name.as_deref() == Some("Install")).expect("Install");
+    let install =
+        events.iter().find(|event| event.lifecycle_event_name.as_deref() == Some("Install")).expect("Install");
     let message = install.diagnostics.clone().and_then(|diagnostics| diagnostics.message).unwrap_or_default();
     assert!(message.contains("never pulls images"), "{message}");
     let service = wait_for("the failed replacement to be withdrawn", Duration::from_secs(30), || async {
@@ -518,4 +525,33 @@ async fn bad_groups_appspecs_and_a_missing_image_get_specific_errors() {
     let (_, done) = rig.deploy(&rig.images.0, 2, "CodeDeployDefault.ECSAllAtOnce", false).await;
     succeeded(&done, &rig.logs());
     assert_eq!(get(&rig.prod()).await.as_deref(), Some("v1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_during_the_canary_resumes_the_deployment_without_a_failed_request() {
+    // ECSCanary10Percent5Minutes with a "minute" of 1 s: 10 % for 5 s, then 100 %.
+    let mut rig = EcsRig::start(1.0).await;
+    let (v1, v2) = rig.images.clone();
+    let (_, first) = rig.deploy(&v1, 2, "CodeDeployDefault.ECSAllAtOnce", false).await;
+    succeeded(&first, &rig.logs());
+    let load = LoadLoop::start(rig.prod(), 4);
+    let id = rig.create(&v2, 2, "CodeDeployDefault.ECSCanary10Percent5Minutes", false).await;
+    wait_for("the canary step", Duration::from_secs(60), || async { load.first_answer("v2") }).await;
+    rig.cluster.kill_server();
+    // Production keeps its routing while the server is down (the router and the containers do not need it).
+    load.run_past(load.now_ms() + 500, 20).await;
+    rig.cluster.restart_server().await;
+    let done = rig.cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
+    succeeded(&done, &rig.logs());
+    let all_v2 = wait_for("production on v2", Duration::from_secs(20), || async {
+        (get(&rig.prod()).await.as_deref() == Some("v2")).then(|| load.now_ms())
+    })
+    .await;
+    load.run_past(all_v2 + 300, 20).await;
+    let report = load.stop().await;
+    assert_no_failures(&report, &rig.logs());
+    // One replacement was assigned (the restarted Install did not assign a second one), now the primary.
+    let service = rig.service().await;
+    assert_eq!(service.task_sets.len(), 2, "{service:?}");
+    assert!(service.task_sets.iter().all(|set| set.role == "primary" && set.deployment_id == id), "{service:?}");
 }
