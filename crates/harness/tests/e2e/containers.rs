@@ -555,3 +555,40 @@ async fn a_server_killed_during_the_canary_resumes_the_deployment_without_a_fail
     assert_eq!(service.task_sets.len(), 2, "{service:?}");
     assert!(service.task_sets.iter().all(|set| set.role == "primary" && set.deployment_id == id), "{service:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_during_the_canary_returns_production_to_the_original_at_once() {
+    // ECSCanary10Percent15Minutes with a "minute" of 1 s: the canary would last 15 s; it is stopped in its middle.
+    let mut rig = EcsRig::start(1.0).await;
+    let (v1, v2) = rig.images.clone();
+    let (_, first) = rig.deploy(&v1, 2, "CodeDeployDefault.ECSAllAtOnce", false).await;
+    succeeded(&first, &rig.logs());
+    let originals = task_sets(&rig.service().await, "primary");
+    let load = LoadLoop::start(rig.prod(), 4);
+    let id = rig.create(&v2, 2, "CodeDeployDefault.ECSCanary10Percent15Minutes", false).await;
+    let first_v2 = wait_for("the canary step", Duration::from_secs(60), || async { load.first_answer("v2") }).await;
+    let replacement = task_sets(&rig.service().await, "replacement");
+    assert_eq!(replacement.len(), 2);
+    load.run_past(first_v2 + 1000, 20).await;
+    let stopped_at = load.now_ms();
+    let out: wire::StopDeploymentOutput = rig
+        .cluster
+        .client
+        .call(Operation::StopDeployment, &serde_json::json!({"deploymentId": id}))
+        .await
+        .expect("StopDeployment");
+    assert_eq!(out.status.as_deref(), Some("Pending"));
+    let done = rig.cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
+    assert_eq!(done.status.as_deref(), Some("Stopped"), "{}", rig.logs());
+    for set in &replacement {
+        rig.wait_gone(set).await;
+    }
+    let back = load.now_ms();
+    load.run_past(back + 500, 20).await;
+    let report = load.stop().await;
+    assert_no_failures(&report, &rig.logs());
+    // Once the replacement is gone nothing answers v2; the original serves as before.
+    assert_eq!(report.share("v2", back, u64::MAX), Some(0.0));
+    assert!(report.share("v2", first_v2, stopped_at).is_some_and(|share| share > 0.0));
+    assert_eq!(task_sets(&rig.service().await, "primary"), originals);
+}
