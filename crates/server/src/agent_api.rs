@@ -630,6 +630,9 @@ pub(crate) async fn deployment_logs(
     }
 }
 
+/// How often a host outside every ECS cluster reports (it is told of task sets only once it is in one).
+const IDLE_TASK_SET_INTERVAL_MS: u64 = 60_000;
+
 /// The task sets this host is to run (container services), after recording what its agent reports of them. The
 /// report is the only writer of the reported columns; the answer is the desired state.
 async fn task_sets(
@@ -640,6 +643,21 @@ async fn task_sets(
     check_identity(&identity, &report.instance_name)?;
     let now = state.inner.clock.now_ms();
     let mut tx = state.store().begin().await?;
+    let before = tx.task_sets_of_instance(&report.instance_name).await?;
+    // Primary task sets whose upstreams moved (a task replaced on another port): their service's routes follow.
+    let mut moved: Vec<String> = Vec::new();
+    for set in &report.task_sets {
+        let upstreams = serde_json::to_string(&set.upstreams).unwrap_or_else(|_| "[]".to_owned());
+        if let Some(row) = before.iter().find(|row| row.task_set_id == set.task_set_id)
+            && row.role == "primary"
+            && row.reported_at.is_some()
+            && row.upstreams != upstreams
+            && !set.upstreams.is_empty()
+            && !moved.contains(&row.service)
+        {
+            moved.push(row.service.clone());
+        }
+    }
     for set in &report.task_sets {
         let row = cutover_store::TaskSetReportRow {
             task_set_id: set.task_set_id.clone(),
@@ -667,8 +685,18 @@ async fn task_sets(
             tx.record_task_set_report(&report.instance_name, &failed, now).await?;
         }
     }
+    // A host outside every cluster with nothing to run reports rarely (it cannot be given task sets).
+    let in_cluster = assigned.is_empty()
+        && tx.instance(&report.instance_name).await?.is_some_and(|row| {
+            convert::tags_from_json(&row.tags).iter().any(|(key, _)| key == crate::ecs::CLUSTER_TAG)
+        });
     tx.commit().await?;
+    for service in moved {
+        crate::ecs::spawn_refresh(&state, &service);
+    }
     let settings = &state.inner.traffic.containers;
+    let interval_ms =
+        if assigned.is_empty() && !in_cluster { IDLE_TASK_SET_INTERVAL_MS } else { settings.report_interval_ms };
     let task_sets = assigned
         .into_iter()
         .map(|row| TaskSetAssignment {
@@ -682,5 +710,5 @@ async fn task_sets(
             tail_lines: settings.tail_lines,
         })
         .collect();
-    Ok(Json(TaskSetAssignments { task_sets, interval_ms: settings.report_interval_ms }))
+    Ok(Json(TaskSetAssignments { task_sets, interval_ms }))
 }

@@ -237,6 +237,9 @@ pub(crate) struct ContainerDeployment {
     /// When every host first reported the replacement healthy (epoch ms).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replacement_healthy_at: Option<i64>,
+    /// When the original task set is removed (epoch ms): the end of the termination wait, once it began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terminate_at: Option<i64>,
     /// The replacement became the service's primary task set (the deployment's last step).
     #[serde(default)]
     pub promoted: bool,
@@ -340,6 +343,10 @@ pub(crate) async fn run_event(state: &AppState, deployment_id: &str, event: &Eve
     let mut log = Vec::new();
     let result = match load(&options) {
         Err(message) => Err(message),
+        // A stop that came while the previous event finished: nothing more happens (the restore follows).
+        Ok(_) if stopping(state, deployment_id).await.unwrap_or(true) => {
+            Err(format!("the deployment stopped before {}", event.name))
+        }
         Ok(container) => match event.name.as_str() {
             "Install" => install(state, deployment_id, &container, &mut log).await,
             "AllowTestTraffic" => allow_test_traffic(state, deployment_id, &container, &mut log).await,
@@ -518,14 +525,14 @@ async fn install(
     }
 }
 
-/// The service's task sets split by side: (original = primary, replacement = this deployment's).
+/// The service's task sets split by side: (original = the primary of an earlier deployment, replacement = this
+/// deployment's, whether promoted yet or not — so a step re-run after a crash sees the same sides).
 async fn sides(state: &AppState, deployment_id: &str, key: &str) -> Result<(Vec<TaskSetRow>, Vec<TaskSetRow>), String> {
     let mut tx = state.store().begin().await.map_err(text)?;
     let rows = tx.task_sets_of_service(key).await.map_err(text)?;
-    let (original, replacement): (Vec<TaskSetRow>, Vec<TaskSetRow>) = rows
-        .into_iter()
-        .filter(|row| row.role == "primary" || row.deployment_id == deployment_id)
-        .partition(|row| row.role == "primary");
+    let (replacement, rest): (Vec<TaskSetRow>, Vec<TaskSetRow>) =
+        rows.into_iter().partition(|row| row.deployment_id == deployment_id);
+    let original = rest.into_iter().filter(|row| row.role == "primary").collect();
     Ok((original, replacement))
 }
 
@@ -640,23 +647,65 @@ async fn finish(
     if container.promoted {
         return Ok(());
     }
-    let wait = state.inner.traffic.minutes(container.termination_wait_minutes);
-    let until = std::time::Instant::now() + wait;
-    while std::time::Instant::now() < until {
+    // The end of the wait is kept, so a restarted server does not wait again from the start.
+    let terminate_at = match container.terminate_at {
+        Some(at) => at,
+        None => {
+            let at = state.inner.clock.now_ms()
+                + state.inner.traffic.minutes(container.termination_wait_minutes).as_millis() as i64;
+            save(state, deployment_id, |container| container.terminate_at = Some(at)).await.map_err(text)?;
+            at
+        }
+    };
+    loop {
         if stopping(state, deployment_id).await? {
             return Err("the deployment stopped during the wait before the original task set is removed".to_owned());
         }
-        tokio::time::sleep(POLL.min(until - std::time::Instant::now())).await;
+        let now = state.inner.clock.now_ms();
+        if now >= terminate_at {
+            break;
+        }
+        tokio::time::sleep(POLL.min(Duration::from_millis((terminate_at - now) as u64))).await;
     }
-    let (original, replacement) = sides(state, deployment_id, &container.key()).await?;
+    // The replacement takes all of production only complete: every task running with its upstream reported.
+    let timeout = Duration::from_secs(state.inner.traffic.containers.health_timeout_seconds);
+    let started = std::time::Instant::now();
+    let (original, replacement) = loop {
+        let (original, replacement) = sides(state, deployment_id, &container.key()).await?;
+        let complete =
+            |row: &TaskSetRow| row.running >= row.task_count && upstreams(row).len() as i64 >= row.task_count;
+        if !replacement.is_empty() && replacement.iter().all(complete) {
+            break (original, replacement);
+        }
+        if stopping(state, deployment_id).await? {
+            return Err("the deployment stopped before the original task set was removed".to_owned());
+        }
+        if started.elapsed() >= timeout {
+            return Err(format!(
+                "the replacement task set did not have all its tasks running within {} s, so the original was kept",
+                timeout.as_secs()
+            ));
+        }
+        tokio::time::sleep(POLL).await;
+    };
     let max = state.inner.traffic.max_weight(&container.prod_route)?;
     set_route(state, &container.prod_route, &members(&replacement, max)).await?;
+    // Promotion and its record in one transaction, under the deployment's row lock: a stop that got in first wins
+    // (the restore then routes back to the original, which still exists), and a re-run finds `promoted`.
     {
         let mut tx = state.store().begin().await.map_err(text)?;
+        let row = tx.deployment_for_update(deployment_id).await.map_err(text)?.ok_or("the deployment is gone")?;
+        if row.stop_requested || row.status != "InProgress" {
+            return Err("the deployment stopped before the original task set was removed".to_owned());
+        }
+        let mut options = DeploymentOptions::from_json(&row.options);
+        if let Some(container) = options.container.as_mut() {
+            container.promoted = true;
+        }
+        tx.set_deployment_options(deployment_id, &options.to_json()).await.map_err(text)?;
         tx.promote_task_sets(&container.key(), deployment_id).await.map_err(text)?;
         tx.commit().await.map_err(text)?;
     }
-    save(state, deployment_id, |container| container.promoted = true).await.map_err(text)?;
     let removed: Vec<&str> = original.iter().map(|row| row.task_set_id.as_str()).collect();
     log.push(if removed.is_empty() {
         format!("The replacement task set is {}'s primary task set.", container.service)
@@ -671,21 +720,28 @@ async fn finish(
 }
 
 /// Routes production and the test route back to the original and withdraws the replacement (a failed or stopped
-/// deployment). Retried with a growing pause while the router is unreachable.
+/// deployment). Retried with a growing pause (at most a minute) until it is done: a restarted server picks it up
+/// again (`resume_restores`), and no new deployment of the service starts before it is done.
 pub(crate) fn spawn_restore(state: &AppState, deployment_id: &str) {
+    let key = format!("ecs-restore/{deployment_id}");
+    if !state.inner.traffic.start(&key) {
+        return;
+    }
     let state = state.clone();
     let deployment_id = deployment_id.to_owned();
     tokio::spawn(async move {
-        let options = {
-            let Ok(mut tx) = state.store().begin().await else { return };
-            let Ok(Some(row)) = tx.deployment(&deployment_id).await else { return };
-            DeploymentOptions::from_json(&row.options)
-        };
-        let Some(container) = options.container.filter(|container| container.restore && !container.restored) else {
-            return;
-        };
         let mut pause = Duration::from_millis(200);
-        for attempt in 1..=12 {
+        let mut attempt = 0u32;
+        loop {
+            let options = {
+                let Ok(mut tx) = state.store().begin().await else { break };
+                let Ok(Some(row)) = tx.deployment(&deployment_id).await else { break };
+                DeploymentOptions::from_json(&row.options)
+            };
+            let Some(container) = options.container.filter(|container| container.restore && !container.restored) else {
+                break;
+            };
+            attempt += 1;
             match restore(&state, &deployment_id, &container).await {
                 Ok(()) => {
                     tracing::info!(message = "ECS deployment rolled back.", %deployment_id, service = %container.service);
@@ -694,7 +750,7 @@ pub(crate) fn spawn_restore(state: &AppState, deployment_id: &str) {
                         container.target_percent = 0;
                     })
                     .await;
-                    return;
+                    break;
                 }
                 Err(error) => {
                     tracing::error!(message = "Rolling the ECS deployment back failed.", %deployment_id, attempt, %error);
@@ -703,7 +759,38 @@ pub(crate) fn spawn_restore(state: &AppState, deployment_id: &str) {
                 }
             }
         }
+        state.inner.traffic.done(&key);
     });
+}
+
+/// Starts the restores that a server stopped before finishing: finished deployments whose replacement task sets are
+/// still assigned. Run at start and by the maintenance tick.
+pub(crate) async fn resume_restores(state: &AppState) -> Result<(), StoreError> {
+    let pending: Vec<String> = {
+        let mut tx = state.store().begin().await?;
+        let mut ids: Vec<String> = tx
+            .all_task_sets()
+            .await?
+            .into_iter()
+            .filter(|row| row.role == "replacement")
+            .map(|row| row.deployment_id)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let mut pending = Vec::new();
+        for id in ids {
+            if let Some(row) = tx.deployment(&id).await?
+                && matches!(row.status.as_str(), "Succeeded" | "Failed" | "Stopped")
+            {
+                pending.push(id);
+            }
+        }
+        pending
+    };
+    for deployment_id in pending {
+        spawn_restore(state, &deployment_id);
+    }
+    Ok(())
 }
 
 async fn restore(state: &AppState, deployment_id: &str, container: &ContainerDeployment) -> Result<(), String> {
@@ -723,6 +810,72 @@ async fn restore(state: &AppState, deployment_id: &str, container: &ContainerDep
     tx.delete_task_sets_of_deployment(deployment_id).await.map_err(text)?;
     tx.commit().await.map_err(text)?;
     Ok(())
+}
+
+/// Re-applies a service's routes from its primary task sets after a host reported new upstreams for them (a task
+/// replaced on another port), unless a deployment of the service is moving traffic (its own steps set the routes).
+pub(crate) fn spawn_refresh(state: &AppState, service: &str) {
+    let key = format!("ecs-refresh/{service}");
+    if !state.inner.traffic.start(&key) {
+        return;
+    }
+    let state = state.clone();
+    let service = service.to_owned();
+    tokio::spawn(async move {
+        let mut applied: Option<Vec<TaskSetRow>> = None;
+        // Again while reports changed the upstreams during the last change.
+        for _ in 0..5 {
+            match refresh(&state, &service, applied.as_deref()).await {
+                Ok(Some(rows)) => applied = Some(rows),
+                Ok(None) => break,
+                Err(error) => {
+                    tracing::warn!(message = "Refreshing the routes of a container service failed.", %service, %error);
+                    break;
+                }
+            }
+        }
+        state.inner.traffic.done(&key);
+    });
+}
+
+/// One refresh; the primary rows applied, or None when there was nothing (more) to do.
+async fn refresh(
+    state: &AppState,
+    service: &str,
+    applied: Option<&[TaskSetRow]>,
+) -> Result<Option<Vec<TaskSetRow>>, String> {
+    let (rows, container) = {
+        let mut tx = state.store().begin().await.map_err(text)?;
+        let rows = tx.task_sets_of_service(service).await.map_err(text)?;
+        if rows.iter().any(|row| row.role == "replacement") {
+            return Ok(None);
+        }
+        let primary: Vec<TaskSetRow> = rows.into_iter().filter(|row| row.role == "primary").collect();
+        let Some(first) = primary.first() else { return Ok(None) };
+        let container = tx
+            .deployment(&first.deployment_id)
+            .await
+            .map_err(text)?
+            .and_then(|row| DeploymentOptions::from_json(&row.options).container);
+        (primary, container)
+    };
+    let Some(container) = container else { return Ok(None) };
+    let same = |a: &[TaskSetRow], b: &[TaskSetRow]| {
+        a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.task_set_id == b.task_set_id && a.upstreams == b.upstreams)
+    };
+    if applied.is_some_and(|applied| same(applied, &rows)) {
+        return Ok(None);
+    }
+    for route in std::iter::once(&container.prod_route).chain(container.test_route.as_ref()) {
+        let max = state.inner.traffic.max_weight(route)?;
+        let members = members(&rows, max);
+        // Never an empty pool: while every task is down the router's health checks already keep traffic off them.
+        if !members.is_empty() {
+            state.inner.traffic.set_pool(route, &members).await?;
+        }
+    }
+    tracing::info!(message = "Container service routes refreshed from new upstreams.", %service);
+    Ok(Some(rows))
 }
 
 /// The target of an ECS deployment as the API shows it.

@@ -672,14 +672,23 @@ async fn start_rollback(
         // An ECS deployment that did not succeed always gives production back to the original task set and removes
         // the replacement (whatever the rollback configuration: a half-shifted service is never left behind).
         let mut options = DeploymentOptions::from_json(&deployment.options);
-        container.restore = true;
+        // Once promoted (the stop came after the last step) there is no original left to go back to.
+        container.restore = !container.promoted;
+        let message = if container.promoted {
+            format!(
+                "No rollback was made: the replacement task set had become {}'s primary task set when the deployment stopped.",
+                container.service
+            )
+        } else {
+            format!(
+                "Rolled back: all production traffic of {} returns to the original task set, and the replacement task set is removed.",
+                container.service
+            )
+        };
         options.rollback_info = Some(cutover_api_types::codedeploy::RollbackInfo {
             rollback_deployment_id: None,
             rollback_triggering_deployment_id: None,
-            rollback_message: Some(format!(
-                "Rolled back: all production traffic of {} returns to the original task set, and the replacement task set is removed.",
-                container.service
-            )),
+            rollback_message: Some(message),
         });
         options.container = Some(container);
         tx.set_deployment_options(&deployment.id, &options.to_json()).await?;

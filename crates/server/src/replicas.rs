@@ -155,5 +155,5 @@ pub(crate) async fn maintain(state: &AppState) -> Result<(), StoreError> {
     for deployment_id in driven {
         orchestrator::advance_logged(state, &deployment_id, None).await;
     }
-    Ok(())
+    crate::ecs::resume_restores(state).await
 }

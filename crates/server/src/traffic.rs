@@ -228,11 +228,11 @@ impl Traffic {
     }
 
     /// Marks `key` running; false when it already is.
-    fn start(&self, key: &str) -> bool {
+    pub(crate) fn start(&self, key: &str) -> bool {
         self.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(key.to_owned())
     }
 
-    fn done(&self, key: &str) {
+    pub(crate) fn done(&self, key: &str) {
         self.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(key);
     }
 

@@ -172,8 +172,9 @@ impl Tx {
 
     /// The deployment's replacement becomes the service's primary; the previous primary task sets are withdrawn.
     pub async fn promote_task_sets(&mut self, service: &str, deployment_id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM task_set_assignments WHERE service = $1 AND role = 'primary'")
+        sqlx::query("DELETE FROM task_set_assignments WHERE service = $1 AND role = 'primary' AND deployment_id <> $2")
             .bind(service)
+            .bind(deployment_id)
             .execute(self.conn())
             .await?;
         sqlx::query(

@@ -69,6 +69,7 @@ conformance!(
     concurrent_log_appends_lose_nothing,
     enrollment_tokens_are_consumed_once,
     notifications_reach_listeners,
+    task_sets_are_assigned_reported_promoted_and_withdrawn,
 );
 
 fn application(id: &str, name: &str) -> ApplicationRow {
@@ -406,4 +407,72 @@ async fn notifications_reach_listeners(store: Store) {
         }
         (Dialect::Postgres, None) => panic!("PostgreSQL store without a listener"),
     }
+}
+
+fn task_set(instance: &str, id: &str, deployment: &str, role: &str) -> NewTaskSet {
+    NewTaskSet {
+        instance_name: instance.into(),
+        task_set_id: id.into(),
+        service: "c1/web".into(),
+        deployment_id: deployment.into(),
+        role: role.into(),
+        definition: "{}".into(),
+        task_count: 2,
+        container_name: "app".into(),
+        container_port: 8080,
+    }
+}
+
+async fn task_sets_are_assigned_reported_promoted_and_withdrawn(store: Store) {
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_task_sets(&[task_set("h1", "c1-a", "d1", "primary"), task_set("h2", "c1-b", "d1", "primary")], 5)
+        .await
+        .unwrap();
+    tx.insert_task_sets(&[task_set("h1", "c1-c", "d2", "replacement")], 6).await.unwrap();
+    tx.commit().await.unwrap();
+
+    // Reports: the reported columns only; logs replace the kept ones only when sent; messages accumulate.
+    let report = |id: &str, logs: Option<&str>, messages: &str| TaskSetReportRow {
+        task_set_id: id.into(),
+        running: 2,
+        healthy: true,
+        upstreams: "[\"127.0.0.1:1\"]".into(),
+        error: None,
+        replaced: 1,
+        messages: messages.into(),
+        logs: logs.map(str::to_owned),
+    };
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.record_task_set_report("h1", &report("c1-c", Some("[1]"), "task x replaced"), 7).await.unwrap());
+    assert!(tx.record_task_set_report("h1", &report("c1-c", None, "task y replaced"), 8).await.unwrap());
+    // Another host cannot report on h1's task set.
+    assert!(!tx.record_task_set_report("h2", &report("c1-c", None, ""), 8).await.unwrap());
+    tx.request_task_set_logs("c1/web", 100).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let rows = tx.task_sets_of_instance("h1").await.unwrap();
+    assert_eq!(rows.len(), 2);
+    let reported = rows.iter().find(|row| row.task_set_id == "c1-c").unwrap();
+    assert_eq!((reported.running, reported.healthy, reported.replaced), (2, true, 1));
+    assert_eq!(reported.upstreams, "[\"127.0.0.1:1\"]");
+    assert_eq!(reported.messages, "task x replaced\ntask y replaced\n");
+    assert_eq!((reported.logs.as_deref(), reported.logs_at, reported.reported_at), (Some("[1]"), Some(7), Some(8)));
+    assert_eq!(reported.logs_wanted_until, Some(100));
+    let untouched = rows.iter().find(|row| row.task_set_id == "c1-a").unwrap();
+    assert_eq!((untouched.running, untouched.healthy, untouched.reported_at), (0, false, None));
+    assert_eq!(tx.task_sets_of_deployment("d2").await.unwrap().len(), 1);
+
+    // Promotion: the replacement becomes the primary, the old primary rows go.
+    tx.promote_task_sets("c1/web", "d2").await.unwrap();
+    let rows = tx.task_sets_of_service("c1/web").await.unwrap();
+    assert_eq!(
+        rows.iter().map(|row| (row.task_set_id.as_str(), row.role.as_str())).collect::<Vec<_>>(),
+        [("c1-c", "primary")]
+    );
+    // Withdrawing a deployment's replacement leaves its promoted (primary) rows alone.
+    assert_eq!(tx.delete_task_sets_of_deployment("d2").await.unwrap(), 0);
+    tx.insert_task_sets(&[task_set("h2", "c1-d", "d3", "replacement")], 9).await.unwrap();
+    assert_eq!(tx.delete_task_sets_of_deployment("d3").await.unwrap(), 1);
+    assert_eq!(tx.all_task_sets().await.unwrap().len(), 1);
+    tx.commit().await.unwrap();
 }

@@ -241,7 +241,6 @@ async fn canary_under_load_moves_ten_percent_then_all_with_no_failed_request() {
     assert!(service.task_sets.iter().all(|set| set.desired == 2 && set.running == 2 && set.healthy), "{service:?}");
     assert_eq!(get(&rig.prod()).await.as_deref(), Some("v1"));
 
-    rig.answer_hooks("Succeeded");
     let load = LoadLoop::start(rig.prod(), 4);
     load.run_past(load.now_ms() + 300, 20).await;
     let created = Instant::now();
@@ -254,6 +253,14 @@ async fn canary_under_load_moves_ten_percent_then_all_with_no_failed_request() {
     })
     .await;
     eprintln!("ECS: CreateDeployment to replacement task set healthy: {} ms", healthy_after.as_millis());
+    // While AfterAllowTestTraffic runs, the test route reaches the replacement and production only the original.
+    wait_for("the AfterAllowTestTraffic hook", Duration::from_secs(30), || async {
+        (rig.hook.requests().len() == 1).then_some(())
+    })
+    .await;
+    assert_eq!(get(&rig.router.url("web-test")).await.as_deref(), Some("v2"));
+    assert_eq!(load.first_answer("v2"), None, "production reached v2 before the test traffic hook answered");
+    rig.answer_hooks("Succeeded");
     let done = rig.cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
     succeeded(&done, &rig.logs());
     let first_v2 =
@@ -262,13 +269,10 @@ async fn canary_under_load_moves_ten_percent_then_all_with_no_failed_request() {
     let report = load.stop().await;
     assert_no_failures(&report, &rig.logs());
     eprintln!("ECS canary: {} requests, {} failed", report.total, report.failed.len());
-    // Before the first step nothing reached v2; during the canary about 10 % did; afterwards everything.
-    assert_eq!(report.share("v2", 0, first_v2.saturating_sub(1)), Some(0.0));
+    // During the canary about 10 % reached v2; afterwards everything.
     let canary = report.share("v2", first_v2 + 300, first_v2 + 4000 - 300).expect("samples in the canary");
     assert!((canary - 0.10).abs() <= SHARE_TOLERANCE, "canary: {:.1} % on v2, expected 10 %", canary * 100.0);
     assert_eq!(report.share("v2", first_v2 + 4000 + 500, u64::MAX), Some(1.0));
-    // The test route reached the replacement before production did, and the hook was invoked once.
-    assert_eq!(get(&rig.router.url("web-test")).await.as_deref(), Some("v2"));
     assert_eq!(rig.hook.requests().len(), 1);
     // The replacement is the service's primary now; the original's containers are gone from both hosts.
     let service = rig.service().await;
@@ -353,42 +357,47 @@ async fn failing_test_traffic_hook_rolls_back_before_production_sees_the_replace
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_container_killed_during_the_deployment_is_replaced_and_its_logs_are_reachable() {
-    // ECSLinear10PercentEvery1Minutes with a "minute" of 0.5 s: ten steps, 5 s of shifting.
+async fn containers_killed_during_and_after_the_deployment_are_replaced_and_their_logs_are_reachable() {
     let mut rig = EcsRig::start(0.5).await;
     let (v1, v2) = rig.images.clone();
     let (_, first) = rig.deploy(&v1, 2, "CodeDeployDefault.ECSAllAtOnce", false).await;
     succeeded(&first, &rig.logs());
+    // A custom configuration: 50 % per "minute" (0.5 s), two steps.
+    let _: wire::CreateDeploymentConfigOutput = rig
+        .cluster
+        .client
+        .call(
+            Operation::CreateDeploymentConfig,
+            &serde_json::json!({
+                "deploymentConfigName": "Halves", "computePlatform": "ECS",
+                "trafficRoutingConfig": {"type": "TimeBasedLinear",
+                    "timeBasedLinear": {"linearPercentage": 50, "linearInterval": 1}},
+            }),
+        )
+        .await
+        .expect("CreateDeploymentConfig");
     rig.answer_hooks("Succeeded");
-    let id = rig.create(&v2, 2, "CodeDeployDefault.ECSLinear10PercentEvery1Minutes", false).await;
-    // Once production started moving, kill one replacement container.
-    let (set, upstreams) = wait_for("the shift to start", Duration::from_secs(60), || async {
+    let id = rig.create(&v2, 2, "Halves", false).await;
+    // Once production reached the replacement, kill one of its containers.
+    let (set, upstreams) = wait_for("production to reach v2", Duration::from_secs(60), || async {
+        if get(&rig.prod()).await.as_deref() != Some("v2") {
+            return None;
+        }
         let service = rig.service().await;
-        let replacement = service.task_sets.iter().find(|set| set.role == "replacement" && set.healthy)?;
-        (get(&rig.prod()).await.is_some()
-            && rig.tasks.task_set(&replacement.task_set_id).await.ok().flatten().is_some())
-        .then(|| (replacement.task_set_id.clone(), replacement.upstreams.clone()))
+        let replacement = service.task_sets.iter().find(|set| set.role == "replacement")?;
+        Some((replacement.task_set_id.clone(), replacement.upstreams.clone()))
     })
     .await;
-    let killed = rig.containers(&set).await;
-    assert_eq!(killed.len(), 1, "{set}");
-    let status = std::process::Command::new("docker").args(["kill", &killed[0]]).status().expect("docker kill");
-    assert!(status.success());
-    // The agent replaces it (a new container on the same host port) and reports the replacement.
-    let service = wait_for("the killed container to be replaced", Duration::from_secs(30), || async {
-        let running = rig.containers(&set).await;
-        let service = rig.service().await;
-        let reported = service.task_sets.iter().find(|known| known.task_set_id == set)?;
-        (running.len() == 1 && running[0] != killed[0] && reported.replaced >= 1 && reported.running == 1)
-            .then_some(service)
-    })
-    .await;
-    let reported = service.task_sets.iter().find(|known| known.task_set_id == set).expect("reported");
-    assert_eq!(reported.upstreams, upstreams, "the replacement task keeps the router's upstream");
-    assert!(reported.messages.contains("replaced"), "{}", reported.messages);
+    kill_and_wait_replaced(&rig, &set, &upstreams).await;
     let done = rig.cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
     succeeded(&done, &rig.logs());
-    assert_eq!(get(&rig.prod()).await.as_deref(), Some("v2"));
+    // Afterwards too: the service keeps its count, and production keeps answering from every task.
+    kill_and_wait_replaced(&rig, &set, &upstreams).await;
+    let load = LoadLoop::start(rig.prod(), 2);
+    load.run_past(load.now_ms() + 500, 40).await;
+    let report = load.stop().await;
+    assert!(report.failed.is_empty(), "{:?}", report.failed.first());
+    assert_eq!(report.share("v2", 0, u64::MAX), Some(1.0));
     // The containers' logs through the CLI: the test server logs every request (the health checks among them).
     let output = std::process::Command::new(binary("cutover"))
         .args([
@@ -408,7 +417,7 @@ async fn a_container_killed_during_the_deployment_is_replaced_and_its_logs_are_r
     assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains(&format!("== {set} on ")), "{stdout}");
     assert!(stdout.contains("/health"), "{stdout}");
-    // And the status table shows the replaced task.
+    // And the status table shows the replaced tasks, with the reason.
     let output = std::process::Command::new(binary("cutover"))
         .args([
             "--endpoint",
@@ -425,7 +434,27 @@ async fn a_container_killed_during_the_deployment_is_replaced_and_its_logs_are_r
         .expect("cutover containers status");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
-    assert!(stdout.contains(&set) && stdout.contains("primary"), "{stdout}");
+    assert!(stdout.contains(&set) && stdout.contains("primary") && stdout.contains("replaced"), "{stdout}");
+}
+
+/// Kills the one running container of `set` and waits until the agent replaced it on the same upstream.
+async fn kill_and_wait_replaced(rig: &EcsRig, set: &str, upstreams: &[String]) {
+    let killed = rig.containers(set).await;
+    assert_eq!(killed.len(), 1, "{set}");
+    let before = rig.service().await.task_sets.iter().find(|known| known.task_set_id == set).map_or(0, |s| s.replaced);
+    let status = std::process::Command::new("docker").args(["kill", &killed[0]]).status().expect("docker kill");
+    assert!(status.success());
+    let service = wait_for("the killed container to be replaced", Duration::from_secs(30), || async {
+        let running = rig.containers(set).await;
+        let service = rig.service().await;
+        let reported = service.task_sets.iter().find(|known| known.task_set_id == set)?;
+        (running.len() == 1 && running[0] != killed[0] && reported.replaced > before && reported.running == 1)
+            .then_some(service)
+    })
+    .await;
+    let reported = service.task_sets.iter().find(|known| known.task_set_id == set).expect("reported");
+    assert_eq!(reported.upstreams, upstreams, "the replacement task keeps the router's upstream");
+    assert!(reported.messages.contains("replaced"), "{}", reported.messages);
 }
 
 /// Calls an operation that must fail; returns (exception, message).
@@ -476,6 +505,15 @@ async fn bad_groups_appspecs_and_a_missing_image_get_specific_errors() {
     )
     .await;
     assert_eq!(kind, "InvalidDeploymentConfigNameException", "{message}");
+    let taken = serde_json::json!([{"serviceName": SERVICE, "clusterName": rig.run.id()}]);
+    let (kind, message) = refused(
+        &rig,
+        Operation::CreateDeploymentGroup,
+        group(serde_json::json!({"ecsServices": taken, "loadBalancerInfo": pair("web-prod")})),
+    )
+    .await;
+    assert_eq!(kind, "ECSServiceMappingLimitExceededException", "{message}");
+    assert!(message.contains("already deployed by deployment group web"), "{message}");
 
     // AppSpecs: the task definition's own checks with their field paths, the load balancer target, references.
     let create = |content: String| {

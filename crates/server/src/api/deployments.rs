@@ -459,6 +459,16 @@ async fn create_container_deployment(
     let config_name = input.deployment_config_name.clone().unwrap_or_else(|| group_row.config_name.clone());
     let routing = traffic_routing(&mut tx, &config_name, cutover_domain::config::ComputePlatform::Ecs).await?;
     let container = crate::ecs::plan(&group, &spec, routing)?;
+    let key = crate::ecs::service_key(&group.cluster, &group.service);
+    if let Some(busy) = tx.task_sets_of_service(&key).await?.into_iter().find(|row| row.role == "replacement") {
+        return Err(ApiError::new(
+            "DeploymentLimitExceededException",
+            format!(
+                "service {key} is still being rolled back from deployment {} (its replacement task set is being removed); try again shortly",
+                busy.deployment_id
+            ),
+        ));
+    }
     let id = state.inner.clock.deployment_id();
     claim_group(&mut tx, group_row, &id).await?;
     let target = PlannedTarget {

@@ -259,6 +259,41 @@ async fn check_config(tx: &mut Tx, name: &str, platform: &str, settings: &wire::
     }
 }
 
+/// An ECS service is deployed by one deployment group: two would fight over its task sets and routes.
+async fn check_service_mapping(
+    tx: &mut Tx,
+    settings: &wire::DeploymentGroupInfo,
+    traffic: &Traffic,
+    group_id: Option<&str>,
+) -> ApiResult<()> {
+    let group = crate::ecs::group_settings(settings, traffic)?;
+    for app in tx.list_applications().await? {
+        if app.compute_platform != "ECS" {
+            continue;
+        }
+        for row in tx.list_deployment_groups(&app.id).await? {
+            if Some(row.id.as_str()) == group_id {
+                continue;
+            }
+            let other: wire::DeploymentGroupInfo = serde_json::from_str(&row.spec)?;
+            let same = other.ecs_services.iter().flatten().any(|service| {
+                service.cluster_name.as_deref() == Some(group.cluster.as_str())
+                    && service.service_name.as_deref() == Some(group.service.as_str())
+            });
+            if same {
+                return Err(ApiError::new(
+                    "ECSServiceMappingLimitExceededException",
+                    format!(
+                        "The ECS service {} of cluster {} is already deployed by deployment group {} of application {}.",
+                        group.service, group.cluster, row.name, app.name
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn last_deployment(tx: &mut Tx, id: &Option<String>) -> ApiResult<Option<wire::LastDeploymentInfo>> {
     let Some(id) = id else { return Ok(None) };
     Ok(tx.deployment(id).await?.map(|row| wire::LastDeploymentInfo {
@@ -331,6 +366,9 @@ pub(crate) async fn create(
         }
     } else {
         validate_settings(&settings, &state.inner.traffic, &app.compute_platform)?;
+    }
+    if ecs {
+        check_service_mapping(&mut tx, &settings, &state.inner.traffic, None).await?;
     }
     let tags = super::tags::tags_to_add(input.tags.as_deref())?;
     let default_config = match app.compute_platform.as_str() {
@@ -459,6 +497,9 @@ pub(crate) async fn update(
     reject_auto_scaling_groups(&input.auto_scaling_groups)?;
     if app.compute_platform != "Lambda" {
         validate_settings(&settings, &state.inner.traffic, &app.compute_platform)?;
+    }
+    if app.compute_platform == "ECS" {
+        check_service_mapping(&mut tx, &settings, &state.inner.traffic, Some(&row.id)).await?;
     }
     if let Some(config_name) = &input.deployment_config_name {
         check_config(&mut tx, config_name, &app.compute_platform, &settings).await?;
