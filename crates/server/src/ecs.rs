@@ -622,17 +622,15 @@ impl ShiftTarget for ProductionShift<'_> {
         route_production(self.state, self.deployment_id, self.container, percent)
     }
 
-    fn saved(&self, progress: ShiftProgress, percent: u64) -> impl Future<Output = Result<(), String>> + Send {
-        async move {
-            save(self.state, self.deployment_id, move |container| {
-                container.shift_started = progress.started;
-                container.shifts_done = progress.done;
-                container.target_percent = percent;
-            })
-            .await
-            .map(|_| ())
-            .map_err(text)
-        }
+    async fn saved(&self, progress: ShiftProgress, percent: u64) -> Result<(), String> {
+        save(self.state, self.deployment_id, move |container| {
+            container.shift_started = progress.started;
+            container.shifts_done = progress.done;
+            container.target_percent = percent;
+        })
+        .await
+        .map(|_| ())
+        .map_err(text)
     }
 }
 

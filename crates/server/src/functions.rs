@@ -564,17 +564,15 @@ impl ShiftTarget for AliasShift<'_> {
         route(self.state, self.function, percent)
     }
 
-    fn saved(&self, progress: ShiftProgress, percent: u64) -> impl Future<Output = Result<(), String>> + Send {
-        async move {
-            save(self.state, self.deployment_id, move |function| {
-                function.shift_started = progress.started;
-                function.shifts_done = progress.done;
-                function.target_percent = percent;
-            })
-            .await
-            .map(|_| ())
-            .map_err(|error| error.to_string())
-        }
+    async fn saved(&self, progress: ShiftProgress, percent: u64) -> Result<(), String> {
+        save(self.state, self.deployment_id, move |function| {
+            function.shift_started = progress.started;
+            function.shifts_done = progress.done;
+            function.target_percent = percent;
+        })
+        .await
+        .map(|_| ())
+        .map_err(|error| error.to_string())
     }
 }
 

@@ -597,7 +597,7 @@ async fn a_server_killed_during_the_canary_resumes_the_deployment_without_a_fail
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopping_during_the_canary_returns_production_to_the_original_at_once() {
     // ECSCanary10Percent15Minutes with a "minute" of 1 s: the canary would last 15 s; it is stopped in its middle.
-    let mut rig = EcsRig::start(1.0).await;
+    let rig = EcsRig::start(1.0).await;
     let (v1, v2) = rig.images.clone();
     let (_, first) = rig.deploy(&v1, 2, "CodeDeployDefault.ECSAllAtOnce", false).await;
     succeeded(&first, &rig.logs());
