@@ -3,6 +3,7 @@
 //! test images made on the spot (`cutover-test-http` imported with `docker import`; nothing is pulled).
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cutover_api_types::agent::{ContainerService, ContainerServiceRequest};
@@ -27,6 +28,9 @@ struct EcsRig {
     hook: HttpStub,
     answering: Option<tokio::task::JoinHandle<()>>,
     images: (String, String),
+    /// Whether the alarm `web-errors` (an HTTP probe) is raised.
+    alarm: Arc<Mutex<bool>>,
+    _alarm_probe: HttpStub,
 }
 
 impl Drop for EcsRig {
@@ -48,6 +52,22 @@ impl EcsRig {
         let dir: PathBuf = tempfile::tempdir().expect("tempdir").keep();
         let router = RouterProc::start(&dir, &["web-prod", "web-test"], 1).await;
         let hook = HttpStub::start(|_| (202, "application/json", b"{}".to_vec())).await;
+        let alarm = Arc::new(Mutex::new(false));
+        let raised = alarm.clone();
+        let alarm_probe = HttpStub::start(move |_| {
+            if *raised.lock().expect("alarm") {
+                (500, "text/plain", b"errors".to_vec())
+            } else {
+                (200, "text/plain", b"ok".to_vec())
+            }
+        })
+        .await;
+        let alarms = dir.join("alarms.toml");
+        std::fs::write(
+            &alarms,
+            format!("[[alarms]]\nname = \"web-errors\"\nhttp = {{ url = \"{}\" }}\n", alarm_probe.url("/")),
+        )
+        .expect("alarm file");
         let traffic = dir.join("traffic.toml");
         let group = |name: &str| {
             format!(
@@ -73,6 +93,10 @@ impl EcsRig {
                 traffic.display().to_string(),
                 "--minute-seconds".to_owned(),
                 minute_seconds.to_string(),
+                "--alarm-config".to_owned(),
+                alarms.display().to_string(),
+                "--alarm-poll-ms".to_owned(),
+                "100".to_owned(),
             ],
             ..Default::default()
         })
@@ -105,7 +129,17 @@ impl EcsRig {
             )
             .await
             .unwrap_or_else(|error| panic!("CreateDeploymentGroup: {error:?}\n{}", cluster.logs()));
-        EcsRig { run, tasks, cluster, router, hook, answering: None, images: (v1, v2) }
+        EcsRig {
+            run,
+            tasks,
+            cluster,
+            router,
+            hook,
+            answering: None,
+            images: (v1, v2),
+            alarm,
+            _alarm_probe: alarm_probe,
+        }
     }
 
     /// Hook functions answer with `status` from now on.
@@ -629,4 +663,42 @@ async fn stopping_during_the_canary_returns_production_to_the_original_at_once()
     assert_eq!(report.share("v2", back, u64::MAX), Some(0.0));
     assert!(report.share("v2", first_v2, stopped_at).is_some_and(|share| share > 0.0));
     assert_eq!(task_sets(&rig.service().await, "primary"), originals);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alarm_during_a_linear_shift_returns_production_to_the_original() {
+    let rig = EcsRig::start(1.0).await;
+    let (v1, v2) = rig.images.clone();
+    let (_, first) = rig.deploy(&v1, 2, "CodeDeployDefault.ECSAllAtOnce", false).await;
+    succeeded(&first, &rig.logs());
+    let _: wire::UpdateDeploymentGroupOutput = rig
+        .cluster
+        .client
+        .call(
+            Operation::UpdateDeploymentGroup,
+            &serde_json::json!({"applicationName": "web", "currentDeploymentGroupName": "web",
+                "alarmConfiguration": {"enabled": true, "alarms": [{"name": "web-errors"}]}}),
+        )
+        .await
+        .expect("UpdateDeploymentGroup");
+    let load = LoadLoop::start(rig.prod(), 4);
+    let id = rig.create(&v2, 2, "CodeDeployDefault.ECSLinear10PercentEvery1Minutes", false).await;
+    // Two steps in (20 %), raise the alarm.
+    let first_v2 = wait_for("the first step", Duration::from_secs(60), || async { load.first_answer("v2") }).await;
+    load.run_past(first_v2 + 1300, 20).await;
+    let replacement = task_sets(&rig.service().await, "replacement");
+    *rig.alarm.lock().expect("alarm") = true;
+    let done = rig.cluster.wait_deployment(&id, DEPLOY_TIMEOUT).await;
+    assert_eq!(done.status.as_deref(), Some("Stopped"), "{}", rig.logs());
+    assert_eq!(done.error_information.as_ref().and_then(|error| error.code.as_deref()), Some("ALARM_ACTIVE"));
+    for set in &replacement {
+        rig.wait_gone(set).await;
+    }
+    let back = load.now_ms();
+    load.run_past(back + 500, 20).await;
+    let report = load.stop().await;
+    assert_no_failures(&report, &rig.logs());
+    assert_eq!(report.share("v1", back, u64::MAX), Some(1.0), "all of production back on the original");
+    let message = done.rollback_info.and_then(|info| info.rollback_message).unwrap_or_default();
+    assert!(message.contains("returns to the original task set"), "{message}");
 }
