@@ -471,6 +471,21 @@ pub(crate) async fn start_cluster(options: &Options, agents: usize) -> anyhow::R
     }
 }
 
+/// Starts a server (on SQLite, or on a new database of `options.postgres`) with `cluster`'s agents, tags and server
+/// flags (at most 100 agents: `Cluster::start` waits for them on one page of ListOnPremisesInstances).
+pub(crate) async fn start_cluster_with(
+    options: &Options,
+    mut cluster: cutover_harness::ClusterOptions,
+) -> anyhow::Result<BenchCluster> {
+    anyhow::ensure!(cluster.agents <= 100, "start_cluster_with starts at most 100 agents");
+    let database = options.postgres.as_deref().map(ScratchDatabase::create).transpose()?;
+    cluster
+        .server_args
+        .extend(database.iter().flat_map(|database| ["--database-url".to_owned(), database.url.clone()]));
+    let cluster = Cluster::start(cluster).await;
+    Ok(BenchCluster { cluster, database })
+}
+
 /// Counts the registered instances named `host-…`, over every page of ListOnPremisesInstances.
 async fn registered_hosts(client: &ApiClient) -> anyhow::Result<usize> {
     let mut count = 0;

@@ -2,7 +2,7 @@
 //! invocation, printed as one table. See `docs/benchmarks.md` for what each scenario measures and how.
 //!
 //! ```text
-//! cargo build --release --workspace --bins && ./target/release/cutover-bench [b1] [b2] [b3] [b4] [b5] [soak] [flags]
+//! cargo build --release --workspace --bins && ./target/release/cutover-bench [b1] [b2] [b3] [b4] [b5] [b6] [soak] [flags]
 //! ```
 //!
 //! The server and agents are the real `cutover-server` and `cutover-agent` binaries next to this executable
@@ -15,6 +15,7 @@ mod b2;
 mod b3;
 mod b4;
 mod b5;
+mod b6;
 mod common;
 mod report;
 mod sim;
@@ -32,9 +33,9 @@ use crate::common::Options;
 use crate::report::{Report, Row};
 
 const USAGE: &str = "\
-usage: cutover-bench [b1] [b2] [b3] [b4] [b5] [soak] [flags]
+usage: cutover-bench [b1] [b2] [b3] [b4] [b5] [b6] [soak] [flags]
 
-Runs the selected scenarios (default: b1 b2 b3 b4 b5, not soak) and prints a table.
+Runs the selected scenarios (default: b1 b2 b3 b4 b5 b6, not soak) and prints a table.
 
 flags:
   --smoke                    tiny version of every scenario (never asserts timings)
@@ -73,7 +74,7 @@ struct Args {
     database_url: Option<String>,
 }
 
-const SCENARIOS: [&str; 6] = ["b1", "b2", "b3", "b4", "b5", "soak"];
+const SCENARIOS: [&str; 7] = ["b1", "b2", "b3", "b4", "b5", "b6", "soak"];
 
 fn parse_args() -> anyhow::Result<Option<Args>> {
     let mut args = Args {
@@ -241,6 +242,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
                 "b3" => b3::run(&options, &mut part).await,
                 "b4" => b4::run(&options, &mut part).await,
                 "b5" => b5::run(&options, &mut part).await,
+                "b6" => b6::run(&options, &mut part).await,
                 "soak" => soak::run(&options, &mut part).await,
                 other => Err(anyhow::anyhow!("unknown scenario {other}")),
             };

@@ -41,6 +41,12 @@ impl Row {
         self
     }
 
+    /// Like [`Row::ratio`], but says why there is none (e.g. `— (Cutover had none)`) when `ratio` is None.
+    pub(crate) fn ratio_or(mut self, ratio: Option<f64>, why_none: &str) -> Row {
+        self.ratio = ratio.map_or_else(|| format!("— ({why_none})"), |ratio| format!("{}×", sig(ratio)));
+        self
+    }
+
     pub(crate) fn goal(mut self, goal: impl Into<String>, met: bool) -> Row {
         self.goal = goal.into();
         self.met = Some(met);
@@ -188,9 +194,11 @@ mod tests {
         let mut report = Report::default();
         report.row(Row::new("B1", "p50", "80 ms").peer("1.2 s").ratio(Some(15.0)).goal("≤ 150 ms", true));
         report.row(Row::new("B5", "rollback", "not measured"));
+        report.row(Row::new("B6", "failed", "0").peer("12").ratio_or(times_better(12.0, 0.0), "Cutover had none"));
         let table = report.table();
         let lines: Vec<&str> = table.lines().collect();
-        assert_eq!(lines.len(), 4);
+        assert_eq!(lines.len(), 5);
+        assert!(lines[4].contains("| — (Cutover had none) |"), "{table}");
         assert!(lines[2].contains("| yes |"), "{table}");
         assert!(lines[3].contains("not measured"), "{table}");
         let widths: Vec<usize> = lines.iter().map(|line| line.chars().count()).collect();
