@@ -550,12 +550,9 @@ fn members(rows: &[TaskSetRow], weight: u32) -> Vec<Member> {
         .collect()
 }
 
-/// Sets a route's pool to `members` and waits until those with weight pass the router's health checks.
+/// Sets a route's pool to `members`, giving weight only to members the router has seen healthy.
 async fn set_route(state: &AppState, route: &str, members: &[Member]) -> Result<(), String> {
-    let traffic = &state.inner.traffic;
-    traffic.set_pool(route, members).await?;
-    let ids: Vec<String> = members.iter().filter(|member| member.weight > 0).map(|member| member.id.clone()).collect();
-    traffic.wait_members_healthy(route, &ids).await
+    state.inner.traffic.apply_when_healthy(route, members).await
 }
 
 /// Production: `percent` on the replacement, the rest on the original (everything on the replacement if there is

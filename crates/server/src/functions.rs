@@ -207,11 +207,8 @@ async fn route(state: &AppState, deployment: &FunctionDeployment, target_percent
                     .enumerate()
                     .map(|(index, address)| member(&deployment.target_version, index, address, target_weight)),
             );
-            traffic.set_pool(group_name, &members).await?;
             // Before any request goes to a version, its upstreams must pass the router's health checks.
-            let ids: Vec<String> =
-                members.iter().filter(|member| member.weight > 0).map(|member| member.id.clone()).collect();
-            traffic.wait_members_healthy(group_name, &ids).await
+            traffic.apply_when_healthy(group_name, &members).await
         }
         Provider::Aws(aws) => {
             let body = if target_percent >= 100 {

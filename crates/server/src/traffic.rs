@@ -210,10 +210,40 @@ impl Traffic {
         group.controller.apply(group.pool(), members).await.map_err(|error| error.to_string())
     }
 
-    /// Waits until the members `ids` of a target group pass its health checks.
-    pub(crate) async fn wait_members_healthy(&self, group_name: &str, ids: &[String]) -> Result<(), String> {
+    /// Makes the pool `members` without ever sending a request to a member the router has not seen healthy: members
+    /// that are to get weight but are new (or unhealthy) to the router are first added with weight 0 while every
+    /// other member keeps the weight it has, and get their weight only once the router's health checks pass. Without
+    /// this, a one-step switch (all at once) briefly leaves the pool with no member that may take a request.
+    pub(crate) async fn apply_when_healthy(&self, group_name: &str, members: &[Member]) -> Result<(), String> {
         let group = self.group(group_name)?;
-        wait_healthy(group, ids, &mut Vec::new()).await
+        let current = group.controller.status(group.pool()).await.map_err(|error| error.to_string())?;
+        let healthy = |id: &str| current.iter().any(|status| status.id == id && status.healthy);
+        let newcomers: Vec<String> = members
+            .iter()
+            .filter(|member| member.weight > 0 && !healthy(&member.id))
+            .map(|member| member.id.clone())
+            .collect();
+        if !newcomers.is_empty() {
+            let mut staged: Vec<Member> = members
+                .iter()
+                .map(|member| match current.iter().find(|status| status.id == member.id) {
+                    _ if newcomers.contains(&member.id) => Member { weight: 0, ..member.clone() },
+                    Some(status) => Member { weight: status.weight, state: status.state, ..member.clone() },
+                    None => member.clone(),
+                })
+                .collect();
+            staged.extend(current.iter().filter(|status| !members.iter().any(|member| member.id == status.id)).map(
+                |status| Member {
+                    id: status.id.clone(),
+                    address: status.address.clone(),
+                    weight: status.weight,
+                    state: status.state,
+                },
+            ));
+            self.set_pool(group_name, &staged).await?;
+            wait_healthy(group, &newcomers, &mut Vec::new()).await?;
+        }
+        self.set_pool(group_name, members).await
     }
 
     fn group(&self, name: &str) -> Result<&TargetGroup, String> {

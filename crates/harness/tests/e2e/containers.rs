@@ -702,3 +702,22 @@ async fn an_alarm_during_a_linear_shift_returns_production_to_the_original() {
     let message = done.rollback_info.and_then(|info| info.rollback_message).unwrap_or_default();
     assert!(message.contains("returns to the original task set"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_at_once_under_load_has_no_failed_request() {
+    // One step from the original to the replacement: the new tasks get production's weight only once the router
+    // has seen them healthy.
+    let rig = EcsRig::start(0.5).await;
+    let (v1, v2) = rig.images.clone();
+    let (_, first) = rig.deploy(&v1, 2, "CodeDeployDefault.ECSAllAtOnce", false).await;
+    succeeded(&first, &rig.logs());
+    let load = LoadLoop::start(rig.prod(), 4);
+    load.run_past(load.now_ms() + 300, 20).await;
+    let (_, done) = rig.deploy(&v2, 2, "CodeDeployDefault.ECSAllAtOnce", false).await;
+    succeeded(&done, &rig.logs());
+    let first_v2 = load.first_answer("v2").expect("v2 answered");
+    load.run_past(first_v2 + 500, 20).await;
+    let report = load.stop().await;
+    assert_no_failures(&report, &rig.logs());
+    assert_eq!(report.share("v2", first_v2 + 200, u64::MAX), Some(1.0));
+}
