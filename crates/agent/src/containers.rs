@@ -11,25 +11,30 @@
 //! - **Engine**: connected lazily, only once an answer holds a task set (or a set is left to stop): an agent without
 //!   any never needs Docker. A failed connection is reported (`engine_error`) and tried again at the next answer.
 //! - **Workers**: one tokio task per assigned task set ([`supervise_set`]). A set with no containers is started and
-//!   waited on until healthy; a set that exists already (the agent restarted) is adopted. Then it is reconciled at
-//!   its health-check interval: dead and unhealthy tasks are replaced (each replacement reported once in
-//!   `messages`), the count and the revision follow the assignment.
-//! - **Withdrawal**: a set that was assigned and is no longer in the answer is stopped (SIGTERM, [`STOP_GRACE`], then
-//!   removed) and dropped from the report once stopped. The assigned ids are kept in `<root>/.cutover/task-sets.json`
+//!   waited on until healthy; a set that exists already (the agent or its worker restarted) is adopted, and healthy
+//!   only once its health checks pass again. Then it is reconciled at its health-check interval: dead and unhealthy
+//!   tasks are replaced (each replacement reported once in `messages`), the count and the revision follow the
+//!   assignment. A worker that ended (it panicked) is replaced at the next answer.
+//! - **Withdrawal**: a set that was assigned and is no longer in the answer is stopped ([`stop_set`]: once its worker
+//!   has ended, SIGTERM, [`STOP_GRACE`], then removed; a failure is retried after [`STOP_RETRY`], backing off to
+//!   [`MAX_STOP_RETRY`]) and dropped from the report once stopped. The assigned ids are kept in
+//!   `<root>/.cutover/task-sets.json`
 //!   ([`AssignedTaskSets`]), so a set withdrawn while the agent was down is still stopped after it restarts. The
 //!   supervisor never touches a task set it was not assigned: several agents may share one engine.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
+use std::future::Future;
 use std::io;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use cutover_api_types::agent::{TaskSetAssignment, TaskSetContainerLogs, TaskSetReport, TaskSetState};
 use cutover_client::agent::AgentClient;
-use cutover_containers::{ContainerLogs, LogStream, ReplacedTask, TaskDefinition, TaskSet, TaskSets};
+use cutover_containers::{ContainerLogs, LogStream, Reconciliation, ReplacedTask, TaskDefinition, TaskSet, TaskSets};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -46,6 +51,13 @@ pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
 pub const MAX_INTERVAL: Duration = Duration::from_secs(60);
 /// Between SIGTERM and SIGKILL when a withdrawn task set is stopped.
 pub const STOP_GRACE: Duration = Duration::from_secs(10);
+/// After a failed stop, the first retry (doubling up to [`MAX_STOP_RETRY`]).
+pub const STOP_RETRY: Duration = Duration::from_secs(2);
+/// The longest wait between two attempts to stop a withdrawn task set.
+pub const MAX_STOP_RETRY: Duration = Duration::from_secs(30);
+/// Stop passes in a row that still found containers (a create that landed after the previous pass listed the set)
+/// before the next pass waits like a failed one.
+const STOP_PASSES: u32 = 3;
 /// Reconcile interval of a task set without health checks.
 pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 /// The shortest reconcile interval, whatever the health checks say.
@@ -54,6 +66,64 @@ pub const MIN_CHECK_INTERVAL: Duration = Duration::from_millis(100);
 pub const DEFAULT_TAIL_LINES: u32 = 100;
 /// Messages kept per task set while the server does not acknowledge them (the oldest are dropped first).
 pub const MAX_MESSAGES: usize = 1000;
+
+type EngineFuture<'a, T> = Pin<Box<dyn Future<Output = cutover_containers::Result<T>> + Send + 'a>>;
+
+/// What the supervisor drives: the Docker engine through `cutover-containers` ([`TaskSets`]); a fake in the tests.
+trait Engine: Send + Sync + 'static {
+    fn task_set<'a>(&'a self, id: &'a str) -> EngineFuture<'a, Option<TaskSet>>;
+    fn start_task_set<'a>(
+        &'a self,
+        id: &'a str,
+        definition: &'a TaskDefinition,
+        count: usize,
+    ) -> EngineFuture<'a, TaskSet>;
+    fn wait_healthy<'a>(&'a self, set: &'a TaskSet, timeout: Duration) -> EngineFuture<'a, ()>;
+    fn reconcile<'a>(
+        &'a self,
+        id: &'a str,
+        definition: &'a TaskDefinition,
+        count: usize,
+    ) -> EngineFuture<'a, Reconciliation>;
+    fn stop_task_set<'a>(&'a self, id: &'a str, grace: Duration) -> EngineFuture<'a, usize>;
+    fn logs<'a>(&'a self, id: &'a str, tail: usize) -> EngineFuture<'a, Vec<ContainerLogs>>;
+}
+
+impl Engine for TaskSets {
+    fn task_set<'a>(&'a self, id: &'a str) -> EngineFuture<'a, Option<TaskSet>> {
+        Box::pin(TaskSets::task_set(self, id))
+    }
+
+    fn start_task_set<'a>(
+        &'a self,
+        id: &'a str,
+        definition: &'a TaskDefinition,
+        count: usize,
+    ) -> EngineFuture<'a, TaskSet> {
+        Box::pin(TaskSets::start_task_set(self, id, definition, count))
+    }
+
+    fn wait_healthy<'a>(&'a self, set: &'a TaskSet, timeout: Duration) -> EngineFuture<'a, ()> {
+        Box::pin(TaskSets::wait_healthy(self, set, timeout))
+    }
+
+    fn reconcile<'a>(
+        &'a self,
+        id: &'a str,
+        definition: &'a TaskDefinition,
+        count: usize,
+    ) -> EngineFuture<'a, Reconciliation> {
+        Box::pin(TaskSets::reconcile(self, id, definition, count))
+    }
+
+    fn stop_task_set<'a>(&'a self, id: &'a str, grace: Duration) -> EngineFuture<'a, usize> {
+        Box::pin(TaskSets::stop_task_set(self, id, grace))
+    }
+
+    fn logs<'a>(&'a self, id: &'a str, tail: usize) -> EngineFuture<'a, Vec<ContainerLogs>> {
+        Box::pin(TaskSets::logs(self, id, tail))
+    }
+}
 
 /// What the supervisor needs besides the client.
 #[derive(Debug, Clone)]
@@ -245,10 +315,13 @@ struct Worker {
     task: JoinHandle<()>,
 }
 
-/// A withdrawn task set being stopped (or to be stopped again after a failure).
+/// A withdrawn task set being stopped ([`stop_set`], which retries failures itself).
 struct Stopping {
     shared: Shared,
-    task: Option<JoinHandle<Result<usize, String>>>,
+    /// The aborted worker of the set, until the stop task takes it (and waits for it to end before stopping).
+    worker: Option<JoinHandle<()>>,
+    /// The stop, once the engine is there; its result is how many containers were removed.
+    task: Option<JoinHandle<usize>>,
 }
 
 /// The report loop and the task sets it keeps. Dropping it aborts every worker (the containers keep running).
@@ -260,11 +333,13 @@ pub struct Supervisor {
     saved: BTreeSet<String>,
     /// Ids of an earlier run not seen in an answer yet: stopped unless the first answer assigns them.
     leftover: BTreeSet<String>,
-    engine: Option<Arc<TaskSets>>,
+    engine: Option<Arc<dyn Engine>>,
     engine_error: Option<String>,
     workers: BTreeMap<String, Worker>,
     stopping: BTreeMap<String, Stopping>,
     changed: Arc<Notify>,
+    /// The first and the longest wait before a failed stop is tried again ([`STOP_RETRY`], [`MAX_STOP_RETRY`]).
+    stop_retry: (Duration, Duration),
 }
 
 impl Drop for Supervisor {
@@ -272,8 +347,13 @@ impl Drop for Supervisor {
         for worker in self.workers.values() {
             worker.task.abort();
         }
-        for task in self.stopping.values().filter_map(|stopping| stopping.task.as_ref()) {
-            task.abort();
+        for stopping in self.stopping.values() {
+            if let Some(worker) = &stopping.worker {
+                worker.abort();
+            }
+            if let Some(task) = &stopping.task {
+                task.abort();
+            }
         }
     }
 }
@@ -305,7 +385,16 @@ impl Supervisor {
             workers: BTreeMap::new(),
             stopping: BTreeMap::new(),
             changed: Arc::new(Notify::new()),
+            stop_retry: (STOP_RETRY, MAX_STOP_RETRY),
         }
+    }
+
+    /// Drives `engine` instead of connecting to Docker, and retries failed stops after `stop_retry` (first, longest).
+    #[cfg(test)]
+    fn with_engine(mut self, engine: Arc<dyn Engine>, stop_retry: (Duration, Duration)) -> Self {
+        self.engine = Some(engine);
+        self.stop_retry = stop_retry;
+        self
     }
 
     /// Reports and applies the answers, forever (abort the task, or drop the future, to stop).
@@ -397,9 +486,10 @@ impl Supervisor {
         let withdrawn: Vec<String> = self.workers.keys().filter(|id| !by_id.contains_key(*id)).cloned().collect();
         for id in withdrawn {
             if let Some(worker) = self.workers.remove(&id) {
+                // Aborted now, awaited by the stop task before it lists the containers.
                 worker.task.abort();
                 tracing::info!(task_set = %id, "task set withdrawn; stopping it");
-                self.stopping.insert(id, Stopping { shared: worker.shared, task: None });
+                self.stopping.insert(id, Stopping { shared: worker.shared, worker: Some(worker.task), task: None });
             }
         }
         // Ids known but not kept by a worker (from before a restart, or assigned while the engine was unreachable):
@@ -407,7 +497,8 @@ impl Supervisor {
         for id in std::mem::take(&mut self.leftover) {
             if !by_id.contains_key(&id) && !self.stopping.contains_key(&id) {
                 tracing::info!(task_set = %id, "task set withdrawn before this agent took it over; stopping it");
-                self.stopping.insert(id, Stopping { shared: Shared::new(self.changed.clone()), task: None });
+                let shared = Shared::new(self.changed.clone());
+                self.stopping.insert(id, Stopping { shared, worker: None, task: None });
             }
         }
 
@@ -428,12 +519,9 @@ impl Supervisor {
 
         for (id, stopping) in &mut self.stopping {
             if stopping.task.is_none() {
-                let (engine, id, changed) = (engine.clone(), id.clone(), self.changed.clone());
-                stopping.task = Some(tokio::spawn(async move {
-                    let result = engine.stop_task_set(&id, STOP_GRACE).await.map_err(|error| error.to_string());
-                    changed.notify_one();
-                    result
-                }));
+                let worker = stopping.worker.take();
+                let stop = stop_set(engine.clone(), id.clone(), worker, stopping.shared.clone(), self.stop_retry);
+                stopping.task = Some(tokio::spawn(stop));
             }
         }
         for (id, assignment) in by_id {
@@ -441,7 +529,9 @@ impl Supervisor {
                 // Assigned again while being stopped: started afresh once the stop is done.
                 continue;
             }
-            if let Some(worker) = self.workers.get(&id) {
+            if let Some(worker) = self.workers.get(&id)
+                && !worker.task.is_finished()
+            {
                 worker.assignment.send_if_modified(|current| {
                     let modified = *current != assignment;
                     *current = assignment;
@@ -449,8 +539,24 @@ impl Supervisor {
                 });
                 continue;
             }
-            tracing::info!(task_set = %id, count = assignment.count, "task set assigned");
-            let shared = Shared::new(self.changed.clone());
+            let shared = match self.workers.remove(&id) {
+                Some(worker) => {
+                    // A worker only ends when it panicked: the set is still assigned, so another one takes over
+                    // (and adopts what runs), keeping the state not reported yet.
+                    let why = match worker.task.await {
+                        Ok(()) => "it returned".to_owned(),
+                        Err(error) => error.to_string(),
+                    };
+                    tracing::error!(task_set = %id, %why, "the worker of a task set ended; starting another");
+                    let error = format!("the agent's worker for this task set ended ({why}); it was restarted");
+                    worker.shared.update(|state| state.error = Some(error));
+                    worker.shared
+                }
+                None => {
+                    tracing::info!(task_set = %id, count = assignment.count, "task set assigned");
+                    Shared::new(self.changed.clone())
+                }
+            };
             let (sender, receiver) = watch::channel(assignment);
             let task = tokio::spawn(supervise_set(engine.clone(), id.clone(), receiver, shared.clone()));
             self.workers.insert(id, Worker { assignment: sender, shared, task });
@@ -482,8 +588,8 @@ impl Supervisor {
         }
     }
 
-    /// Takes the results of finished stops: a stopped set leaves the report and the file; a failed stop is reported
-    /// and tried again at the next answer.
+    /// Takes the results of finished stops: a stopped set leaves the report and the file. (A stop that fails is
+    /// retried by its task, with a backoff; one that panicked is started again at the next answer.)
     async fn collect_stops(&mut self) {
         let finished: Vec<String> = self
             .stopping
@@ -495,16 +601,16 @@ impl Supervisor {
         for id in finished {
             let Some(stopping) = self.stopping.get_mut(&id) else { continue };
             let Some(task) = stopping.task.take() else { continue };
-            let result = task.await.unwrap_or_else(|error| Err(format!("the stop was interrupted: {error}")));
-            match result {
+            match task.await {
                 Ok(containers) => {
                     tracing::info!(task_set = %id, containers, "task set stopped");
                     self.stopping.remove(&id);
                     removed = true;
                 }
                 Err(error) => {
-                    tracing::warn!(task_set = %id, %error, "cannot stop the task set; trying again");
-                    stopping.shared.update(|state| state.error = Some(format!("cannot stop the task set: {error}")));
+                    tracing::error!(task_set = %id, %error, "the stop of a task set ended early; trying again");
+                    let error = format!("cannot stop the task set: the stop ended early ({error})");
+                    stopping.shared.update(|state| state.error = Some(error));
                 }
             }
         }
@@ -530,18 +636,66 @@ impl Supervisor {
     }
 }
 
+/// Stops a withdrawn task set. Its aborted `worker` is awaited first: a container it was creating must not land after
+/// the set was listed. Then passes of `stop_task_set` until one finds nothing left (what landed meanwhile is stopped
+/// too); a failed pass is reported in the set's `error` and tried again after `retry.0`, doubling up to `retry.1`.
+/// Wakes the report loop once the set is stopped (it leaves the report); returns how many containers were removed.
+async fn stop_set(
+    engine: Arc<dyn Engine>,
+    id: String,
+    worker: Option<JoinHandle<()>>,
+    shared: Shared,
+    retry: (Duration, Duration),
+) -> usize {
+    if let Some(worker) = worker {
+        worker.abort();
+        // Cancelled (or it had panicked): either way it does nothing more.
+        let _ = worker.await;
+    }
+    let mut backoff = Backoff::new(retry.0, retry.1);
+    let mut removed = 0;
+    let mut passes = 0;
+    let mut failures = 0u32;
+    loop {
+        match engine.stop_task_set(&id, STOP_GRACE).await {
+            Ok(0) => break,
+            Ok(containers) => {
+                removed += containers;
+                passes += 1;
+                if passes >= STOP_PASSES {
+                    // Something keeps creating containers of this set: do not spin on it.
+                    passes = 0;
+                    tokio::time::sleep(backoff.next_delay()).await;
+                }
+            }
+            Err(error) => {
+                passes = 0;
+                failures += 1;
+                if failures == 1 {
+                    tracing::warn!(task_set = %id, %error, "cannot stop the task set; trying again");
+                } else {
+                    tracing::debug!(task_set = %id, %error, failures, "cannot stop the task set yet");
+                }
+                // Reported (at once if the error is new), but no wake-up for the same error again.
+                shared.update(|state| state.error = Some(format!("cannot stop the task set: {error}")));
+                tokio::time::sleep(backoff.next_delay()).await;
+            }
+        }
+    }
+    shared.changed.notify_one();
+    removed
+}
+
 /// Keeps one assigned task set: starts it (or adopts it if it exists already), waits until it is healthy, then
 /// reconciles it at its health-check interval, following changes of the assignment. Runs until aborted.
 async fn supervise_set(
-    engine: Arc<TaskSets>,
+    engine: Arc<dyn Engine>,
     id: String,
     mut assignment: watch::Receiver<TaskSetAssignment>,
     shared: Shared,
 ) {
     // The set has containers on the engine (started here, or found after a restart): reconcile from now on.
     let mut started = false;
-    // Found on the engine rather than started: it had been healthy, so a full count of running tasks is enough.
-    let mut adopted = false;
     loop {
         let current = assignment.borrow_and_update().clone();
         let definition = match TaskDefinition::from_json(&current.task_definition) {
@@ -558,14 +712,34 @@ async fn supervise_set(
         let health_timeout = Duration::from_millis(current.health_timeout_ms);
         let target = (current.container_name.as_str(), current.container_port);
         if !started {
-            match engine.task_set(&id).await {
-                Ok(Some(_)) => {
-                    tracing::info!(task_set = %id, "task set found on the engine; reconciling it");
-                    started = true;
-                    adopted = true;
+            let found = match engine.task_set(&id).await {
+                Ok(found) => found,
+                Err(error) => {
+                    shared.update(|state| state.error = Some(error.to_string()));
+                    pause(&definition, &mut assignment).await;
+                    continue;
                 }
-                Ok(None) => {
-                    started = true;
+            };
+            started = true;
+            let set = match found {
+                Some(set) => {
+                    // Found on the engine (the agent restarted, or its worker did): healthy only once its checks
+                    // pass again. A set that is not what is assigned (fewer tasks, another revision) is reconciled
+                    // first, and waited on once the reconcile found the full count.
+                    tracing::info!(task_set = %id, "task set found on the engine; adopting it");
+                    shared.update(|state| {
+                        state.running = running_tasks(&set);
+                        state.upstreams = upstreams(&set, target.0, target.1);
+                    });
+                    let digest = definition.digest();
+                    let complete = running_tasks(&set) as usize == count
+                        && set.tasks.iter().all(|task| task.definition_digest == digest);
+                    if !complete || shared.lock().healthy {
+                        continue;
+                    }
+                    set
+                }
+                None => {
                     tracing::info!(task_set = %id, count, "starting the task set");
                     match engine.start_task_set(&id, &definition, count).await {
                         Ok(set) => {
@@ -573,9 +747,7 @@ async fn supervise_set(
                                 state.running = running_tasks(&set);
                                 state.upstreams = upstreams(&set, target.0, target.1);
                             });
-                            wait_healthy(&engine, &id, &set, health_timeout, &shared).await;
-                            pause(&definition, &mut assignment).await;
-                            continue;
+                            set
                         }
                         Err(error) => {
                             tracing::warn!(task_set = %id, %error, "cannot start the task set");
@@ -585,32 +757,30 @@ async fn supervise_set(
                         }
                     }
                 }
-                Err(error) => {
-                    shared.update(|state| state.error = Some(error.to_string()));
-                    pause(&definition, &mut assignment).await;
-                    continue;
-                }
-            }
+            };
+            wait_healthy(engine.as_ref(), &id, &set, health_timeout, &shared).await;
+            pause(&definition, &mut assignment).await;
+            continue;
         }
         match engine.reconcile(&id, &definition, count).await {
             Ok(reconciled) => {
                 let running = running_tasks(&reconciled.task_set);
-                let healthy = shared.lock().healthy;
+                // Not healthy yet (the start failed or was slow, or the set was adopted): the health checks decide
+                // once the full count runs. The error stays until they did, rather than flapping.
+                let wait = !shared.lock().healthy && running as usize == count;
                 shared.update(|state| {
                     state.running = running;
                     state.upstreams = upstreams(&reconciled.task_set, target.0, target.1);
-                    state.error = None;
+                    if !wait {
+                        state.error = None;
+                    }
                     state.replaced += u32::try_from(reconciled.replaced.len()).unwrap_or(u32::MAX);
                     for task in &reconciled.replaced {
                         state.push_messages(replacement_messages(task));
                     }
-                    if adopted && running as usize == count {
-                        state.healthy = true;
-                    }
                 });
-                if !healthy && !adopted && running as usize == count {
-                    // Started here and not healthy yet (the start failed, or was slow): the health checks decide.
-                    wait_healthy(&engine, &id, &reconciled.task_set, health_timeout, &shared).await;
+                if wait {
+                    wait_healthy(engine.as_ref(), &id, &reconciled.task_set, health_timeout, &shared).await;
                 }
             }
             Err(error) => {
@@ -622,7 +792,7 @@ async fn supervise_set(
     }
 }
 
-async fn wait_healthy(engine: &TaskSets, id: &str, set: &TaskSet, timeout: Duration, shared: &Shared) {
+async fn wait_healthy(engine: &dyn Engine, id: &str, set: &TaskSet, timeout: Duration, shared: &Shared) {
     match engine.wait_healthy(set, timeout).await {
         Ok(()) => {
             tracing::info!(task_set = %id, "task set healthy");
@@ -785,6 +955,11 @@ mod tests {
 
         fn answer(&self, answer: TaskSetAssignments) {
             *self.answer.lock().unwrap() = answer;
+        }
+
+        /// The reports received and not taken yet.
+        fn drain(&mut self) -> Vec<TaskSetReport> {
+            std::iter::from_fn(|| self.reports.try_recv().ok()).collect()
         }
 
         /// The first report (from now on) that `accept` takes, within a deadline.
@@ -957,6 +1132,340 @@ mod tests {
         server.answer(TaskSetAssignments { task_sets: Vec::new(), interval_ms: 100 });
         server.report_where(|report| report.task_sets.is_empty()).await;
         assert!(saved(root.path()).is_empty(), "a stopped set is forgotten");
+        agent.abort();
+    }
+
+    /// A stand-in for the Docker engine: task sets as plain data, with knobs for the failures under test.
+    #[derive(Clone, Default)]
+    struct FakeEngine(Arc<Mutex<Fake>>);
+
+    #[derive(Default)]
+    struct Fake {
+        sets: BTreeMap<String, TaskSet>,
+        /// Every call fails as if the engine could not be reached.
+        down: bool,
+        /// What `wait_healthy` answers.
+        healthy: bool,
+        /// `start_task_set` never finishes; when its future is dropped (the worker aborted), its tasks land anyway,
+        /// as a create the engine had received already would.
+        hang_starts: bool,
+        /// The next reconciles panic.
+        panics: u32,
+        starts: u32,
+        reconciles: u32,
+        /// When each stop was tried.
+        stops: Vec<tokio::time::Instant>,
+        /// How many tasks each set `wait_healthy` was asked about had.
+        waited: Vec<usize>,
+        events: Vec<&'static str>,
+    }
+
+    fn fake_set(id: &str, count: usize, digest: &str) -> TaskSet {
+        use cutover_containers::{PublishedPort, Task, TaskContainer};
+        let tasks = (0..count)
+            .map(|n| Task {
+                id: format!("{id}-{n:08x}"),
+                created_at_micros: n as u64,
+                definition_digest: digest.to_owned(),
+                containers: vec![TaskContainer {
+                    name: "app".into(),
+                    container_id: format!("{id}-{n}"),
+                    docker_name: format!("cutover-{id}-{n}"),
+                    image: "img".into(),
+                    state: "running".into(),
+                    status: String::new(),
+                    ports: vec![PublishedPort {
+                        container_port: 8080,
+                        address: ([127, 0, 0, 1], 31_000 + n as u16).into(),
+                    }],
+                    health_check: None,
+                }],
+            })
+            .collect();
+        TaskSet { id: id.to_owned(), family: "web".into(), tasks }
+    }
+
+    impl FakeEngine {
+        fn lock(&self) -> MutexGuard<'_, Fake> {
+            self.0.lock().unwrap()
+        }
+
+        fn up(&self) -> cutover_containers::Result<MutexGuard<'_, Fake>> {
+            let fake = self.lock();
+            if fake.down {
+                let message = "connection refused".to_owned();
+                return Err(cutover_containers::Error::EngineUnreachable { socket: "/fake.sock".into(), message });
+            }
+            Ok(fake)
+        }
+
+        /// Polls `done` until it holds, within a deadline.
+        async fn until(&self, what: &str, done: impl Fn(&Fake) -> bool) {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+            while !done(&self.lock()) {
+                assert!(tokio::time::Instant::now() < deadline, "never: {what}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+
+    /// What lands when a hanging start is dropped: a create the engine received lands a little later.
+    struct Lands(FakeEngine, TaskSet);
+
+    impl Drop for Lands {
+        fn drop(&mut self) {
+            // A slow engine: without waiting for the worker to end, the first stop would list the set before this.
+            std::thread::sleep(Duration::from_millis(100));
+            let mut fake = self.0.lock();
+            fake.events.push("create landed");
+            fake.sets.insert(self.1.id.clone(), self.1.clone());
+        }
+    }
+
+    impl Engine for FakeEngine {
+        fn task_set<'a>(&'a self, id: &'a str) -> EngineFuture<'a, Option<TaskSet>> {
+            let result = self.up().map(|fake| fake.sets.get(id).cloned());
+            Box::pin(async move { result })
+        }
+
+        fn start_task_set<'a>(
+            &'a self,
+            id: &'a str,
+            definition: &'a TaskDefinition,
+            count: usize,
+        ) -> EngineFuture<'a, TaskSet> {
+            let result = self.up().map(|mut fake| {
+                fake.starts += 1;
+                fake.events.push("start");
+                fake.hang_starts
+            });
+            let set = fake_set(id, count, &definition.digest());
+            Box::pin(async move {
+                if result? {
+                    let _lands = Lands(self.clone(), set);
+                    return std::future::pending().await;
+                }
+                self.lock().sets.insert(id.to_owned(), set.clone());
+                Ok(set)
+            })
+        }
+
+        fn wait_healthy<'a>(&'a self, set: &'a TaskSet, timeout: Duration) -> EngineFuture<'a, ()> {
+            let result = self.up().and_then(|mut fake| {
+                fake.waited.push(set.tasks.len());
+                if fake.healthy {
+                    return Ok(());
+                }
+                let pending = vec!["task t container \"app\": connection refused".to_owned()];
+                Err(cutover_containers::Error::Unhealthy { task_set: set.id.clone(), timeout, pending })
+            });
+            Box::pin(async move { result })
+        }
+
+        fn reconcile<'a>(
+            &'a self,
+            id: &'a str,
+            definition: &'a TaskDefinition,
+            count: usize,
+        ) -> EngineFuture<'a, Reconciliation> {
+            let result = self.up().map(|mut fake| {
+                if fake.panics > 0 {
+                    fake.panics -= 1;
+                    return None;
+                }
+                fake.reconciles += 1;
+                let task_set = fake_set(id, count, &definition.digest());
+                fake.sets.insert(id.to_owned(), task_set.clone());
+                Some(Reconciliation { task_set, replaced: Vec::new(), started: Vec::new(), removed: Vec::new() })
+            });
+            Box::pin(async move { result?.map(Ok).unwrap_or_else(|| panic!("the fake engine panics in reconcile")) })
+        }
+
+        fn stop_task_set<'a>(&'a self, id: &'a str, _grace: Duration) -> EngineFuture<'a, usize> {
+            self.lock().stops.push(tokio::time::Instant::now());
+            let result = self.up().map(|mut fake| {
+                fake.events.push("stop");
+                fake.sets.remove(id).map_or(0, |set| set.tasks.len())
+            });
+            Box::pin(async move { result })
+        }
+
+        fn logs<'a>(&'a self, _id: &'a str, _tail: usize) -> EngineFuture<'a, Vec<ContainerLogs>> {
+            Box::pin(async { Ok(Vec::new()) })
+        }
+    }
+
+    /// Failed stops are retried after 50 ms, backing off to 200 ms.
+    const TEST_STOP_RETRY: (Duration, Duration) = (Duration::from_millis(50), Duration::from_millis(200));
+
+    fn fake_supervisor(server: &FakeServer, root: &Path, engine: &FakeEngine) -> JoinHandle<Infallible> {
+        let client = AgentClient::new(server.url.clone()).unwrap();
+        let config = SupervisorConfig {
+            instance_name: "host-1".into(),
+            docker_socket: Some(root.join("never-used.sock")),
+            publish_ip: cutover_containers::DEFAULT_PUBLISH_IP,
+            state_file: crate::layout::Layout::new(root).task_sets_file(),
+        };
+        let supervisor = Supervisor::new(client, config).with_engine(Arc::new(engine.clone()), TEST_STOP_RETRY);
+        tokio::spawn(supervisor.run())
+    }
+
+    fn answer(task_sets: Vec<TaskSetAssignment>, interval_ms: u64) -> TaskSetAssignments {
+        TaskSetAssignments { task_sets, interval_ms }
+    }
+
+    fn state<'r>(report: &'r TaskSetReport, id: &str) -> Option<&'r TaskSetState> {
+        report.task_sets.iter().find(|set| set.task_set_id == id)
+    }
+
+    fn error_has(report: &TaskSetReport, id: &str, text: &str) -> bool {
+        state(report, id).and_then(|set| set.error.as_deref()).is_some_and(|error| error.contains(text))
+    }
+
+    #[tokio::test]
+    async fn a_state_change_is_reported_at_once_even_after_a_long_interval() {
+        let root = tempfile::tempdir().unwrap();
+        let engine = FakeEngine::default();
+        engine.lock().healthy = true;
+        let mut server = FakeServer::start(answer(vec![assignment("ts-a", "img")], 60_000)).await;
+        let agent = fake_supervisor(&server, root.path(), &engine);
+        // The first report is answered with 60 s; the set getting healthy is reported long before that.
+        let report = server.report_where(|report| state(report, "ts-a").is_some_and(|set| set.healthy)).await;
+        let set = state(&report, "ts-a").unwrap();
+        assert_eq!(
+            (set.running, set.upstreams.as_slice(), set.error.as_deref()),
+            (1, &["127.0.0.1:31000".to_owned()][..], None)
+        );
+        agent.abort();
+    }
+
+    #[tokio::test]
+    async fn a_failing_stop_is_retried_with_a_backoff_and_does_not_drive_the_reports() {
+        let root = tempfile::tempdir().unwrap();
+        let engine = FakeEngine::default();
+        engine.lock().healthy = true;
+        let mut server = FakeServer::start(answer(vec![assignment("ts-a", "img")], 100)).await;
+        let agent = fake_supervisor(&server, root.path(), &engine);
+        server.report_where(|report| state(report, "ts-a").is_some_and(|set| set.healthy)).await;
+
+        // Withdrawn while the engine is down; the server asks for the next report in a minute.
+        engine.lock().down = true;
+        server.answer(answer(Vec::new(), 60_000));
+        engine.until("six attempts to stop", |fake| fake.stops.len() >= 6).await;
+        let failed = server.drain().into_iter().filter(|report| error_has(report, "ts-a", "cannot stop")).count();
+        assert!((1..=2).contains(&failed), "the failed stop is reported, not each attempt: {failed} reports");
+        let stops = engine.lock().stops.clone();
+        for pair in stops.windows(2) {
+            // The first retry comes after 25–50 ms (jittered), each later one after at least as long.
+            assert!(pair[1] - pair[0] >= Duration::from_millis(25), "{stops:?}");
+        }
+        assert!(stops[5] - stops[0] >= Duration::from_millis(25 + 50 + 100 + 100 + 100), "it backs off: {stops:?}");
+        assert_eq!(saved(root.path()), ["ts-a".to_owned()].into(), "not stopped yet: still remembered");
+
+        // The engine is back: the stop succeeds at its next retry, and that is reported at once.
+        engine.lock().down = false;
+        server.report_where(|report| report.task_sets.is_empty()).await;
+        assert!(engine.lock().sets.is_empty());
+        assert!(saved(root.path()).is_empty(), "a stopped set is forgotten");
+        agent.abort();
+    }
+
+    // Multi-threaded, as the agent runs: the aborted worker and the stop could run at the same time.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_withdrawn_set_is_stopped_after_its_worker_ended_and_what_landed_meanwhile_too() {
+        let root = tempfile::tempdir().unwrap();
+        let engine = FakeEngine::default();
+        engine.lock().hang_starts = true;
+        let mut server = FakeServer::start(answer(vec![assignment("ts-a", "img")], 100)).await;
+        let agent = fake_supervisor(&server, root.path(), &engine);
+        engine.until("a start in flight", |fake| fake.events.contains(&"start")).await;
+
+        // (The reports so far include the first one, from before the set was assigned.)
+        server.drain();
+        server.answer(answer(Vec::new(), 100));
+        server.report_where(|report| report.task_sets.is_empty()).await;
+        let fake = engine.lock();
+        assert!(fake.sets.is_empty(), "no orphan: {:?}", fake.sets.keys());
+        // The create lands when the worker ends, before the first stop lists the set; a second pass finds nothing.
+        assert_eq!(fake.events, ["start", "create landed", "stop", "stop"]);
+        drop(fake);
+        assert!(saved(root.path()).is_empty());
+        agent.abort();
+    }
+
+    #[tokio::test]
+    async fn a_worker_that_panicked_is_replaced_and_adopts_the_set() {
+        let root = tempfile::tempdir().unwrap();
+        let engine = FakeEngine::default();
+        {
+            let mut fake = engine.lock();
+            fake.healthy = true;
+            fake.panics = 1;
+        }
+        let mut server = FakeServer::start(answer(vec![assignment("ts-a", "img")], 100)).await;
+        let agent = fake_supervisor(&server, root.path(), &engine);
+        let report = server.report_where(|report| error_has(report, "ts-a", "worker for this task set ended")).await;
+        assert!(error_has(&report, "ts-a", "panicked"), "{report:#?}");
+        server.report_where(|report| state(report, "ts-a").is_some_and(|set| set.healthy && set.error.is_none())).await;
+        engine.until("a reconcile by the new worker", |fake| fake.reconciles >= 1).await;
+        let fake = engine.lock();
+        assert_eq!(fake.starts, 1, "the new worker adopts the set rather than starting it again");
+        assert!(fake.sets.contains_key("ts-a"));
+        drop(fake);
+        agent.abort();
+    }
+
+    #[tokio::test]
+    async fn an_adopted_set_is_healthy_only_once_its_checks_pass() {
+        let root = tempfile::tempdir().unwrap();
+        let engine = FakeEngine::default();
+        let assigned = assignment("ts-a", "img");
+        let digest = TaskDefinition::from_json(&assigned.task_definition).unwrap().digest();
+        // Containers of an earlier run.
+        engine.lock().sets.insert("ts-a".into(), fake_set("ts-a", 1, &digest));
+        let mut server = FakeServer::start(answer(vec![assigned], 100)).await;
+        let agent = fake_supervisor(&server, root.path(), &engine);
+        server
+            .report_where(|report| {
+                assert!(report.task_sets.iter().all(|set| !set.healthy), "healthy before a check passed: {report:#?}");
+                error_has(report, "ts-a", "not healthy")
+            })
+            .await;
+        assert_eq!(engine.lock().waited.first(), Some(&1), "the listed set is waited on");
+
+        engine.lock().healthy = true;
+        let report = server.report_where(|report| state(report, "ts-a").is_some_and(|set| set.healthy)).await;
+        let set = state(&report, "ts-a").unwrap();
+        assert_eq!((set.running, set.error.as_deref()), (1, None));
+        assert_eq!(engine.lock().starts, 0, "adopted, not started");
+        agent.abort();
+    }
+
+    #[tokio::test]
+    async fn an_adopted_set_short_of_tasks_is_reconciled_before_it_is_waited_on() {
+        let root = tempfile::tempdir().unwrap();
+        let engine = FakeEngine::default();
+        let assigned = TaskSetAssignment { count: 2, ..assignment("ts-a", "img") };
+        let digest = TaskDefinition::from_json(&assigned.task_definition).unwrap().digest();
+        {
+            let mut fake = engine.lock();
+            fake.healthy = true;
+            fake.sets.insert("ts-a".into(), fake_set("ts-a", 1, &digest));
+        }
+        let mut server = FakeServer::start(answer(vec![assigned], 100)).await;
+        let agent = fake_supervisor(&server, root.path(), &engine);
+        let report = server
+            .report_where(|report| {
+                let set = state(report, "ts-a");
+                assert!(set.is_none_or(|set| !set.healthy || set.running == 2), "{report:#?}");
+                set.is_some_and(|set| set.healthy)
+            })
+            .await;
+        assert_eq!(state(&report, "ts-a").unwrap().running, 2);
+        let fake = engine.lock();
+        assert_eq!(fake.waited.first(), Some(&2), "waited on once the reconcile made up the count: {:?}", fake.waited);
+        assert!(fake.reconciles >= 1 && fake.starts == 0);
+        drop(fake);
         agent.abort();
     }
 
