@@ -159,6 +159,11 @@ pub(crate) fn group_settings(settings: &wire::DeploymentGroupInfo, traffic: &Tra
                 }
             )));
         }
+        if !traffic.names_members_freely(listener) {
+            return Err(invalid_lb(format!(
+                "{field} listener {listener:?} is an HAProxy target group; ECS routes need the built-in router (kind = \"builtin\"): task set members are named per deployment, and HAProxy only fills server slots declared by name"
+            )));
+        }
         Ok(Some(listener.clone()))
     };
     let Some(prod_route) = route(pair.prod_traffic_route.as_ref(), "prodTrafficRoute")? else {

@@ -246,6 +246,12 @@ impl Traffic {
         self.set_pool(group_name, members).await
     }
 
+    /// Whether a target group's router names its members freely (the built-in router); HAProxy fills server slots
+    /// declared by name in its configuration.
+    pub(crate) fn names_members_freely(&self, name: &str) -> bool {
+        self.groups.get(name).is_some_and(|group| matches!(group.settings.router, RouterConfig::Builtin { .. }))
+    }
+
     fn group(&self, name: &str) -> Result<&TargetGroup, String> {
         self.groups
             .get(name)

@@ -78,7 +78,7 @@ impl EcsRig {
         std::fs::write(
             &traffic,
             format!(
-                "{}{}[[function]]\nname = \"validate\"\ninvoke_url = \"{}\"\n\n[containers]\nreport_interval_ms = 200\nhealth_timeout_seconds = 60\n",
+                "{}{}[[target_group]]\nname = \"web-haproxy\"\n[target_group.router]\nkind = \"haproxy\"\nsocket = \"/nonexistent/admin.sock\"\n\n[[function]]\nname = \"validate\"\ninvoke_url = \"{}\"\n\n[containers]\nreport_interval_ms = 200\nhealth_timeout_seconds = 60\n",
                 group("web-prod"),
                 group("web-test"),
                 hook.url("/invoke"),
@@ -531,6 +531,14 @@ async fn bad_groups_appspecs_and_a_missing_image_get_specific_errors() {
     .await;
     assert_eq!(kind, "InvalidLoadBalancerInfoException", "{message}");
     assert!(message.contains("\"nowhere\" is not a target group"), "{message}");
+    let (kind, message) = refused(
+        &rig,
+        Operation::CreateDeploymentGroup,
+        group(serde_json::json!({"ecsServices": services, "loadBalancerInfo": pair("web-haproxy")})),
+    )
+    .await;
+    assert_eq!(kind, "InvalidLoadBalancerInfoException", "{message}");
+    assert!(message.contains("ECS routes need the built-in router"), "{message}");
     let (kind, message) = refused(
         &rig,
         Operation::CreateDeploymentGroup,
