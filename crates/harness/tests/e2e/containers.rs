@@ -20,9 +20,8 @@ use crate::DEPLOY_TIMEOUT;
 const SERVICE: &str = "web";
 
 struct EcsRig {
-    // Dropped first: the containers and images go before the processes that could recreate them.
-    run: TestRun,
-    tasks: TaskSets,
+    // Fields drop in order: the server and the agents (which would start removed task sets again) go first, the
+    // containers and images (`run`) last.
     cluster: Cluster,
     router: RouterProc,
     hook: HttpStub,
@@ -31,6 +30,8 @@ struct EcsRig {
     /// Whether the alarm `web-errors` (an HTTP probe) is raised.
     alarm: Arc<Mutex<bool>>,
     _alarm_probe: HttpStub,
+    tasks: TaskSets,
+    run: TestRun,
 }
 
 impl Drop for EcsRig {
