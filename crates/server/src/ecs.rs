@@ -312,16 +312,12 @@ async fn save(
     deployment_id: &str,
     change: impl FnOnce(&mut ContainerDeployment),
 ) -> Result<ContainerDeployment, StoreError> {
-    let mut tx = state.store().begin().await?;
-    let row =
-        tx.deployment_for_update(deployment_id).await?.ok_or_else(|| StoreError::NotFound(deployment_id.to_owned()))?;
-    let mut options = DeploymentOptions::from_json(&row.options);
-    let mut container = options.container.clone().unwrap_or_default();
-    change(&mut container);
-    options.container = Some(container.clone());
-    tx.set_deployment_options(deployment_id, &options.to_json()).await?;
-    tx.commit().await?;
-    Ok(container)
+    crate::functions::update_options(state, deployment_id, |options| {
+        let container = options.container.get_or_insert_with(ContainerDeployment::default);
+        change(container);
+        container.clone()
+    })
+    .await
 }
 
 fn text(error: impl ToString) -> String {

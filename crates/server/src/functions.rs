@@ -348,21 +348,34 @@ fn load(options: &DeploymentOptions) -> Result<FunctionDeployment, String> {
     options.function.clone().ok_or_else(|| "the deployment is not a function deployment".to_owned())
 }
 
+/// Changes a deployment's options under its row lock (the one way Lambda and ECS progress is recorded, so a report
+/// and a deadline decided at the same time cannot both win); returns what `change` returns.
+pub(crate) async fn update_options<R>(
+    state: &AppState,
+    deployment_id: &str,
+    change: impl FnOnce(&mut DeploymentOptions) -> R,
+) -> Result<R, StoreError> {
+    let mut tx = state.store().begin().await?;
+    let row =
+        tx.deployment_for_update(deployment_id).await?.ok_or_else(|| StoreError::NotFound(deployment_id.to_owned()))?;
+    let mut options = DeploymentOptions::from_json(&row.options);
+    let result = change(&mut options);
+    tx.set_deployment_options(deployment_id, &options.to_json()).await?;
+    tx.commit().await?;
+    Ok(result)
+}
+
 async fn save(
     state: &AppState,
     deployment_id: &str,
     change: impl FnOnce(&mut FunctionDeployment),
 ) -> Result<FunctionDeployment, StoreError> {
-    let mut tx = state.store().begin().await?;
-    let row =
-        tx.deployment_for_update(deployment_id).await?.ok_or_else(|| StoreError::NotFound(deployment_id.to_owned()))?;
-    let mut options = DeploymentOptions::from_json(&row.options);
-    let mut function = options.function.clone().unwrap_or_default();
-    change(&mut function);
-    options.function = Some(function.clone());
-    tx.set_deployment_options(deployment_id, &options.to_json()).await?;
-    tx.commit().await?;
-    Ok(function)
+    update_options(state, deployment_id, |options| {
+        let function = options.function.get_or_insert_with(FunctionDeployment::default);
+        change(function);
+        function.clone()
+    })
+    .await
 }
 
 /// Runs one server-run event of a function deployment and records its result.
@@ -417,18 +430,14 @@ async fn save_executions(
     deployment_id: &str,
     change: impl FnOnce(&mut Vec<HookExecution>),
 ) -> Result<Vec<HookExecution>, StoreError> {
-    let mut tx = state.store().begin().await?;
-    let row =
-        tx.deployment_for_update(deployment_id).await?.ok_or_else(|| StoreError::NotFound(deployment_id.to_owned()))?;
-    let mut options = DeploymentOptions::from_json(&row.options);
-    let Some(executions) = executions_mut(&mut options) else {
-        return Err(StoreError::NotFound(format!("hook executions of {deployment_id}")));
-    };
-    change(executions);
-    let after = executions.clone();
-    tx.set_deployment_options(deployment_id, &options.to_json()).await?;
-    tx.commit().await?;
-    Ok(after)
+    update_options(state, deployment_id, |options| {
+        executions_mut(options).map(|executions| {
+            change(executions);
+            executions.clone()
+        })
+    })
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("hook executions of {deployment_id}")))
 }
 
 /// A validation hook: invoke the hook function, then wait for its report or the deadline.
